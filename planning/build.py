@@ -1,0 +1,808 @@
+"""Build the shipped ``data/`` snapshot from raw public sources, and refresh it from SSB.
+
+This is the only code that reads the raw files (``../shared/data`` in the development tree, or any
+folder with the same layout). It writes compact, validated files into ``data/`` and the manifest
+``data/datapackage.json`` (Frictionless Data Package) with publisher, table, year, licence, credit
+line, how each file was built, and a SHA-256 checksum that the tests verify. ``data/SOURCES.md`` is
+the same manifest for people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planning.errors import DataError
+
+MAX_AGE = 105  # SSB 07459's open age group is "105 years or older"
+
+SSB_LICENCE = "NLOD 2.0 / CC BY 4.0"
+SSB_CREDIT = "Statistisk sentralbyrå"
+WPP_LICENCE = "CC BY 3.0 IGO"
+WPP_CREDIT = "UN DESA, Population Division, World Population Prospects 2024"
+KV_LICENCE = "CC BY 4.0"
+KV_CREDIT = "© Kartverket"
+
+# Travel estimates where no road figure was found (labelled 'estimated' in the shipped matrix).
+# ASSUMPTION (no source): road distance ≈ great-circle distance × 1.3, a common circuity factor
+# for rural road networks; average driving speed 70 km/h on the E6/E14/Fv705 roads of the region.
+DETOUR_FACTOR = 1.3
+DRIVING_SPEED_KMH = 70.0
+
+# Named regions. 'vaernes' = the four municipalities of the 2010 pilot "Samhandling innen helse- og
+# omsorgstjenester" (domain_facts.md §6: VR health and care project covered Tydal, Selbu, Stjørdal,
+# Meråker); 'vaernesregionen' = the six members (no.wikipedia.org/wiki/Værnesregionen).
+REGIONS: dict[str, dict[str, object]] = {
+    "vaernes": {
+        "name": "Værnes (pilotkommunene 2010)",
+        "municipalities": ["5035", "5034", "5032", "5033"],
+        "source": "Værnesregionen health and care project 2010-2012 (s-n.no, 'Pris til Værnesregionen')",
+    },
+    "vaernesregionen": {
+        "name": "Værnesregionen",
+        "municipalities": ["5035", "5034", "5032", "5033", "5036", "5031"],
+        "source": "no.wikipedia.org/wiki/Værnesregionen (members: Stjørdal, Frosta, Meråker, Malvik, Selbu, Tydal)",
+    },
+}
+
+# Which raw place stands for each municipality's centre (the DMS and legevakt are at Stjørdalshalsen).
+CENTRE_PLACE = {
+    "5035": "stjordalshalsen",
+    "5031": "hommelvik",
+    "5032": "selbu_muni",
+    "5033": "tydal_muni",
+    "5034": "meraker_muni",
+    "5036": "frosta_muni",
+}
+PLACE_ROLES = {
+    "stjordalshalsen": "municipality_centre;dms;legevakt",
+    "st_olavs": "hospital",
+    "levanger_sentrum": "hospital",
+}
+
+
+@dataclass
+class Resource:
+    """One shipped file and its provenance."""
+
+    path: str
+    title: str
+    publisher: str
+    table: str
+    year: str
+    licence: str
+    credit: str
+    built_from: str
+    method: str
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _need(source: Path, rel: str) -> Path:
+    p = source / rel
+    if not p.is_file():
+        raise DataError("raw source file is missing", file=p)
+    return p
+
+
+def _sex(series: pd.Series) -> pd.Series:
+    mapped = series.map({"F": "female", "M": "male", "female": "female", "male": "male"})
+    if mapped.isna().any():
+        raise DataError(f"unknown sex codes {sorted(set(series[mapped.isna()]))}", allowed="F, M")
+    return mapped
+
+
+# --------------------------------------------------------------------------------------------
+# population
+# --------------------------------------------------------------------------------------------
+def tidy_population(raw: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    """Validate and compact a population table (municipality_code?, year, sex, age, population)."""
+    cols = ["year", "sex", "age", "population"]
+    if "municipality_code" in raw.columns:
+        cols = ["municipality_code", *cols]
+    missing = [c for c in cols if c not in raw.columns]
+    if missing:
+        raise DataError(f"missing columns {missing}", file=what, allowed=", ".join(cols))
+    df = raw[cols].copy()
+    if df["population"].isna().any():
+        # SSB blanks are suppressed small counts; 07459 has none, so a blank means a broken file.
+        raise DataError(f"{int(df['population'].isna().sum())} blank population cells", file=what)
+    if (df["population"] < 0).any():
+        raise DataError("negative population counts", file=what)
+    if not df["age"].between(0, MAX_AGE).all():
+        raise DataError("ages outside 0..105", file=what, allowed="0..105")
+    out = pd.DataFrame(
+        {
+            **(
+                {"municipality_code": df["municipality_code"].astype(str).str.zfill(4)}
+                if "municipality_code" in df.columns
+                else {}
+            ),
+            "year": df["year"].astype("int16"),
+            "sex": _sex(df["sex"]).astype("category"),
+            "age": df["age"].astype("int16"),
+            "population": df["population"].astype("int32"),
+        }
+    )
+    keys = [c for c in out.columns if c != "population"]
+    if out.duplicated(keys).any():
+        raise DataError("duplicate (municipality, year, sex, age) rows", file=what)
+    return out.sort_values(keys, ignore_index=True)
+
+
+def build_population(source: Path, out: Path) -> list[Resource]:
+    raw = pd.read_csv(
+        _need(source, "ssb/population_by_municipality_sex_age_2005_2026.csv.gz"),
+        dtype={"municipality_code": str},
+    )
+    pop = tidy_population(raw, what="population_by_municipality_sex_age_2005_2026.csv.gz")
+    pop["municipality_code"] = pop["municipality_code"].astype("category")
+    pop.to_parquet(out / "population.parquet", compression="zstd", index=False)
+    nor = tidy_population(
+        pd.read_csv(_need(source, "ssb/population_norway_sex_age_1986_2026.csv.gz")),
+        what="population_norway_sex_age_1986_2026.csv.gz",
+    )
+    nor.to_parquet(out / "population_norway.parquet", compression="zstd", index=False)
+    common = {
+        "publisher": "Statistisk sentralbyrå (SSB)",
+        "table": "StatBank table 07459: Population, by region, sex, one-year age groups, 1 January",
+        "licence": SSB_LICENCE,
+        "credit": SSB_CREDIT,
+    }
+    return [
+        Resource(
+            path="population.parquet",
+            title="Population 1 January by municipality, sex and single-year age 0..105+ (357 municipalities, 2024 borders)",
+            year="2005-2026",
+            built_from="ssb/population_by_municipality_sex_age_2005_2026.csv.gz",
+            method=(
+                "Historical municipalities mapped onto 2024 borders with SSB's change catalogue "
+                "(FHI csdata R package); validated (no blanks, no negatives, ages 0..105, unique keys) "
+                "and stored as parquet."
+            ),
+            extra={"municipalities": int(pop["municipality_code"].nunique())},
+            **common,
+        ),
+        Resource(
+            path="population_norway.parquet",
+            title="Population 1 January, Norway, by sex and single-year age 0..105+",
+            year="1986-2026",
+            built_from="ssb/population_norway_sex_age_1986_2026.csv.gz",
+            method="Validated and stored as parquet.",
+            **common,
+        ),
+    ]
+
+
+def build_municipalities(source: Path, out: Path) -> list[Resource]:
+    raw = pd.read_csv(
+        _need(source, "ssb/municipalities_2024.csv"),
+        dtype={"municipality_code": str, "county_code": str},
+    )
+    df = raw[["municipality_code", "municipality_name", "county_code", "county_name"]].copy()
+    df["municipality_code"] = df["municipality_code"].str.zfill(4)
+    df.to_csv(out / "municipalities.csv", index=False)
+    regions = {
+        k: {**v, "municipalities": list(v["municipalities"])}  # type: ignore[call-overload]
+        for k, v in REGIONS.items()
+    }
+    with open(out / "regions.json", "w", encoding="utf-8") as f:
+        json.dump(regions, f, ensure_ascii=False, indent=2)
+    return [
+        Resource(
+            path="municipalities.csv",
+            title="Municipality registry: code, name, county (2024 structure)",
+            publisher="Statistisk sentralbyrå (SSB)",
+            table="Standard for kommuneinndeling (KLASS 131), 2024",
+            year="2024",
+            licence=SSB_LICENCE,
+            credit=SSB_CREDIT,
+            built_from="ssb/municipalities_2024.csv",
+            method="Columns code, name, county code and name kept.",
+        ),
+        Resource(
+            path="regions.json",
+            title="Named regions: vaernes (2010 pilot: 5035, 5034, 5032, 5033) and vaernesregionen (+5036, 5031)",
+            publisher="Værnesregionen; Wikipedia",
+            table="no.wikipedia.org/wiki/Værnesregionen; s-n.no 'Pris til Værnesregionen'",
+            year="2024",
+            licence="CC BY-SA 4.0 (Wikipedia text); membership facts",
+            credit="Wikipedia contributors",
+            built_from="planning/build.py REGIONS",
+            method="Membership lists written from the cited pages; every county is also a region (see planning.data.region).",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# UN WPP 2024
+# --------------------------------------------------------------------------------------------
+def build_wpp(source: Path, out: Path) -> list[Resource]:
+    mx = pd.read_csv(_need(source, "un_wpp2024/wpp2024_norway_mx5_by_sex.csv"))
+    mort = pd.DataFrame(
+        {
+            "sex": _sex(mx["sex"]),
+            "age_start": mx["age_start"].astype(str).str.rstrip("+").astype(int),
+            "period_start": mx["period"].str.slice(0, 4).astype(int),
+            "mx": mx["mx"].astype(float),
+        }
+    ).sort_values(["sex", "period_start", "age_start"], ignore_index=True)
+    if (mort["mx"] <= 0).any() or mort["mx"].isna().any():
+        raise DataError("death rates must be positive", file="wpp2024_norway_mx5_by_sex.csv")
+    mort.to_csv(out / "wpp_mortality.csv", index=False)
+
+    asfr = pd.read_csv(_need(source, "un_wpp2024/wpp2024_norway_asfr5.csv"))
+    tfr = pd.read_csv(_need(source, "un_wpp2024/wpp2024_norway_tfr.csv"))
+    fert = pd.DataFrame(
+        {
+            "year": asfr["year"].astype(int),
+            "age_start": asfr["age_group"].str.split("-").str[0].astype(int),
+            "asfr": asfr["asfr_per_woman_year"].astype(float),
+        }
+    ).merge(tfr.rename(columns={"type": "estimate_type"}), on="year", how="left")
+    fert.sort_values(["year", "age_start"], ignore_index=True).to_csv(
+        out / "wpp_fertility.csv", index=False
+    )
+
+    mig = pd.read_csv(_need(source, "un_wpp2024/wpp2024_norway_net_migration.csv"))
+    pd.DataFrame(
+        {
+            "year": mig["year"].astype(int),
+            "net_migration": (mig["net_migration_thousands"] * 1000).round().astype(int),
+            "estimate_type": mig["type"],
+        }
+    ).to_csv(out / "wpp_migration.csv", index=False)
+
+    prof = pd.read_csv(_need(source, "un_wpp2024/wpp2024_norway_net_migration_by_age5_proj.csv"))
+    pd.DataFrame(
+        {
+            "sex": _sex(prof["sex"]),
+            "age_start": prof["age_group"].str.split("-").str[0].str.rstrip("+").astype(int),
+            "period_start": prof["period"].str.slice(0, 4).astype(int),
+            # WPP gives the total over the five-year period in thousands: per year = × 1000 / 5.
+            "net_migration": prof["net_migration_thousands"] * 1000 / 5,
+        }
+    ).to_csv(out / "wpp_migration_age.csv", index=False)
+
+    e0 = pd.read_csv(_need(source, "un_wpp2024/wpp2024_norway_e0.csv"))
+    pd.DataFrame(
+        {"sex": _sex(e0["sex"]), "year": e0["year"], "e0": e0["e0"], "estimate_type": e0["type"]}
+    ).to_csv(out / "wpp_life_expectancy.csv", index=False)
+
+    common = {
+        "publisher": "United Nations, Department of Economic and Social Affairs, Population Division",
+        "year": "2024 revision (estimates 1950-2023, medium variant 2024-2100)",
+        "licence": WPP_LICENCE,
+        "credit": WPP_CREDIT,
+    }
+    return [
+        Resource(
+            path="wpp_mortality.csv",
+            title="Norway: central death rates mx by sex and age (0, 1-4, 5-year groups, 100+), five-year periods",
+            table="WPP 2024, Mortality: central death rates by age and sex (country 578)",
+            built_from="un_wpp2024/wpp2024_norway_mx5_by_sex.csv",
+            method="Sex coded female/male; period as its start year; age '100+' as 100.",
+            **common,
+        ),
+        Resource(
+            path="wpp_fertility.csv",
+            title="Norway: age-specific fertility (births per woman-year) by five-year age of mother, with TFR",
+            table="WPP 2024, Fertility: percentage age-specific fertility and TFR (country 578)",
+            built_from="un_wpp2024/wpp2024_norway_asfr5.csv; un_wpp2024/wpp2024_norway_tfr.csv",
+            method="asfr = TFR × share / 5 (as supplied); age group as start age; TFR joined by year.",
+            **common,
+        ),
+        Resource(
+            path="wpp_migration.csv",
+            title="Norway: net international migration per year (persons)",
+            table="WPP 2024, Migration: net number of migrants (country 578)",
+            built_from="un_wpp2024/wpp2024_norway_net_migration.csv",
+            method="Thousands × 1000, rounded.",
+            **common,
+        ),
+        Resource(
+            path="wpp_migration_age.csv",
+            title="Norway: projected net migration by sex and five-year age, persons per year",
+            table="WPP 2024, Migration: net migration by age and sex, medium variant (country 578)",
+            built_from="un_wpp2024/wpp2024_norway_net_migration_by_age5_proj.csv",
+            method="Five-year period totals in thousands × 1000 / 5 = persons per year.",
+            **common,
+        ),
+        Resource(
+            path="wpp_life_expectancy.csv",
+            title="Norway: life expectancy at birth by sex",
+            table="WPP 2024, Mortality: life expectancy at birth (country 578)",
+            built_from="un_wpp2024/wpp2024_norway_e0.csv",
+            method="Sex coded female/male.",
+            **common,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# KOSTRA care panel
+# --------------------------------------------------------------------------------------------
+KOSTRA_COLUMNS: dict[str, tuple[str, str]] = {
+    "folk_0_66": ("population", "0-66"),
+    "folk_67_79": ("population", "67-79"),
+    "folk_80p": ("population", "80+"),
+    "folk_ialt": ("population", "total"),
+    "Y_1_a_ialt": ("home_service_users", "total"),
+    "Y_1_a_0_66": ("home_service_users", "0-66"),
+    "Y_1_a_67_79": ("home_service_users", "67-79"),
+    "Y_1_a_80p": ("home_service_users", "80+"),
+    "Y_2_ialt": ("residents_24h_housing", "total"),
+    "Y_3_a_ialt": ("long_term_residents", "total"),
+    "Y_3_a_0_66": ("long_term_residents", "0-66"),
+    "Y_3_a_67_79": ("long_term_residents", "67-79"),
+    "Y_3_a_80p": ("long_term_residents", "80+"),
+    "Y_4_ialt": ("home_health_hours_per_week", "total"),
+    "Y_5_ialt": ("nurse_fte", "total"),
+}
+
+
+def build_kostra(source: Path, out: Path) -> list[Resource]:
+    raw = pd.read_csv(
+        _need(source, "ssb/kostra_care_panel_vaernes_2007_2025.csv"),
+        dtype={"kommunenr_2024": str},
+    )
+    missing = [c for c in KOSTRA_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DataError(f"missing columns {missing}", file="kostra_care_panel_vaernes_2007_2025.csv")
+    long = raw.rename(columns={"kommunenr_2024": "municipality_code", "år": "year"}).melt(
+        id_vars=["municipality_code", "year"],
+        value_vars=list(KOSTRA_COLUMNS),
+        var_name="column",
+        value_name="value",
+    )
+    long = long.dropna(subset=["value"])  # blank = suppressed or not published, never zero
+    long["indicator"] = long["column"].map(lambda c: KOSTRA_COLUMNS[c][0])
+    long["age_group"] = long["column"].map(lambda c: KOSTRA_COLUMNS[c][1])
+    long = long[["municipality_code", "year", "indicator", "age_group", "value"]]
+    long.sort_values(["municipality_code", "indicator", "age_group", "year"]).to_csv(
+        out / "kostra_care.csv", index=False
+    )
+    return [
+        Resource(
+            path="kostra_care.csv",
+            title="KOSTRA care panel, Værnesregionen municipalities (5031-5036): population, home-service users, long-term residents, 24-hour housing, home-health hours, nurse FTE",
+            publisher="Statistisk sentralbyrå (SSB), via a public research repository",
+            table=(
+                "07459 (population); 04686 until 2016 and 12292 from 2015 (home-service users; no 67-79 "
+                "split after 2016); 11645 (long-term institutional residents, 2009+); nurse FTE has a "
+                "method break around 2015-2017"
+            ),
+            year="2007-2025",
+            licence=SSB_LICENCE,
+            credit=SSB_CREDIT,
+            built_from="ssb/kostra_care_panel_vaernes_2007_2025.csv",
+            method="Wide panel melted to (municipality, year, indicator, age group, value); blank cells dropped.",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# geometry, places, travel, DMS facts
+# --------------------------------------------------------------------------------------------
+def build_geometry(source: Path, out: Path) -> list[Resource]:
+    import geopandas as gpd
+
+    gdf = gpd.read_file(_need(source, "kartverket/kommuner_trondelag_2024_S.geojson"))
+    gdf = gdf.rename(columns={"kommunenummer": "municipality_code", "kommunenavn": "municipality_name"})
+    gdf["municipality_code"] = gdf["municipality_code"].astype(str).str.zfill(4)
+    # ~100 m tolerance in degrees of latitude: ample for a report map, keeps the file small.
+    gdf["geometry"] = gdf.geometry.simplify(0.001, preserve_topology=True)
+    gdf = gdf[["municipality_code", "municipality_name", "geometry"]].sort_values("municipality_code")
+    path = out / "trondelag_municipalities.geojson"
+    path.unlink(missing_ok=True)
+    gdf.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=5)
+    return [
+        Resource(
+            path="trondelag_municipalities.geojson",
+            title="Trøndelag municipality polygons (38 municipalities, 2024 structure), simplified for reports",
+            publisher="Kartverket",
+            table="Administrative enheter kommuner 2024, small-scale (S) generalisation, clipped to the coastline",
+            year="2024",
+            licence=KV_LICENCE,
+            credit=KV_CREDIT,
+            built_from="kartverket/kommuner_trondelag_2024_S.geojson",
+            method="Simplified with tolerance 0.001° (Douglas-Peucker, topology preserved), coordinates to 5 decimals, WGS84.",
+        )
+    ]
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0088  # mean Earth radius, km (IUGG)
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+# Road distances and drive times seen on public pages (travel_facts_text_sources.csv); the pair
+# is (from place id, to place id) in the shipped place ids.
+SOURCED_TRAVEL = [
+    {
+        "from_id": "meraker_muni",
+        "to_id": "stjordalshalsen",
+        "distance_km": 43.0,
+        "minutes": None,
+        "source": "is.wikipedia.org/wiki/Midtbygda: on E14, 43 km east of Stjørdalshalsen (en.wikipedia says 46 km)",
+    },
+    {
+        "from_id": "hommelvik",
+        "to_id": "stjordalshalsen",
+        "distance_km": 10.0,
+        "minutes": None,
+        "source": "is.wikipedia.org/wiki/Hommelvik: on E6, 10 km south-west of Stjørdalshalsen",
+    },
+    {
+        "from_id": "tydal_muni",
+        "to_id": "stjordalshalsen",
+        "distance_km": None,
+        "minutes": 60.0,
+        "source": "gonorway.no (Tydal): 'Trondheim Airport, Værnes is one hour of driving away'; the airport is beside Stjørdalshalsen",
+    },
+]
+
+
+def build_places(source: Path, out: Path) -> list[Resource]:
+    raw = pd.read_csv(_need(source, "places/place_coordinates_vaernes.csv"), dtype={"kommunenr": str})
+    wanted = set(CENTRE_PLACE.values()) | set(PLACE_ROLES)
+    places = raw[raw["id"].isin(wanted)].copy()
+    places["role"] = places["id"].map(lambda i: PLACE_ROLES.get(i, "municipality_centre"))
+    places["status"] = np.where(
+        places["source_url"].str.contains("unverified|hand-curated", regex=True),
+        "unverified",
+        "seen",
+    )
+    places = places.rename(columns={"id": "place_id", "kommunenr": "municipality_code", "source_url": "source"})
+    places = places[["place_id", "name", "municipality_code", "role", "lat", "lon", "source", "status", "note"]]
+    places.sort_values("place_id").to_csv(out / "places.csv", index=False)
+
+    rows = []
+    coords = places.set_index("place_id")[["lat", "lon"]]
+    sourced = {(s["from_id"], s["to_id"]): s for s in SOURCED_TRAVEL}
+    sourced |= {(s["to_id"], s["from_id"]): s for s in SOURCED_TRAVEL}
+    for a in coords.index:
+        for b in coords.index:
+            if a == b:
+                continue
+            gc = _haversine_km(*coords.loc[a], *coords.loc[b])
+            est_km = gc * DETOUR_FACTOR
+            s = sourced.get((a, b))
+            km = s["distance_km"] if s and s["distance_km"] is not None else est_km
+            minutes = (
+                s["minutes"] if s and s["minutes"] is not None else km / DRIVING_SPEED_KMH * 60
+            )
+            dist_status = "sourced" if s and s["distance_km"] is not None else "estimated"
+            min_status = "sourced" if s and s["minutes"] is not None else "estimated"
+            method = []
+            if dist_status == "estimated":
+                method.append(f"distance = great-circle {gc:.1f} km × detour factor {DETOUR_FACTOR} (assumption)")
+            if min_status == "estimated":
+                method.append(f"minutes = distance / {DRIVING_SPEED_KMH:.0f} km/h (assumption)")
+            rows.append(
+                {
+                    "from_id": a,
+                    "to_id": b,
+                    "great_circle_km": round(gc, 1),
+                    "distance_km": round(km, 1),
+                    "distance_status": dist_status,
+                    "minutes": round(minutes, 0),
+                    "minutes_status": min_status,
+                    "method": "; ".join(method) if method else "both values sourced",
+                    "source": s["source"] if s else "estimate from place coordinates (places.csv)",
+                }
+            )
+    travel = pd.DataFrame(rows)
+    travel.to_csv(out / "travel.csv", index=False)
+
+    facts = pd.read_csv(_need(source, "facts/vaernes_dms_and_services_facts.csv"))
+    facts.to_csv(out / "dms_facts.csv", index=False)
+    return [
+        Resource(
+            path="places.csv",
+            title="Places: municipality centres, Stjørdalshalsen (DMS and legevakt site), St. Olavs hospital, Sykehuset Levanger (proxy)",
+            publisher="Wikipedia (infobox coordinates) and hand-curated town centres",
+            table="see the source column of each row",
+            year="2024",
+            licence="CC BY-SA 4.0 (Wikipedia); facts",
+            credit="Wikipedia contributors",
+            built_from="places/place_coordinates_vaernes.csv",
+            method="Centres chosen per municipality (Stjørdalshalsen for 5035, Hommelvik for 5031, infobox points elsewhere); rows marked 'unverified' come from a third-party list.",
+        ),
+        Resource(
+            path="travel.csv",
+            title="Travel matrix between places: road km and minutes, each value marked sourced or estimated",
+            publisher="Public pages (Wikipedia, gonorway.no) and estimates from coordinates",
+            table="travel_facts_text_sources.csv; great-circle distances from places.csv",
+            year="2024",
+            licence="facts; estimates are the project's (MIT)",
+            credit="Wikipedia contributors; vaernes-planning",
+            built_from="places/place_coordinates_vaernes.csv; places/travel_facts_text_sources.csv",
+            method=(
+                f"Sourced road figures where seen; otherwise great-circle × {DETOUR_FACTOR} (assumption) and "
+                f"{DRIVING_SPEED_KMH:.0f} km/h (assumption). Frosta's road goes round the fjord, so its estimate is low. "
+                "Override with local figures: planning.data.load_travel(overrides=...)."
+            ),
+        ),
+        Resource(
+            path="dms_facts.csv",
+            title="Facts about Værnesregionen DMS (beds, dialysis chairs, financing) and related services",
+            publisher="Værnesregionen; Stjørdalens Nytt; Helse Nord-Trøndelag; St. Olavs",
+            table="see source_url of each row",
+            year="c. 2012-2023",
+            licence="facts (short quotations)",
+            credit="see source_url",
+            built_from="facts/vaernes_dms_and_services_facts.csv",
+            method="Copied as is.",
+        ),
+    ]
+
+
+BUILDERS: list[Callable[[Path, Path], list[Resource]]] = [
+    build_population,
+    build_municipalities,
+    build_wpp,
+    build_kostra,
+    build_geometry,
+    build_places,
+]
+
+
+# --------------------------------------------------------------------------------------------
+# manifest
+# --------------------------------------------------------------------------------------------
+MANIFEST = "datapackage.json"
+
+# Files in data/ that are written by hand (parameters), not built from raw sources. Their
+# provenance lives inside each file (every value carries its own source); the manifest records
+# their checksum so that an accidental edit is caught.
+HAND_WRITTEN = {
+    "services.yaml": "Service catalogue: use rates, norms, salaries and prices, each value with its own source and status",
+}
+
+
+def write_manifest(out: Path, resources: list[Resource]) -> dict:
+    """Write datapackage.json and SOURCES.md for ``resources`` plus hand-written parameter files."""
+    entries = []
+    for r in resources:
+        p = out / r.path
+        entries.append(
+            {
+                "name": Path(r.path).stem.replace("_", "-").lower(),
+                "path": r.path,
+                "title": r.title,
+                "publisher": r.publisher,
+                "table": r.table,
+                "year": r.year,
+                "licenses": [{"name": r.licence}],
+                "credit": r.credit,
+                "built_from": r.built_from,
+                "method": r.method,
+                "bytes": p.stat().st_size,
+                "hash": "sha256:" + _sha256(p),
+                **r.extra,
+            }
+        )
+    for name, title in HAND_WRITTEN.items():
+        p = out / name
+        if p.exists():
+            entries.append(
+                {
+                    "name": Path(name).stem,
+                    "path": name,
+                    "title": title,
+                    "publisher": "see each value's source",
+                    "table": "see each value's source",
+                    "year": "see each value",
+                    "licenses": [{"name": "per value; compiled by vaernes-planning (MIT)"}],
+                    "credit": "see each value's source",
+                    "built_from": "written by hand from shared domain facts",
+                    "method": "hand-written parameter file",
+                    "bytes": p.stat().st_size,
+                    "hash": "sha256:" + _sha256(p),
+                }
+            )
+    package = {
+        "profile": "data-package",
+        "name": "vaernes-planning-data",
+        "title": "vaernes-planning data snapshot",
+        "description": "Real public data for the Værnes planning model. Rebuild with `planning data build --source DIR`.",
+        "resources": entries,
+    }
+    with open(out / MANIFEST, "w", encoding="utf-8") as f:
+        json.dump(package, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    (out / "SOURCES.md").write_text(_sources_markdown(entries), encoding="utf-8")
+    return package
+
+
+def refresh_manifest(out: Path) -> dict:
+    """Recompute checksums for every file already in the manifest (after a hand edit of YAML)."""
+    with open(out / MANIFEST, encoding="utf-8") as f:
+        package = json.load(f)
+    known = {e["path"] for e in package["resources"]}
+    for e in package["resources"]:
+        p = out / e["path"]
+        e["bytes"] = p.stat().st_size
+        e["hash"] = "sha256:" + _sha256(p)
+    for name, title in HAND_WRITTEN.items():
+        if name not in known and (out / name).exists():
+            p = out / name
+            package["resources"].append(
+                {
+                    "name": Path(name).stem,
+                    "path": name,
+                    "title": title,
+                    "publisher": "see each value's source",
+                    "table": "see each value's source",
+                    "year": "see each value",
+                    "licenses": [{"name": "per value; compiled by vaernes-planning (MIT)"}],
+                    "credit": "see each value's source",
+                    "built_from": "written by hand from shared domain facts",
+                    "method": "hand-written parameter file",
+                    "bytes": p.stat().st_size,
+                    "hash": "sha256:" + _sha256(p),
+                }
+            )
+    with open(out / MANIFEST, "w", encoding="utf-8") as f:
+        json.dump(package, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    (out / "SOURCES.md").write_text(_sources_markdown(package["resources"]), encoding="utf-8")
+    return package
+
+
+def _sources_markdown(entries: list[dict]) -> str:
+    lines = [
+        "# Data sources",
+        "",
+        "Every file in `data/` with its publisher, table or page, year, licence and credit line, how it",
+        "was built and its SHA-256 checksum (verified by `tests/test_data.py`). Generated by",
+        "`planning data build`; the machine-readable manifest is `datapackage.json`.",
+        "",
+        "Values marked *estimated* or *assumption* are not from a source: they are labelled so",
+        "wherever a user sees them.",
+        "",
+    ]
+    for e in entries:
+        lines += [
+            f"## `{e['path']}`",
+            "",
+            f"- **What**: {e['title']}",
+            f"- **Publisher**: {e['publisher']}",
+            f"- **Table / page**: {e['table']}",
+            f"- **Year**: {e['year']}",
+            f"- **Licence**: {e['licenses'][0]['name']}",
+            f"- **Credit**: {e['credit']}",
+            f"- **Built from**: {e['built_from']}",
+            f"- **Method**: {e['method']}",
+            f"- **SHA-256**: `{e['hash'].removeprefix('sha256:')}`",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def build_snapshot(source: Path, out: Path) -> dict:
+    """Build every shipped data file from raw sources in ``source`` into ``out``."""
+    source, out = Path(source), Path(out)
+    if not source.is_dir():
+        raise DataError("raw source folder not found", file=source)
+    out.mkdir(parents=True, exist_ok=True)
+    resources: list[Resource] = []
+    for builder in BUILDERS:
+        resources += builder(source, out)
+    return write_manifest(out, resources)
+
+
+# --------------------------------------------------------------------------------------------
+# SSB PxWebApi refresh (JSON-stat2)
+# --------------------------------------------------------------------------------------------
+SSB_TABLE_URL = "https://data.ssb.no/api/v0/no/table/07459"
+
+
+def ssb_query(years: list[int], municipalities: list[str] | None = None) -> dict:
+    """PxWebApi v0 query body for table 07459: population by region, sex, single age, year."""
+    region = (
+        {"filter": "vs:Kommune", "values": municipalities}
+        if municipalities
+        else {"filter": "all", "values": ["*"]}
+    )
+    return {
+        "query": [
+            {"code": "Region", "selection": region},
+            {"code": "Kjonn", "selection": {"filter": "item", "values": ["1", "2"]}},
+            {"code": "Alder", "selection": {"filter": "all", "values": ["*"]}},
+            {"code": "ContentsCode", "selection": {"filter": "item", "values": ["Personer1"]}},
+            {"code": "Tid", "selection": {"filter": "item", "values": [str(y) for y in years]}},
+        ],
+        "response": {"format": "json-stat2"},
+    }
+
+
+def parse_jsonstat2(doc: dict) -> pd.DataFrame:
+    """Parse a JSON-stat2 response of table 07459 into the population frame (municipality rows only)."""
+    try:
+        ids: list[str] = doc["id"]
+        sizes: list[int] = doc["size"]
+        dims = doc["dimension"]
+        values = doc["value"]
+    except (KeyError, TypeError) as e:
+        raise DataError(f"not a JSON-stat2 dataset (missing {e})", file=SSB_TABLE_URL) from None
+    cats = []
+    for d in ids:
+        index = dims[d]["category"]["index"]
+        order = sorted(index, key=index.get) if isinstance(index, dict) else list(index)
+        cats.append(order)
+    if math.prod(sizes) != len(values):
+        raise DataError("value count does not match the dimensions", file=SSB_TABLE_URL)
+    grid = pd.MultiIndex.from_product(cats, names=ids).to_frame(index=False)
+    grid["population"] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce")
+    age = grid["Alder"].str.extract(r"(\d+)")[0].astype(int).clip(upper=MAX_AGE)
+    out = pd.DataFrame(
+        {
+            "municipality_code": grid["Region"].astype(str),
+            "year": grid["Tid"].astype(int),
+            "sex": grid["Kjonn"].map({"1": "male", "2": "female"}),
+            "age": age,
+            "population": grid["population"],
+        }
+    )
+    out = out[out["municipality_code"].str.fullmatch(r"\d{4}")]
+    out = out.dropna(subset=["population"])  # regions that did not exist in a year are blank
+    return (
+        out.groupby(["municipality_code", "year", "sex", "age"], as_index=False, observed=True)[
+            "population"
+        ]
+        .sum()
+    )
+
+
+def refresh_population(
+    out: Path,
+    fetch: Callable[[str, dict], dict],
+    years: list[int] | None = None,
+) -> pd.DataFrame:
+    """Fetch 07459 via ``fetch(url, query) -> json`` and merge it into ``out/population.parquet``.
+
+    The snapshot is replaced only after the new data validates; on any error it stays as it was.
+    """
+    current = pd.read_parquet(out / "population.parquet")
+    known = set(current["municipality_code"].astype(str))
+    years = years or [int(current["year"].max())]
+    fresh = parse_jsonstat2(fetch(SSB_TABLE_URL, ssb_query(years, sorted(known))))
+    fresh = fresh[fresh["municipality_code"].isin(known)]
+    if fresh.empty:
+        raise DataError("SSB returned no rows for the known municipalities", file=SSB_TABLE_URL)
+    fresh = tidy_population(fresh, what=SSB_TABLE_URL)
+    merged = pd.concat(
+        [
+            current.astype({"municipality_code": str, "sex": str}).loc[
+                lambda d: ~d["year"].isin(fresh["year"].unique())
+            ],
+            fresh.astype({"sex": str}),
+        ],
+        ignore_index=True,
+    )
+    merged = tidy_population(merged, what="refreshed population")
+    merged["municipality_code"] = merged["municipality_code"].astype("category")
+    tmp = out / "population.parquet.tmp"
+    merged.to_parquet(tmp, compression="zstd", index=False)
+    tmp.replace(out / "population.parquet")
+    refresh_manifest(out)
+    return merged

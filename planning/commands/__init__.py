@@ -1,0 +1,1 @@
+"""Subcommands of the ``planning`` CLI: each module defines ``register(subparsers)``."""

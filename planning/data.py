@@ -1,0 +1,551 @@
+"""Load and validate the shipped data snapshot in ``data/``.
+
+The only module that reads ``data/``. Every loader validates what it reads and raises one
+:class:`~planning.errors.DataError` naming the file and the problem for a missing, truncated or
+corrupt file, wrong columns, negative counts or missing ages. Results are cached per process and
+returned as copies, so callers may modify them freely.
+
+The data folder is ``<repo>/data`` or, when set, the ``VAERNES_DATA_DIR`` environment variable.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from planning.errors import DataError, InputError, suggest
+
+MAX_AGE = 105
+SEXES = ("female", "male")
+POPULATION_COLUMNS = ["municipality_code", "year", "sex", "age", "population"]
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The data folder in use (``VAERNES_DATA_DIR`` or the repository's ``data/``)."""
+    env = os.environ.get("VAERNES_DATA_DIR")
+    return Path(env) if env else _PACKAGE_ROOT / "data"
+
+
+def _path(name: str) -> Path:
+    p = data_dir() / name
+    if not p.is_file():
+        raise DataError(
+            "data file is missing; restore it from git or rebuild with `planning data build`",
+            file=p,
+        )
+    return p
+
+
+def _read_csv(name: str, required: Sequence[str], dtype: dict[str, Any] | None = None) -> pd.DataFrame:
+    p = _path(name)
+    try:
+        df = pd.read_csv(p, dtype=dtype)
+    except Exception as e:  # pandas raises many kinds for corrupt files
+        raise DataError(f"cannot be read as CSV ({type(e).__name__}: {e})", file=p) from None
+    _require_columns(df, required, p)
+    if df.empty:
+        raise DataError("file has no rows", file=p)
+    return df
+
+
+def _require_columns(df: pd.DataFrame, required: Sequence[str], p: Path | str) -> None:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(f"missing columns {missing}", file=p, allowed=", ".join(required))
+
+
+def clear_cache() -> None:
+    """Forget cached files (after the data folder changed)."""
+    for f in (_population, _population_norway, _municipalities, _regions, _csv_cached, _manifest):
+        f.cache_clear()
+
+
+# --------------------------------------------------------------------------------------------
+# population
+# --------------------------------------------------------------------------------------------
+def _validate_population(df: pd.DataFrame, p: Path, by_municipality: bool) -> None:
+    cols = POPULATION_COLUMNS if by_municipality else POPULATION_COLUMNS[1:]
+    _require_columns(df, cols, p)
+    if df.empty:
+        raise DataError("file has no rows", file=p)
+    if df["population"].isna().any():
+        raise DataError("blank population values", file=p)
+    if (df["population"] < 0).any():
+        raise DataError("negative population counts", file=p)
+    sex = df["sex"]
+    sexes = set(sex.cat.categories if isinstance(sex.dtype, pd.CategoricalDtype) else sex.unique())
+    if not sexes <= set(SEXES):
+        raise DataError(f"unknown sex values {sorted(sexes - set(SEXES))}", file=p, allowed=SEXES)
+    keys = ["municipality_code", "year"] if by_municipality else ["year"]
+    n_cells = df.groupby(keys, observed=True).size()
+    expected = len(SEXES) * (MAX_AGE + 1)
+    if (n_cells != expected).any():
+        bad = n_cells[n_cells != expected].index[0]
+        raise DataError(
+            f"missing ages or sexes for {bad}: {int(n_cells[bad])} of {expected} rows "
+            "(every year needs ages 0..105 for both sexes)",
+            file=p,
+        )
+
+
+def _read_parquet(name: str) -> tuple[pd.DataFrame, Path]:
+    p = _path(name)
+    try:
+        return pd.read_parquet(p), p
+    except Exception as e:
+        raise DataError(f"corrupt or truncated parquet file ({type(e).__name__})", file=p) from None
+
+
+@functools.lru_cache(maxsize=1)
+def _population() -> pd.DataFrame:
+    df, p = _read_parquet("population.parquet")
+    _validate_population(df, p, by_municipality=True)
+    return df  # categorical codes and sex; converted to the public dtypes after filtering
+
+
+def _decode(col: pd.Series) -> np.ndarray:
+    """Categorical → array of str via the (small) category table: much faster than astype(str)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.asarray(col.cat.categories.astype(str), dtype=object)
+        return cats[col.cat.codes.to_numpy()]
+    return col.astype(str).to_numpy()
+
+
+def _public_population(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "municipality_code": _decode(df["municipality_code"]),
+            "year": df["year"].astype("int64").to_numpy(),
+            "sex": _decode(df["sex"]),
+            "age": df["age"].astype("int64").to_numpy(),
+            "population": df["population"].astype("float64").to_numpy(),
+        }
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _population_norway() -> pd.DataFrame:
+    df, p = _read_parquet("population_norway.parquet")
+    _validate_population(df, p, by_municipality=False)
+    return pd.DataFrame(
+        {
+            "year": df["year"].astype("int64"),
+            "sex": df["sex"].astype(str),
+            "age": df["age"].astype("int64"),
+            "population": df["population"].astype("float64"),
+        }
+    )
+
+
+def population_years() -> tuple[int, int]:
+    """First and last year of observed population in the snapshot."""
+    years = _population()["year"]
+    return int(years.min()), int(years.max())
+
+
+def population_municipalities() -> list[str]:
+    """Municipality codes present in the population snapshot."""
+    return sorted(str(c) for c in _population()["municipality_code"].unique())
+
+
+def _check_years(years: Iterable[int], available: tuple[int, int], what: str) -> list[int]:
+    out = [int(y) for y in years]
+    bad = [y for y in out if not available[0] <= y <= available[1]]
+    if bad:
+        raise InputError(
+            f"year(s) {bad} outside the observed {what}",
+            key="years",
+            allowed=f"{available[0]}..{available[1]}",
+        )
+    return out
+
+
+def load_population(
+    municipalities: str | Iterable[str] | None = None,
+    years: int | Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Observed population on 1 January (SSB 07459), tidy.
+
+    Columns: municipality_code (4-digit str), year, sex ('female'/'male'), age (0..105, 105 = 105+),
+    population (persons, float). ``municipalities`` may be codes, names or a region name.
+    """
+    df = _population()
+    if municipalities is not None:
+        codes = resolve_municipalities(municipalities)
+        df = df[df["municipality_code"].isin(codes)]
+    if years is not None:
+        ys = _check_years([years] if isinstance(years, int) else years, population_years(), "population")
+        df = df[df["year"].isin(ys)]
+    return _public_population(df)
+
+
+def load_population_norway(years: int | Iterable[int] | None = None) -> pd.DataFrame:
+    """Observed population of Norway on 1 January by sex and single age (SSB 07459, 1986..2026)."""
+    df = _population_norway()
+    if years is not None:
+        span = (int(df["year"].min()), int(df["year"].max()))
+        ys = _check_years([years] if isinstance(years, int) else years, span, "population of Norway")
+        df = df[df["year"].isin(ys)]
+    return df.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# municipalities and regions
+# --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _municipalities() -> pd.DataFrame:
+    df = _read_csv(
+        "municipalities.csv",
+        ["municipality_code", "municipality_name", "county_code", "county_name"],
+        dtype={"municipality_code": str, "county_code": str},
+    )
+    if df["municipality_code"].duplicated().any():
+        raise DataError("duplicate municipality codes", file=_path("municipalities.csv"))
+    return df
+
+
+def load_municipalities() -> pd.DataFrame:
+    """Municipality registry: municipality_code, municipality_name, county_code, county_name."""
+    return _municipalities().copy()
+
+
+def municipality_names() -> dict[str, str]:
+    """Map code → name (the Norwegian name; Sami names after a dash are kept as published)."""
+    m = _municipalities()
+    return dict(zip(m["municipality_code"], m["municipality_name"], strict=True))
+
+
+@functools.lru_cache(maxsize=1)
+def _regions() -> dict[str, dict[str, Any]]:
+    p = _path("regions.json")
+    try:
+        with open(p, encoding="utf-8") as f:
+            regions = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise DataError(f"cannot be read as JSON ({e})", file=p) from None
+    return regions
+
+
+def region_names() -> list[str]:
+    """Names accepted by :func:`region`: the named regions and 'county-NN' for each county."""
+    counties = sorted(set(_municipalities()["county_code"]))
+    return [*_regions(), *(f"county-{c}" for c in counties), "trondelag", "norway"]
+
+
+def region(name: str) -> list[str]:
+    """Municipality codes of a named region (``vaernes``, ``vaernesregionen``, ``trondelag``,
+    ``norway`` or ``county-NN``)."""
+    regions = _regions()
+    key = str(name).strip().lower()
+    if key in regions:
+        return list(regions[key]["municipalities"])
+    m = _municipalities()
+    if key == "norway":
+        return sorted(m["municipality_code"])
+    if key == "trondelag":
+        key = "county-50"
+    if key.startswith("county-"):
+        codes = sorted(m.loc[m["county_code"] == key.removeprefix("county-"), "municipality_code"])
+        if codes:
+            return codes
+    raise InputError(
+        f"unknown region '{name}'.{suggest(key, region_names())}",
+        key="region",
+        allowed=", ".join(list(regions) + ["trondelag", "norway", "county-NN"]),
+    )
+
+
+def region_label(name: str) -> str:
+    """Human name of a named region (falls back to the key)."""
+    return str(_regions().get(name, {}).get("name", name))
+
+
+def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
+    """Codes for a region name, a code, a municipality name, or a list of those.
+
+    Unknown entries raise one InputError with close matches.
+    """
+    items = [spec] if isinstance(spec, str) else list(spec)
+    if not items:
+        raise InputError("no municipalities given", key="municipalities")
+    m = _municipalities()
+    codes = set(m["municipality_code"])
+    by_name = {n.split(" - ")[0].split("-")[0].strip().lower(): c for c, n in zip(m["municipality_code"], m["municipality_name"], strict=True)}
+    out: list[str] = []
+    for item in items:
+        s = str(item).strip()
+        if s.isdigit() and s.zfill(4) in codes:
+            out.append(s.zfill(4))
+        elif s.lower() in by_name:
+            out.append(by_name[s.lower()])
+        elif not s.isdigit() and s.lower() in {r.lower() for r in region_names()}:
+            out.extend(region(s))
+        else:
+            candidates = list(codes) if s.isdigit() else [*by_name, *region_names()]
+            raise InputError(
+                f"unknown municipality or region '{s}'.{suggest(s.lower(), candidates)}",
+                key="municipalities",
+                allowed="4-digit municipality codes (e.g. 5035), names (e.g. Stjørdal) or regions ("
+                + ", ".join(_regions())
+                + ", trondelag, county-NN)",
+            )
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------------
+# UN WPP 2024
+# --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16)
+def _csv_cached(name: str, required: tuple[str, ...], dtypes: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    return _read_csv(name, list(required), dtype=dict(dtypes) or None)
+
+
+def _csv(name: str, required: Sequence[str], dtype: dict[str, str] | None = None) -> pd.DataFrame:
+    return _csv_cached(name, tuple(required), tuple(sorted((dtype or {}).items()))).copy()
+
+
+def _nonnegative(df: pd.DataFrame, col: str, name: str, strict: bool = False) -> None:
+    v = df[col]
+    bad = v.isna() | ((v <= 0) if strict else (v < 0))
+    if bad.any():
+        raise DataError(
+            f"column '{col}' has {'non-positive' if strict else 'negative'} or blank values",
+            file=data_dir() / name,
+        )
+
+
+def load_mortality() -> pd.DataFrame:
+    """WPP 2024 central death rates for Norway: sex, age_start (0, 1, 5, ..., 100 = 100+),
+    period_start (1950, 1955, ..., 2095), mx (deaths per person-year)."""
+    df = _csv("wpp_mortality.csv", ["sex", "age_start", "period_start", "mx"])
+    _nonnegative(df, "mx", "wpp_mortality.csv", strict=True)
+    return df
+
+
+def load_fertility() -> pd.DataFrame:
+    """WPP 2024 fertility for Norway: year, age_start (10..50 by 5), asfr (births per woman-year),
+    tfr, estimate_type."""
+    df = _csv("wpp_fertility.csv", ["year", "age_start", "asfr", "tfr"])
+    _nonnegative(df, "asfr", "wpp_fertility.csv")
+    return df
+
+
+def load_migration_norway() -> pd.DataFrame:
+    """WPP 2024 net migration for Norway: year, net_migration (persons per year), estimate_type."""
+    return _csv("wpp_migration.csv", ["year", "net_migration"])
+
+
+def load_migration_age_profile() -> pd.DataFrame:
+    """WPP 2024 projected net migration for Norway by sex and five-year age: sex, age_start
+    (0..100), period_start, net_migration (persons per year)."""
+    return _csv("wpp_migration_age.csv", ["sex", "age_start", "period_start", "net_migration"])
+
+
+def load_life_expectancy() -> pd.DataFrame:
+    """WPP 2024 life expectancy at birth for Norway: sex, year, e0 (years)."""
+    df = _csv("wpp_life_expectancy.csv", ["sex", "year", "e0"])
+    _nonnegative(df, "e0", "wpp_life_expectancy.csv", strict=True)
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# KOSTRA, places, travel, geometry
+# --------------------------------------------------------------------------------------------
+KOSTRA_INDICATORS = (
+    "population",
+    "home_service_users",
+    "residents_24h_housing",
+    "long_term_residents",
+    "home_health_hours_per_week",
+    "nurse_fte",
+)
+
+
+def load_kostra() -> pd.DataFrame:
+    """KOSTRA care panel for 5031..5036, 2007..2025: municipality_code, year, indicator, age_group
+    ('0-66', '67-79', '80+', 'total'), value. Suppressed cells are absent, never zero."""
+    df = _csv(
+        "kostra_care.csv",
+        ["municipality_code", "year", "indicator", "age_group", "value"],
+        dtype={"municipality_code": "str"},
+    )
+    _nonnegative(df, "value", "kostra_care.csv")
+    unknown = set(df["indicator"]) - set(KOSTRA_INDICATORS)
+    if unknown:
+        raise DataError(f"unknown indicators {sorted(unknown)}", file=data_dir() / "kostra_care.csv", allowed=KOSTRA_INDICATORS)
+    return df
+
+
+def load_places() -> pd.DataFrame:
+    """Places: place_id, name, municipality_code, role (';'-separated: municipality_centre, dms,
+    legevakt, hospital), lat, lon, source, status ('seen'/'unverified'), note."""
+    return _csv(
+        "places.csv",
+        ["place_id", "name", "municipality_code", "role", "lat", "lon", "source", "status"],
+        dtype={"municipality_code": "str"},
+    )
+
+
+def centre_place(municipality_code: str) -> str:
+    """Place id of a municipality's centre in places.csv."""
+    p = load_places()
+    rows = p[(p["municipality_code"] == municipality_code) & p["role"].str.contains("municipality_centre")]
+    if rows.empty:
+        raise InputError(
+            f"no centre place for municipality {municipality_code}",
+            key="municipality_code",
+            allowed=sorted(p.loc[p["role"].str.contains("municipality_centre"), "municipality_code"]),
+        )
+    return str(rows["place_id"].iloc[0])
+
+
+TRAVEL_COLUMNS = ["from_id", "to_id", "distance_km", "distance_status", "minutes", "minutes_status", "method", "source"]
+
+
+def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
+    """Travel matrix between places with each value marked 'sourced', 'estimated' or 'user'.
+
+    ``overrides`` (a frame or CSV path with from_id, to_id and distance_km and/or minutes) replaces
+    values with local figures, in both directions; they are marked 'user'.
+    """
+    travel = _csv("travel.csv", TRAVEL_COLUMNS)
+    _nonnegative(travel, "distance_km", "travel.csv")
+    _nonnegative(travel, "minutes", "travel.csv")
+    if overrides is None:
+        return travel
+    src = str(overrides) if not isinstance(overrides, pd.DataFrame) else "travel overrides"
+    if not isinstance(overrides, pd.DataFrame):
+        try:
+            overrides = pd.read_csv(overrides)
+        except Exception as e:
+            raise DataError(f"cannot be read as CSV ({e})", file=src) from None
+    _require_columns(overrides, ["from_id", "to_id"], src)
+    known = set(travel["from_id"])
+    for col in ("from_id", "to_id"):
+        bad = set(overrides[col]) - known
+        if bad:
+            raise DataError(f"unknown place ids {sorted(bad)}", file=src, key=col, allowed=sorted(known))
+    travel = travel.set_index(["from_id", "to_id"])
+    for _, row in overrides.iterrows():
+        for a, b in ((row["from_id"], row["to_id"]), (row["to_id"], row["from_id"])):
+            for col in ("distance_km", "minutes"):
+                if col in overrides.columns and pd.notna(row[col]):
+                    if float(row[col]) < 0:
+                        raise DataError("travel values must be >= 0", file=src, key=col)
+                    travel.loc[(a, b), col] = float(row[col])
+                    travel.loc[(a, b), col.split("_")[0] + "_status" if col == "distance_km" else "minutes_status"] = "user"
+                    travel.loc[(a, b), "source"] = f"user override ({src})"
+    return travel.reset_index()
+
+
+def load_geometry():  # -> geopandas.GeoDataFrame (imported lazily: geopandas is slow to import)
+    """Trøndelag municipality polygons (Kartverket 2024, simplified): municipality_code,
+    municipality_name, geometry (WGS84)."""
+    import geopandas as gpd
+
+    p = _path("trondelag_municipalities.geojson")
+    try:
+        gdf = gpd.read_file(p)
+    except Exception as e:
+        raise DataError(f"cannot be read as GeoJSON ({type(e).__name__})", file=p) from None
+    _require_columns(gdf, ["municipality_code", "municipality_name", "geometry"], p)
+    gdf["municipality_code"] = gdf["municipality_code"].astype(str).str.zfill(4)
+    return gdf
+
+
+def load_dms_facts() -> pd.DataFrame:
+    """Facts about Værnesregionen DMS and related services, each with its source page."""
+    return _csv("dms_facts.csv", ["topic", "item", "value", "unit", "source_url"])
+
+
+def load_yaml(name: str) -> Any:
+    """Parse a YAML file in data/ (e.g. 'services.yaml'); the caller validates its content."""
+    p = _path(name)
+    try:
+        with open(p, encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        raise DataError(f"invalid YAML ({str(e).splitlines()[0]})", file=p) from None
+
+
+# --------------------------------------------------------------------------------------------
+# manifest
+# --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _manifest() -> dict[str, Any]:
+    p = _path("datapackage.json")
+    try:
+        with open(p, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise DataError(f"cannot be read as JSON ({e})", file=p) from None
+
+
+def sources() -> pd.DataFrame:
+    """The manifest: file, title, publisher, table, year, licence, credit, sha256."""
+    rows = [
+        {
+            "file": r["path"],
+            "title": r["title"],
+            "publisher": r["publisher"],
+            "table": r["table"],
+            "year": r["year"],
+            "licence": r["licenses"][0]["name"],
+            "credit": r["credit"],
+            "sha256": r["hash"].removeprefix("sha256:"),
+        }
+        for r in _manifest()["resources"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def data_version() -> str:
+    """Short fingerprint of the whole snapshot (hash of the manifest's checksums)."""
+    h = hashlib.sha256("".join(sorted(r["hash"] for r in _manifest()["resources"])).encode())
+    return h.hexdigest()[:12]
+
+
+def verify(files: Iterable[str] | None = None) -> list[str]:
+    """Check the checksum of every file in the manifest (or just ``files``). Returns the files
+    checked; raises DataError naming the first file that is missing or altered, and any file in
+    data/ that the manifest does not list."""
+    resources = {r["path"]: r for r in _manifest()["resources"]}
+    names = list(files) if files is not None else list(resources)
+    for name in names:
+        if name not in resources:
+            raise DataError("not listed in datapackage.json", file=data_dir() / name)
+        p = _path(name)
+        h = hashlib.sha256(p.read_bytes()).hexdigest()
+        if "sha256:" + h != resources[name]["hash"]:
+            raise DataError(
+                "checksum does not match datapackage.json (file altered or corrupt; restore it "
+                "from git, or rebuild with `planning data build`)",
+                file=p,
+            )
+    if files is None:
+        listed = set(resources) | {"datapackage.json", "SOURCES.md"}
+        extra = sorted(
+            f.name for f in data_dir().iterdir() if f.is_file() and not f.name.startswith(".") and f.name not in listed
+        )
+        if extra:
+            raise DataError(f"files not listed in datapackage.json: {extra}", file=data_dir())
+    return names
+
+
+def age_group_labels(bounds: Sequence[int]) -> tuple[np.ndarray, list[str]]:
+    """Map single ages 0..105 to groups starting at ``bounds`` (e.g. [0, 67, 80]); returns
+    (group index per age, labels like '0-66', '67-79', '80+')."""
+    b = list(bounds)
+    labels = [f"{lo}-{hi - 1}" for lo, hi in zip(b[:-1], b[1:], strict=True)] + [f"{b[-1]}+"]
+    idx = np.searchsorted(np.asarray(b), np.arange(MAX_AGE + 1), side="right") - 1
+    return idx, labels

@@ -1,0 +1,62 @@
+"""User-facing errors.
+
+Every error a user can cause (bad scenario file, unknown municipality, value out of range, missing
+or corrupt data file) is raised as a :class:`PlanningError`. Its message is one line that says what
+is wrong, where (file, key) and what is allowed. The CLI prints that line and exits with code 2;
+it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class PlanningError(ValueError):
+    """Base class for errors caused by input: the message is meant for the user."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | Path | None = None,
+        key: str | None = None,
+        allowed: str | Iterable[object] | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = str(file) if file is not None else None
+        self.key = key
+        if allowed is not None and not isinstance(allowed, str):
+            allowed = ", ".join(str(a) for a in allowed)
+        self.allowed = allowed
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.key:
+            where.append(f"key '{self.key}'")
+        text = (": ".join([" ".join(where), self.problem]) if where else self.problem)
+        if self.allowed:
+            text += f" (allowed: {self.allowed})"
+        return text
+
+
+class DataError(PlanningError):
+    """A shipped or user-supplied data file is missing, truncated, corrupt or inconsistent."""
+
+
+class ScenarioError(PlanningError):
+    """A scenario or sweep file is malformed or holds a value that is not allowed."""
+
+
+class InputError(PlanningError):
+    """A function or CLI argument is out of range (unknown municipality, year outside data, ...)."""
+
+
+def suggest(value: str, candidates: Iterable[str], n: int = 3) -> str:
+    """Return ' Did you mean X?' for close matches of ``value`` among ``candidates`` (or '')."""
+    matches = difflib.get_close_matches(str(value), [str(c) for c in candidates], n=n, cutoff=0.6)
+    return f" Did you mean {' or '.join(matches)}?" if matches else ""
