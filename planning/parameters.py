@@ -1,0 +1,598 @@
+"""Service catalogue, organisation and levers as validated pydantic models.
+
+The catalogue (``data/services.yaml``) holds every default number of the demand and capacity
+model, each as a :class:`Sourced` value that carries its unit, source, year and status
+('seen' in a cited source, 'derived' from seen values with the working in ``note``, or
+'assumption'). The pure model core receives these models, never paths.
+
+* :class:`ServiceCatalogue` and :func:`load_catalogue`: the catalogue.
+* :class:`Organisation` of :class:`Unit`: which municipalities share which service, who hosts it
+  and how its cost is split. A municipality in no unit for a service runs that service alone.
+* :class:`Levers`: scenario levers (healthy ageing, FTE-per-user growth, institution-to-home shift,
+  refusal and occupancy targets). ``None`` means "use the catalogue default".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from planning.errors import DataError, PlanningError, ScenarioError
+
+Status = Literal["seen", "derived", "assumption"]
+AgeGroup = Literal["0-66", "67-79", "80+"]
+AGE_GROUPS: tuple[str, ...] = ("0-66", "67-79", "80+")
+AGE_GROUP_BOUNDS: tuple[int, ...] = (0, 67, 80)  # KOSTRA age groups (SSB 11645 / 12292)
+MunicipalityCode = Annotated[str, Field(pattern=r"^\d{4}$")]
+
+#: Services the model knows. Norwegian service names stay Norwegian.
+SERVICES: tuple[str, ...] = (
+    "hjemmetjenester",
+    "langtidsopphold",
+    "kad",
+    "intermediaer",
+    "helsestasjon",
+    "skolehelsetjeneste",
+    "jordmor",
+    "kommuneoverlege",
+    "legevakt",
+    "fastlege",
+    "brukerkontor",
+)
+#: Services a municipality can run together with others in a :class:`Unit`.
+SHAREABLE_SERVICES: tuple[str, ...] = (
+    "kad",
+    "intermediaer",
+    "helsestasjon",
+    "skolehelsetjeneste",
+    "jordmor",
+    "kommuneoverlege",
+    "legevakt",
+    "brukerkontor",
+)
+ShareableService = Literal[
+    "kad",
+    "intermediaer",
+    "helsestasjon",
+    "skolehelsetjeneste",
+    "jordmor",
+    "kommuneoverlege",
+    "legevakt",
+    "brukerkontor",
+]
+CostKey = Literal["population", "use", "fixed_plus_use"]
+Profession = Literal[
+    "sykepleier",
+    "helsefagarbeider",
+    "helsesykepleier",
+    "jordmor",
+    "lege",
+    "saksbehandler",
+    "kontormedarbeider",
+]
+
+
+class Sourced(BaseModel):
+    """A number with its provenance: value, unit, source (publisher + page/table), year, status."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float
+    unit: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    year: int | None = None
+    status: Status
+    note: str | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("value must be a finite number")
+        return v
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+def _in_range(lo: float | None, hi: float | None, lo_open: bool = False, hi_open: bool = False):
+    """Validator factory: check ``Sourced.value`` lies in the given interval."""
+
+    def check(s: Sourced) -> Sourced:
+        v = s.value
+        bad = (
+            (lo is not None and (v <= lo if lo_open else v < lo))
+            or (hi is not None and (v >= hi if hi_open else v > hi))
+        )
+        if bad:
+            left = "(" if lo_open else "["
+            right = ")" if hi_open else "]"
+            raise ValueError(
+                f"value {v} outside {left}{'-inf' if lo is None else lo}, "
+                f"{'inf' if hi is None else hi}{right}"
+            )
+        return s
+
+    return AfterValidator(check)
+
+
+NonNegative = Annotated[Sourced, _in_range(0, None)]
+Positive = Annotated[Sourced, _in_range(0, None, lo_open=True)]
+Fraction = Annotated[Sourced, _in_range(0, 1)]
+OpenFraction = Annotated[Sourced, _in_range(0, 1, lo_open=True, hi_open=True)]
+Occupancy = Annotated[Sourced, _in_range(0, 1, lo_open=True)]
+Growth = Annotated[Sourced, _in_range(-0.05, 0.05)]
+Years = Annotated[Sourced, _in_range(1, 100)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# catalogue sections
+# ------------------------------------------------------------------------------------------------
+class CoverageEstimation(_Model):
+    """How coverage rates are estimated from the KOSTRA panel."""
+
+    first_year: Sourced
+    last_year: Sourced
+    prior_users: NonNegative  # shrinkage strength in users (pseudo-counts at the regional rate)
+
+    @model_validator(mode="after")
+    def _years(self) -> CoverageEstimation:
+        if self.first_year.value > self.last_year.value:
+            raise ValueError("first_year must not be after last_year")
+        return self
+
+
+class CoverageService(_Model):
+    """A service whose users are a share of the population by KOSTRA age group."""
+
+    label: str
+    indicator: Literal["home_service_users", "long_term_residents"]
+    fallback_rates: dict[AgeGroup, Fraction]  # users per inhabitant when no KOSTRA estimate
+    fte_per_user: NonNegative  # FTE per user per year at the base year
+    profession_mix: dict[Profession, Fraction]  # shares of the FTE by profession (sum 1)
+    cases_per_user: NonNegative  # user-office cases (applications + reviews) per user per year
+
+    @model_validator(mode="after")
+    def _complete(self) -> CoverageService:
+        missing = [g for g in AGE_GROUPS if g not in self.fallback_rates]
+        if missing:
+            raise ValueError(f"fallback_rates lacks age groups {missing}")
+        _check_mix(self.profession_mix)
+        return self
+
+
+def _check_mix(mix: dict[str, Sourced]) -> None:
+    total = sum(s.value for s in mix.values())
+    if not mix or abs(total - 1.0) > 1e-6:
+        raise ValueError(f"profession_mix shares must sum to 1 (they sum to {total:.4f})")
+
+
+class Coverage(_Model):
+    estimation: CoverageEstimation
+    hjemmetjenester: CoverageService
+    langtidsopphold: CoverageService
+
+
+class BedService(_Model):
+    """Beds driven by admissions and bed-days per 1 000 inhabitants by age band (KAD, intermediate).
+
+    Age bands are ``young`` (< ``age_split``) and ``old`` (>= ``age_split``). The per-band rates
+    follow from the national total rate and the share of patients in the old band, divided by
+    the old band's national population share.
+    """
+
+    label: str
+    age_split: Sourced  # age at which the "old" band starts
+    admissions_per_1000: NonNegative  # all ages, per 1 000 inhabitants per year
+    bed_days_per_1000: NonNegative  # all ages, per 1 000 inhabitants per year
+    share_old: Fraction  # share of admissions in the old band
+    population_share_old: OpenFraction  # national share of inhabitants in the old band
+    fte_per_bed: NonNegative
+    profession: Profession
+    overlier_day_rate: NonNegative | None = None  # NOK paid per refused bed-day (utskrivningsklar)
+
+    def band_rates(self) -> tuple[float, float, float, float]:
+        """(admissions young, admissions old, bed-days young, bed-days old) per inhabitant-year."""
+        adm = self.admissions_per_1000.value / 1000.0
+        bd = self.bed_days_per_1000.value / 1000.0
+        s, p = self.share_old.value, self.population_share_old.value
+        adm_old, adm_young = adm * s / p, adm * (1 - s) / (1 - p)
+        los = bd / adm if adm > 0 else 0.0  # mean stay, same in both bands (assumption)
+        return adm_young, adm_old, adm_young * los, adm_old * los
+
+
+class PerCapitaNorm(_Model):
+    """Staff from a driver count divided by a norm, with a minimum position size per unit."""
+
+    label: str
+    per_fte: Positive  # driver units (births, pupils, inhabitants) per FTE
+    min_fte: NonNegative  # smallest position a unit can hold
+    fte_step: Positive  # positions are bought in steps of this size
+    profession: Profession
+    onsite_share: Fraction  # share of work done in the member municipality (drives staff travel)
+
+
+class SchoolHealth(_Model):
+    """Skolehelsetjeneste: helsesykepleier FTE from pupils by school level (IS-1736 norms)."""
+
+    label: str
+    barneskole_ages: tuple[int, int]
+    ungdomsskole_ages: tuple[int, int]
+    vgs_ages: tuple[int, int]
+    pupils_per_fte_barneskole: Positive
+    pupils_per_fte_ungdomsskole: Positive
+    pupils_per_fte_vgs: Positive
+    min_fte: NonNegative
+    fte_step: Positive
+    profession: Profession
+    onsite_share: Fraction
+
+
+class Midwife(PerCapitaNorm):
+    clerical_per_fte: NonNegative  # clerical FTE per jordmor FTE
+
+
+class Legevakt(_Model):
+    """Legevakt: a round-the-clock station whose rota is fixed, whatever the catchment size."""
+
+    label: str
+    doctor_hours_weekday: NonNegative  # doctor on duty per weekday (hours)
+    doctor_hours_weekend: NonNegative  # doctor on duty per weekend/holiday day (hours)
+    weekend_days: NonNegative  # weekend and holiday days per year
+    doctor_rate_weekday: NonNegative  # NOK per hour (SFS 2305), price year of the source
+    doctor_rate_weekend: NonNegative
+    doctor_rate_index: Positive  # factor from the rate's year to the catalogue price year
+    nurses_on_duty: NonNegative  # nurses on duty round the clock per station
+    population_per_extra_nurse: Positive  # one more nurse on duty per this many inhabitants
+    profession: Profession
+
+
+class Fastlege(_Model):
+    label: str
+    list_size: Positive  # patients per list
+
+
+class UserOffice(_Model):
+    """Brukerkontor / tildelingskontor: cases from users, case-worker FTE, fixed management."""
+
+    label: str
+    cases_per_fte: Positive
+    management_fte: NonNegative  # per office
+    visits_per_case: NonNegative  # assessment visits in the user's home per case
+    profession: Profession
+
+
+class ProfessionCost(_Model):
+    annual_pay: NonNegative  # NOK per FTE per year incl. supplements, at the catalogue price year
+
+
+class Staffing(_Model):
+    """Cost of one FTE and working time."""
+
+    hours_per_fte: Positive  # paid working hours per FTE per year net of holidays
+    hours_per_day: Positive
+    pension_per_fte: NonNegative  # NOK per FTE per year before employer's contribution
+    professions: dict[Profession, ProfessionCost]
+    aga_zone_rates: dict[str, Fraction]  # employer's contribution (arbeidsgiveravgift) by zone
+    employer_contribution: dict[MunicipalityCode, Fraction]  # rate per municipality (zone in note)
+
+    @model_validator(mode="after")
+    def _zones(self) -> Staffing:
+        rates = {round(z.value, 6) for z in self.aga_zone_rates.values()}
+        for code, s in self.employer_contribution.items():
+            if round(s.value, 6) not in rates:
+                raise ValueError(
+                    f"employer_contribution.{code}: {s.value} is not one of the zone rates "
+                    f"{sorted(rates)}"
+                )
+        return self
+
+    def aga_rate(self, code: str) -> float:
+        """Employer's contribution rate of a municipality (fraction)."""
+        s = self.employer_contribution.get(code)
+        if s is None:
+            raise PlanningError(
+                f"no employer's contribution rate for municipality {code}",
+                file="services.yaml",
+                key="staffing.employer_contribution",
+                allowed=sorted(self.employer_contribution),
+            )
+        return s.value
+
+    def fte_cost(self, profession: str, code: str) -> float:
+        """NOK per FTE per year employed by municipality ``code``: pay and pension, with AGA."""
+        pay = self.professions[profession].annual_pay.value  # type: ignore[index]
+        return (pay + self.pension_per_fte.value) * (1.0 + self.aga_rate(code))
+
+
+class Travel(_Model):
+    km_rate: NonNegative  # NOK per km driven
+    trips_per_day: Positive  # round trips per on-site working day
+
+
+class LeverDefaults(_Model):
+    healthy_ageing: Fraction
+    life_expectancy_gain: NonNegative  # years of life expectancy gained per calendar year
+    fte_per_user_growth: Growth
+    institution_to_home_shift: Fraction
+    institution_to_home_years: Years
+    max_refusal: OpenFraction
+    occupancy_target: Occupancy
+
+
+class ServiceCatalogue(_Model):
+    """The whole parameter set of the demand and capacity model (``data/services.yaml``)."""
+
+    price_year: int
+    base_year: int  # year the rates describe; levers compound from here
+    coverage: Coverage
+    kad: BedService
+    intermediaer: BedService
+    helsestasjon: PerCapitaNorm
+    skolehelsetjeneste: SchoolHealth
+    jordmor: Midwife
+    kommuneoverlege: PerCapitaNorm
+    legevakt: Legevakt
+    fastlege: Fastlege
+    brukerkontor: UserOffice
+    staffing: Staffing
+    travel: Travel
+    levers: LeverDefaults
+
+    @model_validator(mode="after")
+    def _professions_costed(self) -> ServiceCatalogue:
+        used = {p for _, p in self._professions_used()}
+        missing = sorted(used - set(self.staffing.professions))
+        if missing:
+            raise ValueError(f"staffing.professions lacks a pay figure for {missing}")
+        return self
+
+    def _professions_used(self) -> Iterator[tuple[str, str]]:
+        for name in ("kad", "intermediaer", "helsestasjon", "skolehelsetjeneste", "jordmor",
+                     "kommuneoverlege", "legevakt", "brukerkontor"):
+            yield name, getattr(self, name).profession
+        for name in ("hjemmetjenester", "langtidsopphold"):
+            for p in getattr(self.coverage, name).profession_mix:
+                yield name, p
+        yield "jordmor", "kontormedarbeider"
+
+    def default_levers(self) -> Levers:
+        """The levers with every value at its catalogue default."""
+        return Levers().with_defaults(self)
+
+    def assumptions_table(self) -> pd.DataFrame:
+        """Every parameter: parameter (dotted path), value, unit, source, year, status, note."""
+        rows = [
+            {
+                "parameter": path,
+                "value": s.value,
+                "unit": s.unit,
+                "source": s.source,
+                "year": s.year,
+                "status": s.status,
+                "note": s.note or "",
+            }
+            for path, s in _walk(self, "")
+        ]
+        return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source", "year", "status", "note"])
+
+
+def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Sourced]]:
+    """Yield (dotted path, Sourced) for every Sourced value inside a model tree."""
+    if isinstance(obj, Sourced):
+        yield prefix, obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk(v, f"{prefix}.{k}")
+
+
+# ------------------------------------------------------------------------------------------------
+# organisation and levers
+# ------------------------------------------------------------------------------------------------
+class Unit(_Model):
+    """A service run together by several municipalities, hosted (and employed) by one of them.
+
+    ``cost_key``: 'population' (shares by inhabitants), 'use' (by each member's demand), or
+    'fixed_plus_use' (``fixed_share`` of the cost split equally, the rest by use).
+    """
+
+    service: ShareableService
+    name: str = Field(min_length=1)
+    host: MunicipalityCode
+    members: list[MunicipalityCode] = Field(min_length=1)
+    cost_key: CostKey = "population"
+    fixed_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Unit:
+        if len(set(self.members)) != len(self.members):
+            raise ValueError(f"unit '{self.name}': members listed twice")
+        if self.host not in self.members:
+            raise ValueError(f"unit '{self.name}': host {self.host} is not among its members")
+        if self.cost_key == "fixed_plus_use" and self.fixed_share is None:
+            raise ValueError(f"unit '{self.name}': cost_key fixed_plus_use needs fixed_share (0..1)")
+        if self.cost_key != "fixed_plus_use" and self.fixed_share is not None:
+            raise ValueError(f"unit '{self.name}': fixed_share is only used with cost_key fixed_plus_use")
+        return self
+
+
+class Organisation(_Model):
+    """Which municipalities share which service. Unlisted (municipality, service) pairs run alone."""
+
+    units: list[Unit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Organisation:
+        names = [u.name for u in self.units]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"unit names must be unique; repeated: {dup}")
+        seen: dict[tuple[str, str], str] = {}
+        for u in self.units:
+            for m in u.members:
+                if (u.service, m) in seen:
+                    raise ValueError(
+                        f"municipality {m} is in two {u.service} units: "
+                        f"'{seen[(u.service, m)]}' and '{u.name}'"
+                    )
+                seen[(u.service, m)] = u.name
+        return self
+
+    def unit_for(self, service: str, code: str) -> Unit | None:
+        """The unit that provides ``service`` to municipality ``code`` (None: it runs alone)."""
+        for u in self.units:
+            if u.service == service and code in u.members:
+                return u
+        return None
+
+
+class Levers(_Model):
+    """Scenario levers; ``None`` takes the catalogue default (see ``services.yaml: levers``).
+
+    healthy_ageing: fraction (0..1) of the life-expectancy gain that is healthy; use rates by age
+      shift to higher ages by healthy_ageing × gain (HELSEMOD, NHP health-status adjustment).
+    age_shift_per_year: years of shift per calendar year; overrides healthy_ageing × gain.
+    life_expectancy_gain: years of life expectancy gained per calendar year.
+    fte_per_user_growth: yearly change in FTE per user of care services (fraction per year).
+    institution_to_home_shift: fraction of long-term residents moved to home services.
+    institution_to_home_years: years from base_year until the shift is complete (linear ramp).
+    max_refusal: target refusal (blocking) probability for beds, in (0, 1).
+    occupancy_target: target mean occupancy for the comparison sizing, in (0, 1].
+    """
+
+    healthy_ageing: float | None = Field(default=None, ge=0.0, le=1.0)
+    age_shift_per_year: float | None = Field(default=None, ge=0.0, le=1.0)
+    life_expectancy_gain: float | None = Field(default=None, ge=0.0, le=1.0)
+    fte_per_user_growth: float | None = Field(default=None, ge=-0.05, le=0.05)
+    institution_to_home_shift: float | None = Field(default=None, ge=0.0, le=1.0)
+    institution_to_home_years: float | None = Field(default=None, ge=1.0, le=100.0)
+    max_refusal: float | None = Field(default=None, gt=0.0, lt=1.0)
+    occupancy_target: float | None = Field(default=None, gt=0.0, le=1.0)
+
+    def with_defaults(self, catalogue: ServiceCatalogue) -> Levers:
+        """A copy with every ``None`` replaced by the catalogue default (age_shift_per_year stays
+        None unless set: then it is derived from healthy_ageing × life_expectancy_gain)."""
+        d = catalogue.levers
+        values = self.model_dump()
+        for name in type(d).model_fields:
+            if values.get(name) is None:
+                values[name] = getattr(d, name).value
+        return Levers(**values)
+
+    def age_shift(self, years_since_base: Any) -> Any:
+        """Years by which use rates shift to higher ages, ``years_since_base`` after base_year
+        (negative spans give no shift). Requires resolved levers."""
+        per_year = self.age_shift_per_year
+        if per_year is None:
+            if self.healthy_ageing is None or self.life_expectancy_gain is None:
+                raise PlanningError("levers not resolved; call Levers.with_defaults(catalogue)")
+            per_year = self.healthy_ageing * self.life_expectancy_gain
+        import numpy as np
+
+        return per_year * np.maximum(np.asarray(years_since_base, dtype=float), 0.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# loading
+# ------------------------------------------------------------------------------------------------
+def format_validation_error(err: ValidationError) -> tuple[str, str]:
+    """(key, problem) of the first error in a pydantic ValidationError, in one line each."""
+    e = err.errors()[0]
+    key = ".".join(str(p) for p in e["loc"])
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    if e.get("type") == "extra_forbidden":
+        msg = "unknown key"
+    elif e.get("type") == "missing":
+        msg = "required key is missing"
+    return key, msg
+
+
+def _validate(model: type[BaseModel], raw: Any, file: str | Path, error: type[PlanningError]):
+    if not isinstance(raw, dict):
+        raise error("expected a mapping at the top level", file=file)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        key, msg = format_validation_error(err)
+        allowed = None
+        if msg == "unknown key":
+            parent = key.rsplit(".", 1)[0] if "." in key else ""
+            allowed = _allowed_keys(model, parent)
+        raise error(msg, file=file, key=key, allowed=allowed) from None
+
+
+def _allowed_keys(model: type[BaseModel], dotted: str) -> str | None:
+    cls: Any = model
+    for part in [p for p in dotted.split(".") if p]:
+        fields = getattr(cls, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        cls = fields[part].annotation
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return None
+    fields = getattr(cls, "model_fields", None)
+    return ", ".join(fields) if fields else None
+
+
+def _read_yaml(path: str | Path | None, name: str) -> tuple[Any, str]:
+    if path is None:
+        from planning.data import data_dir, load_yaml
+
+        return load_yaml(name), str(data_dir() / name)
+    p = Path(path)
+    if not p.is_file():
+        raise DataError("file not found", file=p)
+    try:
+        with open(p, encoding="utf-8") as f:
+            return yaml.safe_load(f), str(p)
+    except yaml.YAMLError as e:
+        raise DataError(f"invalid YAML ({str(e).splitlines()[0]})", file=p) from None
+
+
+def load_catalogue(path: str | Path | None = None) -> ServiceCatalogue:
+    """Load and validate the service catalogue (default ``data/services.yaml``)."""
+    raw, file = _read_yaml(path, "services.yaml")
+    return _validate(ServiceCatalogue, raw, file, DataError)
+
+
+def catalogue_from_dict(raw: dict[str, Any], file: str = "services.yaml") -> ServiceCatalogue:
+    """Validate an already parsed catalogue mapping (e.g. with scenario deltas applied)."""
+    return _validate(ServiceCatalogue, raw, file, ScenarioError)
+
+
+def load_organisation(path: str | Path | None = None) -> Organisation:
+    """Load the organisation (default ``data/organisation.yaml``: today's shared units)."""
+    raw, file = _read_yaml(path, "organisation.yaml")
+    return _validate(Organisation, raw, file, DataError)
+
+
+def organisation_from_dict(raw: dict[str, Any], file: str = "scenario") -> Organisation:
+    """Validate an organisation mapping (``{'units': [...]}``); errors are ScenarioError."""
+    return _validate(Organisation, raw, file, ScenarioError)
+
+
+def levers_from_dict(raw: dict[str, Any], file: str = "scenario") -> Levers:
+    """Validate a levers mapping; errors are ScenarioError naming the key."""
+    return _validate(Levers, raw, file, ScenarioError)
