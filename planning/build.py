@@ -573,9 +573,18 @@ MANIFEST = "datapackage.json"
 # Files in data/ that are written by hand (parameters), not built from raw sources. Their
 # provenance lives inside each file (every value carries its own source); the manifest records
 # their checksum so that an accidental edit is caught.
-HAND_WRITTEN = {
+HAND_WRITTEN_TITLES = {
     "services.yaml": "Service catalogue: use rates, norms, salaries and prices, each value with its own source and status",
+    "organisation.yaml": "Default organisation of services (which municipality runs or hosts what), each entry with its source",
 }
+
+
+def _hand_written(out: Path) -> dict[str, str]:
+    """Every YAML parameter file in data/, with a title."""
+    return {
+        p.name: HAND_WRITTEN_TITLES.get(p.name, f"Parameter file {p.name}: every value with its own source and status")
+        for p in sorted(out.glob("*.yaml"))
+    }
 
 
 def write_manifest(out: Path, resources: list[Resource]) -> dict:
@@ -600,7 +609,7 @@ def write_manifest(out: Path, resources: list[Resource]) -> dict:
                 **r.extra,
             }
         )
-    for name, title in HAND_WRITTEN.items():
+    for name, title in _hand_written(out).items():
         p = out / name
         if p.exists():
             entries.append(
@@ -642,7 +651,7 @@ def refresh_manifest(out: Path) -> dict:
         p = out / e["path"]
         e["bytes"] = p.stat().st_size
         e["hash"] = "sha256:" + _sha256(p)
-    for name, title in HAND_WRITTEN.items():
+    for name, title in _hand_written(out).items():
         if name not in known and (out / name).exists():
             p = out / name
             package["resources"].append(
@@ -790,15 +799,11 @@ def refresh_population(
     if fresh.empty:
         raise DataError("SSB returned no rows for the known municipalities", file=SSB_TABLE_URL)
     fresh = tidy_population(fresh, what=SSB_TABLE_URL)
-    merged = pd.concat(
-        [
-            current.astype({"municipality_code": str, "sex": str}).loc[
-                lambda d: ~d["year"].isin(fresh["year"].unique())
-            ],
-            fresh.astype({"sex": str}),
-        ],
-        ignore_index=True,
-    )
+    # Replace only the (municipality, year) pairs that SSB returned; everything else is kept.
+    current = current.astype({"municipality_code": str, "sex": str})
+    fresh_keys = pd.MultiIndex.from_frame(fresh[["municipality_code", "year"]].drop_duplicates())
+    keep = ~pd.MultiIndex.from_frame(current[["municipality_code", "year"]]).isin(fresh_keys)
+    merged = pd.concat([current.loc[keep], fresh.astype({"sex": str})], ignore_index=True)
     merged = tidy_population(merged, what="refreshed population")
     merged["municipality_code"] = merged["municipality_code"].astype("category")
     tmp = out / "population.parquet.tmp"

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import (
@@ -31,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import DataError, PlanningError, ScenarioError
+from planning.errors import DataError, PlanningError, ScenarioError, suggest
 
 Status = Literal["seen", "derived", "assumption"]
 AgeGroup = Literal["0-66", "67-79", "80+"]
@@ -114,9 +115,8 @@ def _in_range(lo: float | None, hi: float | None, lo_open: bool = False, hi_open
 
     def check(s: Sourced) -> Sourced:
         v = s.value
-        bad = (
-            (lo is not None and (v <= lo if lo_open else v < lo))
-            or (hi is not None and (v >= hi if hi_open else v > hi))
+        bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (
+            hi is not None and (v >= hi if hi_open else v > hi)
         )
         if bad:
             left = "(" if lo_open else "["
@@ -207,6 +207,7 @@ class BedService(_Model):
     population_share_old: OpenFraction  # national share of inhabitants in the old band
     fte_per_bed: NonNegative
     profession: Profession
+    municipal_cost_share: Fraction  # share of the unit's running cost the municipalities pay
     overlier_day_rate: NonNegative | None = None  # NOK paid per refused bed-day (utskrivningsklar)
 
     def band_rates(self) -> tuple[float, float, float, float]:
@@ -250,6 +251,14 @@ class Midwife(PerCapitaNorm):
     clerical_per_fte: NonNegative  # clerical FTE per jordmor FTE
 
 
+class RateBracket(_Model):
+    """SFS 2305 legevakt hourly pay for districts up to ``max_population`` inhabitants."""
+
+    max_population: Positive | None = None  # None: no upper bound
+    weekday: NonNegative  # NOK per hour
+    weekend: NonNegative  # NOK per hour
+
+
 class Legevakt(_Model):
     """Legevakt: a round-the-clock station whose rota is fixed, whatever the catchment size."""
 
@@ -257,12 +266,18 @@ class Legevakt(_Model):
     doctor_hours_weekday: NonNegative  # doctor on duty per weekday (hours)
     doctor_hours_weekend: NonNegative  # doctor on duty per weekend/holiday day (hours)
     weekend_days: NonNegative  # weekend and holiday days per year
-    doctor_rate_weekday: NonNegative  # NOK per hour (SFS 2305), price year of the source
-    doctor_rate_weekend: NonNegative
-    doctor_rate_index: Positive  # factor from the rate's year to the catalogue price year
+    doctor_rates: list[RateBracket] = Field(min_length=1)  # ascending district size
+    doctor_rate_index: Positive  # factor from the rates' year to the catalogue price year
     nurses_on_duty: NonNegative  # nurses on duty round the clock per station
     population_per_extra_nurse: Positive  # one more nurse on duty per this many inhabitants
     profession: Profession
+
+    @model_validator(mode="after")
+    def _brackets(self) -> Legevakt:
+        bounds = [b.max_population.value for b in self.doctor_rates if b.max_population is not None]
+        if bounds != sorted(bounds):
+            raise ValueError("doctor_rates must be in ascending order of max_population")
+        return self
 
 
 class Fastlege(_Model):
@@ -366,8 +381,16 @@ class ServiceCatalogue(_Model):
         return self
 
     def _professions_used(self) -> Iterator[tuple[str, str]]:
-        for name in ("kad", "intermediaer", "helsestasjon", "skolehelsetjeneste", "jordmor",
-                     "kommuneoverlege", "legevakt", "brukerkontor"):
+        for name in (
+            "kad",
+            "intermediaer",
+            "helsestasjon",
+            "skolehelsetjeneste",
+            "jordmor",
+            "kommuneoverlege",
+            "legevakt",
+            "brukerkontor",
+        ):
             yield name, getattr(self, name).profession
         for name in ("hjemmetjenester", "langtidsopphold"):
             for p in getattr(self.coverage, name).profession_mix:
@@ -392,7 +415,9 @@ class ServiceCatalogue(_Model):
             }
             for path, s in _walk(self, "")
         ]
-        return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source", "year", "status", "note"])
+        return pd.DataFrame(
+            rows, columns=["parameter", "value", "unit", "source", "year", "status", "note"]
+        )
 
 
 def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Sourced]]:
@@ -432,9 +457,13 @@ class Unit(_Model):
         if self.host not in self.members:
             raise ValueError(f"unit '{self.name}': host {self.host} is not among its members")
         if self.cost_key == "fixed_plus_use" and self.fixed_share is None:
-            raise ValueError(f"unit '{self.name}': cost_key fixed_plus_use needs fixed_share (0..1)")
+            raise ValueError(
+                f"unit '{self.name}': cost_key fixed_plus_use needs fixed_share (0..1)"
+            )
         if self.cost_key != "fixed_plus_use" and self.fixed_share is not None:
-            raise ValueError(f"unit '{self.name}': fixed_share is only used with cost_key fixed_plus_use")
+            raise ValueError(
+                f"unit '{self.name}': fixed_share is only used with cost_key fixed_plus_use"
+            )
         return self
 
 
@@ -509,8 +538,6 @@ class Levers(_Model):
             if self.healthy_ageing is None or self.life_expectancy_gain is None:
                 raise PlanningError("levers not resolved; call Levers.with_defaults(catalogue)")
             per_year = self.healthy_ageing * self.life_expectancy_gain
-        import numpy as np
-
         return per_year * np.maximum(np.asarray(years_since_base, dtype=float), 0.0)
 
 
@@ -518,8 +545,10 @@ class Levers(_Model):
 # loading
 # ------------------------------------------------------------------------------------------------
 def format_validation_error(err: ValidationError) -> tuple[str, str]:
-    """(key, problem) of the first error in a pydantic ValidationError, in one line each."""
-    e = err.errors()[0]
+    """(key, problem) of the most telling error in a pydantic ValidationError (an unknown key,
+    usually a typo, before the missing key it causes), each on one line."""
+    errors = err.errors()
+    e = next((x for x in errors if x.get("type") == "extra_forbidden"), errors[0])
     key = ".".join(str(p) for p in e["loc"])
     msg = str(e["msg"]).removeprefix("Value error, ")
     if e.get("type") == "extra_forbidden":
@@ -540,6 +569,8 @@ def _validate(model: type[BaseModel], raw: Any, file: str | Path, error: type[Pl
         if msg == "unknown key":
             parent = key.rsplit(".", 1)[0] if "." in key else ""
             allowed = _allowed_keys(model, parent)
+            hint = suggest(key.rsplit(".", 1)[-1], allowed.split(", ")) if allowed else ""
+            msg += f".{hint}" if hint else ""
         raise error(msg, file=file, key=key, allowed=allowed) from None
 
 

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = dsub.add_parser("verify", help="check every data file against its checksum in datapackage.json")
     v.set_defaults(func=_verify)
 
+    m = dsub.add_parser("manifest", help="recompute checksums in datapackage.json after editing a parameter YAML file")
+    m.set_defaults(func=_manifest)
+
     s = dsub.add_parser("sources", help="list every data file with publisher, table, year and licence")
     s.set_defaults(func=_sources)
 
@@ -77,6 +80,15 @@ def _refresh(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     checked = data.verify()
     print(f"ok: {len(checked)} files match datapackage.json (data version {data.data_version()})")
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from planning.build import refresh_manifest
+
+    package = refresh_manifest(data.data_dir())
+    data.clear_cache()
+    print(f"updated checksums of {len(package['resources'])} files in datapackage.json and SOURCES.md")
     return 0
 
 

@@ -1,0 +1,131 @@
+"""Benchmark: scenario sweep throughput and memory on this machine (run on demand).
+
+    .venv/bin/python bench/bench_sweep.py --variants 2000 --workers 2
+    .venv/bin/python bench/bench_sweep.py --variants 10000 --workers 2   # the issue's target
+
+The sweep is the Værnes region baseline (4 municipalities, 2026-2050) with the DMS organisation
+as named alternatives (none / all four / Selbu outside) crossed with a Latin-hypercube sample over
+four levers; every variant is deterministic (run 0 only). Default output: years 2026, 2030, 2040,
+2050, all metrics. Target (issue 7): at least 20 variants/s on 2 cores, memory flat.
+
+Reports: wall time, overall and steady-state rate (variants/s after the workers are warm), and
+resident memory (RSS) of the driver and of driver + workers sampled as the sweep grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from planning import sweep as sw
+
+DMS_ALL = [
+    {"name": "dms_kad", "service": "kad", "host": "5035",
+     "members": ["5035", "5034", "5032", "5033"], "cost_key": "population"},
+    {"name": "dms_intermediaer", "service": "intermediaer", "host": "5035",
+     "members": ["5035", "5034", "5032", "5033"], "cost_key": "population"},
+]
+DMS_NO_SELBU = [{**u, "members": ["5035", "5034", "5033"]} for u in DMS_ALL]
+
+
+def bench_spec(n_variants: int, seed: int = 20261123) -> dict:
+    """Sweep of about ``n_variants`` variants: 3 organisations x LHS samples over 4 levers."""
+    n = max(1, n_variants // 3)
+    return {
+        "name": "bench",
+        "base": "baseline",
+        "seed": seed,
+        "grid": {
+            "organisation": {
+                "alone": {"units": []},
+                "dms_all_four": {"units": DMS_ALL},
+                "dms_selbu_outside": {"units": DMS_NO_SELBU},
+            }
+        },
+        "samples": {
+            "method": "lhs",
+            "n": n,
+            "ranges": {
+                "levers.max_refusal": {"low": 0.005, "high": 0.2, "log": True},
+                "levers.healthy_ageing": {"low": 0.0, "high": 1.0},
+                "levers.fte_per_user_growth": {"low": -0.01, "high": 0.01},
+                "levers.institution_to_home_shift": {"low": 0.0, "high": 0.3},
+            },
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variants", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--dask", action="store_true", help="run on a dask LocalCluster instead")
+    ap.add_argument("--out", type=Path, default=None, help="keep the output here (default: temp)")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
+    args = ap.parse_args(argv)
+
+    spec = sw.load_sweep(bench_spec(args.variants))
+    out = args.out or Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    me = psutil.Process()
+    samples: list[tuple[float, int, float, float]] = []  # (t, done, driver MB, total MB)
+
+    def on_chunk(done: int, total: int) -> None:
+        procs = [me, *me.children(recursive=True)]
+        rss = 0
+        for p in procs:
+            try:
+                rss += p.memory_info().rss
+            except psutil.Error:
+                pass
+        samples.append((time.perf_counter(), done, me.memory_info().rss / 2**20, rss / 2**20))
+
+    t0 = time.perf_counter()
+    outcome = sw.run_sweep(
+        spec, out, workers=args.workers, scheduler="local" if args.dask else None,
+        progress=sys.stderr.isatty(), on_chunk=on_chunk,
+    )
+    wall = time.perf_counter() - t0
+    total = outcome.total
+    # steady state: from 10 % done to the last chunk (workers warm, caches filled)
+    first = next(s for s in samples if s[1] >= 0.1 * total)
+    last = samples[-1]
+    steady = (last[1] - first[1]) / (last[0] - first[0]) if last[0] > first[0] else float("nan")
+    marks = {}
+    for frac in (0.25, 0.5, 0.75, 1.0):
+        s = next(x for x in samples if x[1] >= frac * total)
+        marks[f"{int(frac * 100)}%"] = {"driver_mb": round(s[2], 1), "all_mb": round(s[3], 1)}
+    figures = {
+        "variants": total,
+        "failed": outcome.failed,
+        "workers": args.workers,
+        "backend": outcome.backend,
+        "rows": outcome.rows,
+        "wall_s": round(wall, 1),
+        "overall_rate": round(total / wall, 1),
+        "steady_rate": round(steady, 1),
+        # contention-free estimate: worker CPU seconds per variant, spread over the workers
+        "cpu_s_per_variant": round(outcome.cpu_seconds / max(outcome.ran, 1), 4),
+        "rate_if_cores_idle": round(args.workers * outcome.ran / outcome.cpu_seconds, 1)
+        if outcome.cpu_seconds else None,
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "rss_by_progress": marks,
+        "results_mb": round(outcome.results.stat().st_size / 2**20, 1),
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    if args.out is None:
+        shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""``planning run``, ``planning scenarios list|show|validate`` and ``planning sample-scenario``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from planning.errors import InputError
+
+OUTPUT_FORMATS = ("parquet", "csv")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    r = sub.add_parser(
+        "run",
+        help="run a scenario and print its summary",
+        description="Run a shipped scenario (by name) or a scenario file and print its summary.",
+    )
+    r.add_argument("scenario", nargs="?", help="scenario name (see `planning scenarios list`) or a .yaml file")
+    r.add_argument("--all", action="store_true", help="run every shipped scenario")
+    r.add_argument("--runs", type=int, default=None, help="Monte Carlo runs beyond the central run (default: the scenario's)")
+    r.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    r.add_argument("--out", type=Path, default=None, help="write the tidy frames into OUT/<scenario>/")
+    r.add_argument("--format", choices=OUTPUT_FORMATS, default="parquet", help="file format for --out (default parquet)")
+    r.add_argument("--lang", default="nb", help="language of titles: nb (default) or en")
+    r.set_defaults(func=_run)
+
+    s = sub.add_parser("scenarios", help="list, show or validate scenarios")
+    ssub = s.add_subparsers(dest="scenarios_command", metavar="ACTION", required=True)
+    lp = ssub.add_parser("list", help="list the shipped scenarios with their titles")
+    lp.add_argument("--lang", default="nb", help="language of titles: nb (default) or en")
+    lp.set_defaults(func=_list)
+    sp = ssub.add_parser("show", help="print a scenario with `extends` resolved")
+    sp.add_argument("name", help="scenario name or .yaml file")
+    sp.set_defaults(func=_show)
+    vp = ssub.add_parser("validate", help="validate scenario files (exit 2 on the first error)")
+    vp.add_argument("files", nargs="+", help="scenario .yaml files or names")
+    vp.set_defaults(func=_validate)
+
+    sample = sub.add_parser(
+        "sample-scenario",
+        help="print a complete, valid scenario with every default and its source",
+    )
+    sample.set_defaults(func=_sample)
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("nb", "en"):
+        raise InputError(f"unknown language '{lang}'", key="--lang", allowed="nb, en")
+    return lang
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planning import scenarios
+
+    lang = _check_lang(args.lang)
+    if args.all == (args.scenario is not None):
+        raise InputError("give one SCENARIO or --all", key="run", allowed=scenarios.list_scenarios())
+    if args.runs is not None and args.runs < 0:
+        raise InputError("--runs must be 0 or more", key="--runs", allowed=f"0..{scenarios.MAX_RUNS}")
+    names = scenarios.list_scenarios() if args.all else [args.scenario]
+    for i, name in enumerate(names):
+        result = scenarios.run(name, runs=args.runs, seed=args.seed)
+        if i:
+            print()
+        print(scenarios.format_summary(result, lang=lang))
+        if args.out is not None:
+            written = scenarios.write_result(result, args.out, fmt=args.format)
+            print(f"wrote {len(written)} files to {written[0].parent}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from planning import scenarios
+
+    lang = _check_lang(args.lang)
+    names = scenarios.list_scenarios()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        scn = scenarios.load_scenario(name)
+        base = f"  (extends {scn.extends})" if scn.extends else ""
+        print(f"{name:<{width}}  {getattr(scn.title, lang)}{base}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from planning import scenarios
+
+    scn = scenarios.load_scenario(args.name)
+    chain = " -> ".join(Path(p).stem for p in scn.lineage)
+    print(f"# {scn.name}: {scn.title.nb} / {scn.title.en}")
+    print(f"# file: {scn.file}")
+    print(f"# extends chain: {chain}")
+    print(f"# municipalities: {', '.join(scn.municipality_codes())}")
+    print(f"# fingerprint: {scn.fingerprint()}")
+    sys.stdout.write(scn.to_yaml())
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from planning import scenarios
+
+    for f in args.files:
+        scn = scenarios.load_scenario(f)
+        scn.catalogue()  # the catalogue with the scenario's overrides must validate too
+        print(f"ok: {f} ({scn.name}; {len(scn.organisation.units)} shared units; "
+              f"{scn.horizon.base_year}-{scn.horizon.end_year})")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from planning import scenarios
+
+    sys.stdout.write(scenarios.sample_scenario())
+    return 0
+
+

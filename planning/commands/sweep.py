@@ -1,0 +1,84 @@
+"""``planning sweep SWEEP.yaml --out DIR``: run every variant of a sweep file (see docs/sweeps.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run every variant of a sweep file (grid / random / Latin hypercube), resumable",
+        description=(
+            "Run every variant of a sweep file and write results.parquet (variant, parameters, "
+            "municipality_code, year, metric, value), summary.csv, variants.csv and errors.csv "
+            "into --out. Local processes by default; --scheduler tcp://HOST:8786 or --dask local "
+            "runs on dask.distributed. Re-run with --resume after a crash or Ctrl-C."
+        ),
+    )
+    p.add_argument("sweep_file", type=Path, metavar="SWEEP.yaml", help="sweep file")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--resume", action="store_true", help="skip variants already finished in --out")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    backend = p.add_mutually_exclusive_group()
+    backend.add_argument(
+        "--scheduler", default=None, metavar="tcp://HOST:8786", help="address of a dask scheduler"
+    )
+    backend.add_argument(
+        "--dask", choices=["local"], default=None, help="run on a dask LocalCluster on this machine"
+    )
+    p.add_argument("--chunk-size", type=int, default=None, help="variants per task (default: auto)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run", action="store_true", help="check the file and list the variants; run nothing"
+    )
+    p.set_defaults(func=_sweep)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from planning import sweep as sw
+    from planning.errors import InputError
+
+    spec = sw.load_sweep(args.sweep_file)
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise InputError("must be at least 1", key="--chunk-size")
+    if args.dry_run:
+        variants = sw.variants_of(spec)
+        engine = sw.ScenarioEngine()
+        sw.check_axes(spec, engine, engine.load_base(spec.base))
+        print(f"{len(variants)} variants; axes: {', '.join(spec.axes) or '(none)'}")
+        print(sw.describe(variants[:20]))
+        if len(variants) > 20:
+            print(f"... and {len(variants) - 20} more")
+        return 0
+    scheduler = args.scheduler or args.dask
+    try:
+        outcome = sw.run_sweep(
+            spec,
+            args.out,
+            workers=args.workers,
+            scheduler=scheduler,
+            resume=args.resume,
+            progress=not args.no_progress,
+            chunk_size=args.chunk_size,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"finished variants are saved in {args.out}; re-run with --resume to continue",
+            file=sys.stderr,
+        )
+        raise
+    print(
+        f"{outcome.total} variants ({outcome.ran} run now, {outcome.skipped} already done, "
+        f"{outcome.failed} failed) on {outcome.backend} in {outcome.seconds:.1f} s"
+        + (f" ({outcome.rate:.1f} variants/s)" if outcome.ran else "")
+    )
+    print(f"results: {outcome.results} ({outcome.rows:,} rows)")
+    print(f"summary: {outcome.out / 'summary.csv'}; variants: {outcome.out / 'variants.csv'}")
+    if outcome.failed:
+        print(f"errors:  {outcome.out / 'errors.csv'}", file=sys.stderr)
+        for _, r in outcome.errors.head(5).iterrows():
+            print(f"  variant {r['variant_index']} ({r['variant']}): {r['error']}", file=sys.stderr)
+    return 1 if outcome.failed == outcome.total and outcome.total else 0

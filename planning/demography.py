@@ -1,0 +1,757 @@
+"""Population projection by municipality, year, sex and single-year age (0..105+).
+
+Two methods, selected by name:
+
+``cohort-component`` (default; the method of SSB's regional projections)
+    Each year, the 1 January population ages by one year with survival from UN WPP 2024 death
+    rates (five-year ages interpolated to single ages, calendar years interpolated between period
+    mid-points, so mortality improves as WPP projects). Births come from WPP's single-age
+    fertility schedule times each municipality's calibrated level (age-0 counts relative to the
+    expected births of its women over the base window, shrunk toward its county). Net migration
+    by sex and age is estimated with the residual method over the base window, as a rate per
+    person of the origin cohort: whole years are trimmed (the highest and lowest total net
+    migration years are dropped, which removes the 2022-2023 refugee spike), rates are smoothed
+    over age and the age profile is shrunk toward the county's, keeping the municipality's own
+    level. 105+ is an open age group.
+
+``hamilton-perry``
+    Cohort change ratios P(a+1, t+1) / P(a, t) and child-woman ratios from the base window,
+    applied unchanged: a simple reference.
+
+Variants follow SSB's letters: fertility, life expectancy, migration (``"MMM"``, ``"LML"``,
+``"HHH"``); their numeric meaning is in ``data/demography.yaml`` and docs/demography.md.
+Monte Carlo runs (``runs=N``) draw the component levels from their year-to-year spread in the base
+window and add demographic noise (Poisson births and net migration, binomial deaths); run 0 is
+the central run. All settings come from ``data/demography.yaml`` (every value with its source).
+
+The core works on arrays shaped (runs, municipalities, sex, age) with a loop over projection years
+only; calibrated inputs are cached per base year for all municipalities at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy.interpolate import PchipInterpolator
+from scipy.ndimage import gaussian_filter1d
+
+from planning import data
+from planning.errors import DataError, InputError, suggest
+
+SEXES = ("female", "male")
+N_AGES = data.MAX_AGE + 1  # ages 0..105, 105 = 105+ (SSB 07459)
+METHODS = ("cohort-component", "hamilton-perry")
+LETTERS = ("L", "M", "H")
+MAX_END_YEAR = 2100  # last year of the WPP 2024 projection tables
+FERTILE_AGES = (15, 49)  # child-woman ratio denominator (Hamilton-Perry); standard definition
+SETTINGS_FILE = "demography.yaml"
+
+
+# --------------------------------------------------------------------------------------------
+# settings (data/demography.yaml)
+# --------------------------------------------------------------------------------------------
+class _Value(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    value: float
+    unit: str
+    source: str
+    status: str
+
+
+class _Letters(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    L: float
+    M: float
+    H: float
+    unit: str
+    source: str
+    status: str
+
+
+class _Variants(BaseModel):
+    fertility: _Letters
+    fertility_ramp_years: _Value
+    life_expectancy: _Letters
+    migration: _Letters
+
+
+class _MonteCarlo(BaseModel):
+    fertility_offset_sd: _Value
+    mortality_improvement_sd: _Value
+
+
+class _Dependency(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    working_ages: tuple[int, int]
+    old_ages: int
+    source: str
+    status: str
+
+
+class Settings(BaseModel):
+    """Projection settings from ``data/demography.yaml`` (every value with unit, source, status)."""
+
+    model_config = ConfigDict(extra="forbid")
+    open_age: _Value
+    base_window: _Value
+    trim_share: _Value = Field(description="share of window years trimmed at each end")
+    age_smoothing_sd: _Value
+    migration_shrinkage_population: _Value
+    fertility_prior_births: _Value
+    birth_exposure_years: _Value
+    variants: _Variants
+    monte_carlo: _MonteCarlo
+    old_age_dependency: _Dependency
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The validated projection settings (cached)."""
+    raw = data.load_yaml(SETTINGS_FILE)
+    try:
+        s = Settings.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise DataError(
+            f"invalid settings: {err['msg']}",
+            file=data.data_dir() / SETTINGS_FILE,
+            key=".".join(str(p) for p in err["loc"]),
+        ) from None
+    if int(s.open_age.value) != data.MAX_AGE:
+        raise DataError(
+            "open_age must match the population data", file=SETTINGS_FILE, key="open_age", allowed=data.MAX_AGE
+        )
+    if not 0 <= s.trim_share.value < 0.5:
+        raise DataError("trim_share must be in [0, 0.5)", file=SETTINGS_FILE, key="trim_share")
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# cached inputs: observed population cube, WPP single-age tables
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Cube:
+    codes: tuple[str, ...]  # municipality codes, sorted
+    years: np.ndarray  # observed years (int)
+    pop: np.ndarray  # persons, shape (year, municipality, sex, age)
+    county: np.ndarray  # county index per municipality
+    n_counties: int
+
+
+@functools.lru_cache(maxsize=1)
+def _cube() -> _Cube:
+    df = data.load_population()
+    codes, m_idx = np.unique(df["municipality_code"].to_numpy(dtype=str), return_inverse=True)
+    years, y_idx = np.unique(df["year"].to_numpy(), return_inverse=True)
+    s_idx = (df["sex"].to_numpy(dtype=str) == "male").astype(np.int64)
+    a_idx = df["age"].to_numpy()
+    pop = np.zeros((len(years), len(codes), 2, N_AGES))
+    pop[y_idx, m_idx, s_idx, a_idx] = df["population"].to_numpy(dtype=float)
+    mun = data.load_municipalities().set_index("municipality_code")["county_code"]
+    county_codes = mun.reindex(codes).fillna("unknown").to_numpy(dtype=str)
+    _, county = np.unique(county_codes, return_inverse=True)
+    pop.setflags(write=False)
+    return _Cube(tuple(str(c) for c in codes), years.astype(int), pop, county, int(county.max()) + 1)
+
+
+@functools.lru_cache(maxsize=1)
+def _mortality_table() -> tuple[np.ndarray, np.ndarray]:
+    """Single-age death rates: (years 1950..2100, log mx[year, sex, age]) from WPP 2024.
+
+    Five-year groups are interpolated over age with a monotone cubic (PCHIP) through log mx at the
+    group mid-points (age 0 taken as is, linear extrapolation in log beyond 102.5), and over
+    calendar time linearly in log mx between period mid-points (period start + 2.5).
+    """
+    m = data.load_mortality()
+    starts = np.array(sorted(m["age_start"].unique()))
+    periods = np.array(sorted(m["period_start"].unique()))
+    if starts[0] != 0 or starts[1] != 1 or 100 not in starts:
+        raise DataError("mortality ages must be 0, 1, 5, ..., 100+", file="wpp_mortality.csv", key="age_start")
+    table = m.pivot_table(index=["period_start", "sex"], columns="age_start", values="mx", observed=True)
+    try:
+        table = table.reindex(pd.MultiIndex.from_product([periods, SEXES])).reindex(columns=starts)
+    except (KeyError, ValueError):
+        raise DataError("mortality table is not complete", file="wpp_mortality.csv") from None
+    if table.isna().any().any():
+        raise DataError("mortality table has gaps (period × sex × age)", file="wpp_mortality.csv")
+    logmx = np.log(table.to_numpy().reshape(len(periods), 2, len(starts)))
+    ends = np.append(starts[1:], starts[-1] + 5)  # 100+ treated as 100..105 for its mid-point
+    mids = (starts[1:] + ends[1:]) / 2.0  # groups from age 1
+    ages = np.arange(1, N_AGES) + 0.5  # mid-point of each single age
+    inner = PchipInterpolator(mids, logmx[..., 1:], axis=-1, extrapolate=False)(np.minimum(ages, mids[-1]))
+    slope = (logmx[..., -1] - logmx[..., -2]) / (mids[-1] - mids[-2])
+    beyond = np.clip(ages - mids[-1], 0.0, None)
+    single = np.empty((len(periods), 2, N_AGES))
+    single[..., 0] = logmx[..., 0]
+    single[..., 1:] = inner + slope[..., None] * beyond
+    single[..., 1:] = np.where(ages < mids[0], logmx[..., 1:2], single[..., 1:])  # ages 1..2: group 1-4
+    years = np.arange(1950, MAX_END_YEAR + 1)
+    t = years + 0.5  # mid-point of the year's interval
+    pos = np.clip((t - (periods[0] + 2.5)) / 5.0, 0.0, len(periods) - 1.0)
+    lo = np.minimum(pos.astype(int), len(periods) - 2)
+    frac = (pos - lo)[:, None, None]
+    out = single[lo] * (1 - frac) + single[lo + 1] * frac
+    out.setflags(write=False)
+    return years, out
+
+
+@functools.lru_cache(maxsize=1)
+def _fertility_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Single-age fertility from WPP 2024: (years, asfr[year, age] births per woman-year,
+    tfr[year], last estimate year). Five-year rates are split into single ages by a monotone
+    cubic through the cumulative schedule, which keeps each group's births exactly."""
+    f = data.load_fertility()
+    table = f.pivot_table(index="year", columns="age_start", values="asfr", observed=True).sort_index()
+    if table.isna().any().any():
+        raise DataError("fertility table has gaps (year × age)", file="wpp_fertility.csv")
+    years = table.index.to_numpy(dtype=int)
+    starts = table.columns.to_numpy(dtype=int)
+    cum = np.concatenate([np.zeros((len(years), 1)), np.cumsum(5.0 * table.to_numpy(), axis=1)], axis=1)
+    bounds = np.append(starts, starts[-1] + 5)
+    grid = np.arange(bounds[0], bounds[-1] + 1)
+    cum_single = PchipInterpolator(bounds, cum, axis=1)(grid)
+    asfr = np.zeros((len(years), N_AGES))
+    asfr[:, grid[:-1]] = np.clip(np.diff(cum_single, axis=1), 0.0, None)
+    tfr = asfr.sum(axis=1)
+    if "estimate_type" in f.columns:
+        est = f.loc[f["estimate_type"].astype(str) == "estimate", "year"]
+        last_est = int(est.max()) if len(est) else int(years[0])
+    else:
+        last_est = int(years[-1])
+    asfr.setflags(write=False)
+    return years, asfr, tfr, last_est
+
+
+def _logmx(years: np.ndarray) -> np.ndarray:
+    ty, table = _mortality_table()
+    idx = np.clip(np.asarray(years) - ty[0], 0, len(ty) - 1)
+    return table[idx]
+
+
+def _survival(logmx: np.ndarray) -> np.ndarray:
+    """Probability of surviving one calendar year for those aged a on 1 January, from single-age
+    log death rates (..., sex, age): exp(-(mx_a + mx_{a+1}) / 2) (Lexis parallelogram), and
+    exp(-mx_105) for the open group. Always in (0, 1]."""
+    mx = np.exp(logmx)
+    s = np.empty_like(mx)
+    s[..., :-1] = np.exp(-0.5 * (mx[..., :-1] + mx[..., 1:]))
+    s[..., -1] = np.exp(-mx[..., -1])
+    return s
+
+
+def _newborn_survival(logmx: np.ndarray) -> np.ndarray:
+    """Survival from birth to 1 January (..., sex): births spread evenly over the year."""
+    h = settings().birth_exposure_years.value  # years; data/demography.yaml (assumption)
+    return np.exp(-h * np.exp(logmx[..., 0]))
+
+
+def _exposure(women: np.ndarray) -> np.ndarray:
+    """Woman-years by age last birthday during the year from 1 January counts (..., age):
+    half of those aged a and half of those aged a-1 on 1 January."""
+    e = 0.5 * women
+    e[..., 1:] += 0.5 * women[..., :-1]
+    return e
+
+
+@functools.lru_cache(maxsize=8)
+def _boy_share(base_year: int) -> float:
+    """Share of boys among newborns: age-0 population of Norway (SSB 07459) in the ten years up
+    to the base year."""
+    nor = data.load_population_norway()
+    sel = nor[(nor["age"] == 0) & (nor["year"] <= base_year) & (nor["year"] > base_year - 10)]
+    if sel.empty:
+        raise DataError("no age-0 population of Norway before the base year", file="population_norway.parquet")
+    boys = sel.loc[sel["sex"] == "male", "population"].sum()
+    return float(boys / sel["population"].sum())
+
+
+# --------------------------------------------------------------------------------------------
+# calibration over the base window (all municipalities at once, cached per base year)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrated inputs for all municipalities for one base year (arrays indexed like _Cube.codes)."""
+
+    base_year: int
+    window: tuple[int, int]  # first and last 1 January of the transitions used (t -> t+1)
+    fertility_level: np.ndarray  # (m,) multiplier of the national schedule
+    fertility_sd: np.ndarray  # (m,) sd of the log level (year-to-year, beyond Poisson)
+    migration_rate: np.ndarray  # (m, sex, age) net migrants per person of the origin cohort per year
+    migration_level: np.ndarray  # (m,) trimmed mean total net migration rate per person
+    migration_sd: np.ndarray  # (m,) sd of the yearly total net migration rate
+    ccr: np.ndarray  # (m, sex, age) Hamilton-Perry cohort change ratios (origin age)
+    cwr: np.ndarray  # (m, sex) children aged 0 per woman 15-49 a year earlier
+    boy_share: float
+
+
+def _window(base_year: int) -> np.ndarray:
+    cube = _cube()
+    n = int(settings().base_window.value)  # data/demography.yaml (assumption)
+    first = max(int(cube.years[0]), base_year - n)
+    return np.arange(first, base_year)  # transitions t -> t+1 with t+1 <= base_year
+
+
+def _check_base_year(base_year: int) -> int:
+    years = _cube().years
+    lo, hi = int(years[0]) + 2, int(years[-1])
+    if not isinstance(base_year, int | np.integer) or not lo <= int(base_year) <= hi:
+        raise InputError(
+            f"base year {base_year} outside the data (the base window needs at least two observed years before it)",
+            key="base_year",
+            allowed=f"{lo}..{hi}",
+        )
+    return int(base_year)
+
+
+def _shift(x: np.ndarray) -> np.ndarray:
+    """Move a quantity indexed by origin age (…, age) to the age one year older; 105+ is open."""
+    out = np.empty_like(x)
+    out[..., 0] = 0.0
+    out[..., 1:] = x[..., :-1]
+    out[..., -1] += x[..., -1]
+    return out
+
+
+def _by_county(x: np.ndarray, county: np.ndarray, n: int) -> np.ndarray:
+    """Sum over municipalities of each county, returned per municipality (first axis)."""
+    sums = np.zeros((n, *x.shape[1:]))
+    np.add.at(sums, county, x)
+    return sums[county]
+
+
+@functools.lru_cache(maxsize=16)
+def calibrate(base_year: int) -> Calibration:
+    """Estimate fertility levels, migration rates and cohort change ratios for every
+    municipality from observed populations up to ``base_year`` only (cached)."""
+    base_year = _check_base_year(base_year)
+    s = settings()
+    cube = _cube()
+    win = _window(base_year)
+    yi = win - cube.years[0]
+    p0 = cube.pop[yi]  # (t, m, sex, age) on 1 January t
+    p1 = cube.pop[yi + 1]  # 1 January t+1
+    logmx = _logmx(win)  # (t, sex, age)
+    surv = _survival(logmx)[:, None]  # (t, 1, sex, age)
+
+    # --- residual net migration, by origin age (t, m, sex, age)
+    expected = p0 * surv
+    nm = np.empty_like(p0)
+    nm[..., :-2] = p1[..., 1:-1] - expected[..., :-2]
+    open_nm = p1[..., -1] - expected[..., -2] - expected[..., -1]
+    open_pop = p0[..., -2] + p0[..., -1]
+    open_rate = np.divide(open_nm, open_pop, out=np.zeros_like(open_nm), where=open_pop > 0)
+    nm[..., -2] = open_rate * p0[..., -2]
+    nm[..., -1] = open_rate * p0[..., -1]
+    nm_tot = nm.sum(axis=(2, 3))  # (t, m)
+    p_tot = p0.sum(axis=(2, 3))
+    yearly_rate = np.divide(nm_tot, p_tot, out=np.zeros_like(nm_tot), where=p_tot > 0)
+
+    # whole-year trimming per municipality (robust to single odd years such as 2022-2023)
+    n_years = len(win)
+    k = int(np.floor(s.trim_share.value * n_years))  # data/demography.yaml (assumption)
+    rank = np.argsort(np.argsort(yearly_rate, axis=0, kind="stable"), axis=0, kind="stable")
+    keep = ((rank >= k) & (rank < n_years - k)).astype(float)  # (t, m)
+    num = np.einsum("tm,tmsa->msa", keep, nm)
+    den = np.einsum("tm,tmsa->msa", keep, p0)
+    sd_age = s.age_smoothing_sd.value  # years; data/demography.yaml (assumption)
+
+    def smooth_rate(n_: np.ndarray, d_: np.ndarray) -> np.ndarray:
+        n_s = gaussian_filter1d(n_, sd_age, axis=-1, mode="nearest")
+        d_s = gaussian_filter1d(d_, sd_age, axis=-1, mode="nearest")
+        return np.divide(n_s, d_s, out=np.zeros_like(n_s), where=d_s > 1e-9)
+
+    own = smooth_rate(num, den)
+    county = smooth_rate(_by_county(num, cube.county, cube.n_counties), _by_county(den, cube.county, cube.n_counties))
+    den_tot = den.sum(axis=(1, 2))
+    level = np.divide(num.sum(axis=(1, 2)), den_tot, out=np.zeros(len(den_tot)), where=den_tot > 0)
+    mean_pop = den_tot / max(n_years - 2 * k, 1)
+    big_k = s.migration_shrinkage_population.value  # persons; data/demography.yaml (assumption)
+    w = (mean_pop / (mean_pop + big_k))[:, None, None]
+    rate = w * own + (1 - w) * county
+    implied = np.divide((rate * den).sum(axis=(1, 2)), den_tot, out=np.zeros(len(den_tot)), where=den_tot > 0)
+    rate = rate + (level - implied)[:, None, None]  # keep the municipality's own level
+    rate = np.maximum(rate, -surv[-1, 0])  # no more leave than survive
+    migration_sd = yearly_rate.std(axis=0, ddof=1) if n_years > 1 else np.zeros(len(level))
+
+    # --- fertility level: observed births (age 0 a year later) vs the national schedule
+    fy, asfr, _, _ = _fertility_table()
+    f_nat = asfr[np.clip(win - fy[0], 0, len(fy) - 1)]  # (t, age)
+    births_exp = (f_nat[:, None, :] * _exposure(p0[:, :, 0, :])).sum(axis=-1)  # (t, m)
+    sb = _newborn_survival(logmx)  # (t, sex)
+    births_obs = (p1[..., 0] / sb[:, None, :]).sum(axis=-1)  # (t, m)
+    o, e = births_obs.sum(axis=0), births_exp.sum(axis=0)
+    o_c = _by_county(o, cube.county, cube.n_counties)
+    e_c = _by_county(e, cube.county, cube.n_counties)
+    k_c = np.divide(o_c, e_c, out=np.ones_like(o_c), where=e_c > 0)
+    prior = s.fertility_prior_births.value  # expected births; data/demography.yaml (assumption)
+    k_m = (o + prior * k_c) / (e + prior)
+    ratio = np.divide(births_obs, births_exp, out=np.zeros_like(births_obs), where=births_exp > 0)
+    var_year = ratio.var(axis=0, ddof=1) if n_years > 1 else np.zeros(len(k_m))
+    poisson = np.mean(np.divide(k_m, births_exp, out=np.zeros_like(births_exp), where=births_exp > 0), axis=0)
+    fert_sd = np.sqrt(np.clip(var_year - poisson, 0.0, None)) / np.maximum(k_m, 1e-9)
+
+    # --- Hamilton-Perry ratios over the same window (all years, as in the classic method)
+    p0s, p1s = p0.sum(axis=0), p1.sum(axis=0)
+    dest = np.empty_like(p0s)
+    dest[..., :-2] = p1s[..., 1:-1]
+    open_den = p0s[..., -2] + p0s[..., -1]
+    open_ccr = np.divide(p1s[..., -1], open_den, out=np.zeros_like(open_den), where=open_den > 0)
+    ccr = np.divide(dest, p0s, out=np.zeros_like(p0s), where=p0s > 0)
+    ccr[..., -2] = open_ccr
+    ccr[..., -1] = open_ccr
+    women = p0s[:, 0, FERTILE_AGES[0] : FERTILE_AGES[1] + 1].sum(axis=-1)
+    cwr = np.divide(p1s[..., 0], women[:, None], out=np.zeros_like(p1s[..., 0]), where=women[:, None] > 0)
+
+    arrays = (k_m, fert_sd, rate, level, migration_sd, ccr, cwr)
+    for a in arrays:
+        a.setflags(write=False)
+    return Calibration(
+        base_year, (int(win[0]), int(win[-1])), *arrays, boy_share=_boy_share(base_year)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------------------------
+def _parse_variant(variant: str) -> tuple[str, str, str]:
+    v = str(variant).strip().upper()
+    if len(v) != 3 or any(c not in LETTERS for c in v):
+        raise InputError(
+            f"unknown variant '{variant}': three letters for fertility, life expectancy and migration",
+            key="variant",
+            allowed="L/M/H for each, e.g. MMM, LML, HHH",
+        )
+    return v[0], v[1], v[2]
+
+
+def _check_method(method: str) -> str:
+    m = str(method).strip().lower()
+    if m not in METHODS:
+        raise InputError(f"unknown method '{method}'.{suggest(m, METHODS)}", key="method", allowed=METHODS)
+    return m
+
+
+def _resolve(municipalities: str | Iterable[str]) -> tuple[list[str], np.ndarray]:
+    codes = data.resolve_municipalities(municipalities)
+    cube = _cube()
+    index = {c: i for i, c in enumerate(cube.codes)}
+    missing = [c for c in codes if c not in index]
+    if missing:
+        raise InputError(
+            f"no population data for municipality {missing[0]}.{suggest(missing[0], cube.codes)}",
+            key="municipalities",
+            allowed="codes in population.parquet",
+        )
+    return codes, np.array([index[c] for c in codes], dtype=int)
+
+
+# --------------------------------------------------------------------------------------------
+# projection
+# --------------------------------------------------------------------------------------------
+def project_array(
+    municipalities: str | Iterable[str],
+    base_year: int = 2026,
+    end_year: int = 2050,
+    method: str = "cohort-component",
+    variant: str = "MMM",
+    runs: int = 0,
+    seed: int | None = None,
+    *,
+    births: bool = True,
+    deaths: bool = True,
+    migration: bool = True,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The projection as an array: (codes, years, population[run, municipality, year, sex, age]).
+
+    See :func:`project` for the arguments. ``births``, ``deaths`` and ``migration`` switch the
+    components of the cohort-component method off (for checks); persons.
+    """
+    method = _check_method(method)
+    fl, ll, ml = _parse_variant(variant)
+    base_year = _check_base_year(base_year)
+    if not isinstance(end_year, int | np.integer) or not base_year <= end_year <= MAX_END_YEAR:
+        raise InputError(
+            f"end year {end_year} must be from the base year {base_year} to {MAX_END_YEAR}",
+            key="end_year",
+            allowed=f"{base_year}..{MAX_END_YEAR}",
+        )
+    if not isinstance(runs, int | np.integer) or isinstance(runs, bool) or runs < 0:
+        raise InputError(f"runs must be a whole number >= 0, got {runs!r}", key="runs", allowed=">= 0")
+    if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+        raise InputError(f"seed must be a whole number >= 0 or None, got {seed!r}", key="seed")
+    if method == "hamilton-perry" and (runs > 0 or (fl, ll, ml) != ("M", "M", "M")):
+        raise InputError(
+            "the hamilton-perry reference has no variants or Monte Carlo runs",
+            key="method",
+            allowed="variant MMM and runs 0 with hamilton-perry; use cohort-component otherwise",
+        )
+    codes, idx = _resolve(municipalities)
+    cal = calibrate(base_year)
+    cube = _cube()
+    base = cube.pop[base_year - cube.years[0], idx]  # (m, sex, age)
+    years = np.arange(base_year, end_year + 1)
+    out = np.empty((int(runs) + 1, len(idx), len(years), 2, N_AGES))
+    out[:, :, 0] = base[None]
+    if method == "hamilton-perry":
+        ccr, cwr = cal.ccr[idx], cal.cwr[idx]
+        p = base.copy()
+        for i in range(1, len(years)):
+            women = p[:, 0, FERTILE_AGES[0] : FERTILE_AGES[1] + 1].sum(axis=-1)
+            p = _shift(p * ccr)
+            p[..., 0] = cwr * women[:, None]
+            out[0, :, i] = p
+        return codes, years, out
+    _cohort_component(out, years, cal, idx, (fl, ll, ml), seed, births, deaths, migration)
+    return codes, years, out
+
+
+OLD_AGE_BINOMIAL = 80  # from this age deaths are drawn binomially; below, Poisson (q < 0.03, WPP 2024)
+
+
+def _cohort_component(
+    out: np.ndarray,
+    years: np.ndarray,
+    cal: Calibration,
+    idx: np.ndarray,
+    letters: tuple[str, str, str],
+    seed: int | None,
+    births: bool,
+    deaths: bool,
+    migration: bool,
+) -> None:
+    """Fill out[:, :, 1:] (run, m, year, sex, age) in place; out[:, :, 0] holds the base."""
+    s = settings()
+    fl, ll, ml = letters
+    n_runs, n_m = out.shape[0], out.shape[1]
+    base_year = int(years[0])
+    n_window = cal.window[1] - cal.window[0] + 1
+    rng = np.random.default_rng(seed)
+    mc = n_runs > 1
+
+    # --- component levels per run (run 0 = central, no draws)
+    z = rng.standard_normal((4, n_runs, n_m)) if mc else np.zeros((4, 1, n_m))
+    z[:, 0] = 0.0
+    var = s.variants
+    sd_mig = cal.migration_sd[idx]  # yearly total net migration rate, sd over the window
+    # persistent level: the letter, plus the uncertainty of a window mean (sd / sqrt(years))
+    mig_level = (getattr(var.migration, ml) + z[0] / np.sqrt(n_window)) * sd_mig  # (run, m)
+    rate = cal.migration_rate[idx][None] + mig_level[..., None, None]  # (run, m, sex, age)
+    fert = cal.fertility_level[idx][None] * np.exp(z[1] * cal.fertility_sd[idx][None])  # (run, m)
+    g = getattr(var.life_expectancy, ll) + z[2, :, 0] * s.monte_carlo.mortality_improvement_sd.value
+    g = g[:, None, None, None]  # (run, 1, 1, 1) multiple of WPP improvement
+    fy, asfr, tfr, last_est = _fertility_table()
+    # births per woman added to the national TFR: the letter plus a national draw per run
+    f_off = getattr(var.fertility, fl) + z[3, :, 0] * s.monte_carlo.fertility_offset_sd.value  # (run,)
+    ramp = max(var.fertility_ramp_years.value, 1.0)  # years (assumption)
+    sex_split = np.array([1.0 - cal.boy_share, cal.boy_share])
+    log_base = _logmx(np.array([base_year]))[0]
+    old = OLD_AGE_BINOMIAL
+    p = out[:, :, 0].copy()
+    for i in range(1, len(years)):
+        t = int(years[i - 1])  # the interval t -> t+1
+        lw = _logmx(np.array([t]))[0]
+        logmx = log_base + g * (lw - log_base)  # (run, 1, sex, age)
+        surv = _survival(logmx) if deaths else np.ones_like(logmx)
+        # national schedule: WPP for years WPP projects beyond the base; otherwise held at the base
+        ref = t if (t <= base_year or base_year >= last_est) else base_year
+        fi = int(np.clip(ref - fy[0], 0, len(fy) - 1))
+        scale = np.maximum(tfr[fi] + f_off * min((t - base_year + 1) / ramp, 1.0), 0.0) / tfr[fi]
+        if births:
+            expo = _exposure(p[:, :, 0, :])  # (run, m, age)
+            b = fert * scale[:, None] * (expo @ asfr[fi])  # (run, m) births in the year
+            newborn = b[..., None] * sex_split * (_newborn_survival(logmx[:, 0])[:, None, :] if deaths else 1.0)
+        else:
+            newborn = np.zeros((p.shape[0], n_m, 2))
+        if mc:
+            # year-to-year fluctuation of the municipality's net migration level (runs 1..N)
+            yearly = np.zeros((n_runs, n_m))
+            yearly[1:] = rng.standard_normal((n_runs - 1, n_m)) * sd_mig
+            net = p * (rate + yearly[..., None, None]) if migration else None
+            survivors = p * surv
+            pr = p[1:]
+            q = 1.0 - np.broadcast_to(surv[1:], pr.shape)
+            young = np.minimum(rng.poisson(pr[..., :old] * q[..., :old]), pr[..., :old])
+            older = rng.binomial(pr[..., old:].astype(np.int64), q[..., old:])
+            survivors[1:, ..., :old] = pr[..., :old] - young
+            survivors[1:, ..., old:] = pr[..., old:] - older
+            newborn[1:] = rng.poisson(newborn[1:])
+            if net is not None:
+                nr = net[1:]
+                net[1:] = np.sign(nr) * rng.poisson(np.abs(nr))
+        else:
+            net = p * rate if migration else None
+            survivors = p * surv
+        moved = survivors + net if net is not None else survivors
+        p = _shift(moved)
+        p[..., 0] = newborn
+        np.maximum(p, 0.0, out=p)
+        out[:, :, i] = p
+
+
+def _str_column(values: Sequence[str], inner: int, outer: int) -> pd.Series:
+    """A 'str' column equal to tile(repeat(values, inner), outer), built directly as Arrow
+    buffers (millions of rows in milliseconds)."""
+    enc = [str(v).encode() for v in values]
+    period = b"".join(e * inner for e in enc)
+    lens = np.repeat(np.array([len(e) for e in enc], dtype=np.int64), inner)
+    n = len(lens) * outer
+    big = len(period) * outer >= 2**31 - 1
+    off_t = np.int64 if big else np.int32
+    first = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(off_t)
+    offsets = np.empty(n + 1, dtype=off_t)
+    offsets[:-1].reshape(outer, len(lens))[:] = first[None, :] + (len(period) * np.arange(outer, dtype=off_t))[:, None]
+    offsets[-1] = len(period) * outer
+    payload = np.frombuffer(period * outer, dtype=np.uint8)
+    cls = pa.LargeStringArray if big else pa.StringArray
+    arr = cls.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(payload))
+    return pd.Series(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan), copy=False)
+
+
+def to_frame(codes: Sequence[str], years: np.ndarray, arr: np.ndarray, with_run: bool) -> pd.DataFrame:
+    """Tidy population frame from an array (run, municipality, year, sex, age), built once with
+    numpy. Rows are ordered by run, municipality, year, sex, age."""
+    n_r, n_m, n_y, n_s, n_a = arr.shape
+    cols: dict[str, object] = {}
+    cols["municipality_code"] = _str_column(codes, n_y * n_s * n_a, n_r)
+    cols["year"] = np.tile(np.repeat(np.asarray(years, dtype=np.int64), n_s * n_a), n_r * n_m)
+    cols["sex"] = _str_column(SEXES, n_a, n_r * n_m * n_y)
+    cols["age"] = np.tile(np.arange(n_a, dtype=np.int64), n_r * n_m * n_y * n_s)
+    cols["population"] = arr.reshape(-1)
+    if with_run:
+        cols["run"] = np.repeat(np.arange(n_r, dtype=np.int64), n_m * n_y * n_s * n_a)
+    return pd.DataFrame(cols, copy=False)
+
+
+def project(
+    municipalities: str | Iterable[str],
+    base_year: int = 2026,
+    end_year: int = 2050,
+    method: str = "cohort-component",
+    variant: str = "MMM",
+    runs: int = 0,
+    seed: int | None = None,
+    *,
+    births: bool = True,
+    deaths: bool = True,
+    migration: bool = True,
+) -> pd.DataFrame:
+    """Project the 1 January population from ``base_year`` to ``end_year``.
+
+    ``municipalities``: codes, names or a region name (``vaernes``, ``vaernesregionen`` ...).
+    ``method``: ``cohort-component`` (default) or ``hamilton-perry``. ``variant``: three letters
+    L/M/H for fertility, life expectancy and migration (``MMM`` is central). ``runs``: number of
+    Monte Carlo runs (0 = deterministic); with runs > 0 a ``run`` column is added, run 0 being the
+    central run, runs 1..N drawn from ``numpy.random.default_rng(seed)``.
+
+    Returns a tidy frame: municipality_code, year, sex, age (0..105, 105 = 105+), population
+    (persons, float) [, run]. The base-year rows equal the observed population (SSB 07459).
+    """
+    codes, years, arr = project_array(
+        municipalities, base_year, end_year, method, variant, runs, seed,
+        births=births, deaths=deaths, migration=migration,
+    )
+    return to_frame(codes, years, arr, with_run=runs > 0)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers on population frames
+# --------------------------------------------------------------------------------------------
+def parse_age_group(label: str) -> tuple[int, int]:
+    """'0-5' → (0, 5), '80+' → (80, 105), 'total' → (0, 105): inclusive single-age bounds."""
+    lab = str(label).strip().lower()
+    try:
+        if lab == "total":
+            return 0, data.MAX_AGE
+        if lab.endswith("+"):
+            lo = int(lab[:-1])
+            return lo, data.MAX_AGE
+        lo_s, hi_s = lab.split("-")
+        lo, hi = int(lo_s), int(hi_s)
+    except ValueError:
+        raise InputError(f"unknown age group '{label}'", key="groups", allowed="'a-b', 'a+' or 'total'") from None
+    if not 0 <= lo <= hi <= data.MAX_AGE:
+        raise InputError(f"age group '{label}' out of range", key="groups", allowed=f"ages 0..{data.MAX_AGE}")
+    return lo, hi
+
+
+def _keys(pop: pd.DataFrame, extra: Sequence[str] = ()) -> list[str]:
+    need = {"municipality_code", "year", "age", "population"}
+    missing = need - set(pop.columns)
+    if missing:
+        raise InputError(f"not a population frame: missing {sorted(missing)}", key="pop", allowed=data.POPULATION_COLUMNS)
+    return ["municipality_code", "year", *(["run"] if "run" in pop.columns else []), *extra]
+
+
+def group_totals(pop: pd.DataFrame, groups: Sequence[str], by_sex: bool = False) -> pd.DataFrame:
+    """Population of (possibly overlapping) age groups such as 'total', '0-5', '80+', '90+'.
+
+    Returns municipality_code, year, [run], [sex], age_group, population (persons).
+    """
+    keys = _keys(pop, ["sex"] if by_sex else [])
+    ages = pop["age"].to_numpy()
+    parts = []
+    for g in groups:
+        lo, hi = parse_age_group(g)
+        sel = pop[(ages >= lo) & (ages <= hi)]
+        part = sel.groupby(keys, sort=False, observed=True)["population"].sum().reset_index()
+        part.insert(len(keys), "age_group", str(g))
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def aggregate_age_groups(pop: pd.DataFrame, bounds: Sequence[int] = (0, 6, 16, 67, 80, 90), by_sex: bool = False) -> pd.DataFrame:
+    """Sum single ages into consecutive groups starting at ``bounds`` (e.g. [0, 67, 80] →
+    '0-66', '67-79', '80+'). Returns municipality_code, year, [run], [sex], age_group, population."""
+    b = sorted(int(x) for x in bounds)
+    if not b or b[0] != 0 or b[-1] > data.MAX_AGE:
+        raise InputError(f"age bounds must start at 0 and stay within 0..{data.MAX_AGE}", key="bounds")
+    _, labels = data.age_group_labels(b)
+    return group_totals(pop, labels, by_sex=by_sex)
+
+
+def to_region(pop: pd.DataFrame, name: str = "region") -> pd.DataFrame:
+    """Sum municipalities into one region (municipality_code = ``name``), keeping year, sex, age
+    [and run]."""
+    keys = [k for k in ("year", "run", "sex", "age", "age_group") if k in pop.columns]
+    if "population" not in pop.columns:
+        raise InputError("not a population frame: no 'population' column", key="pop")
+    out = pop.groupby(keys, sort=True, observed=True)["population"].sum().reset_index()
+    out.insert(0, "municipality_code", name)
+    return out
+
+
+def dependency_ratios(pop: pd.DataFrame) -> pd.DataFrame:
+    """Old-age dependency ratio: persons aged 67+ per person aged 20-66 (SSB's definition,
+    data/demography.yaml). Returns municipality_code, year, [run], old_age_dependency."""
+    dep = settings().old_age_dependency
+    lo, hi = dep.working_ages
+    t = group_totals(pop, [f"{lo}-{hi}", f"{dep.old_ages}+"])
+    keys = _keys(pop)
+    wide = t.pivot_table(index=keys, columns="age_group", values="population", observed=True)
+    ratio = wide[f"{dep.old_ages}+"] / wide[f"{lo}-{hi}"].where(wide[f"{lo}-{hi}"] > 0)
+    return ratio.rename("old_age_dependency").reset_index()
+
+
+def growth(pop: pd.DataFrame, groups: Sequence[str] = ("67+", "80+", "90+")) -> pd.DataFrame:
+    """Growth of age groups from the first to the last year in ``pop``.
+
+    Returns municipality_code, [run], age_group, base_year, end_year, base, end (persons), change
+    (persons) and change_pct (% of the base).
+    """
+    t = group_totals(pop, groups)
+    y0, y1 = int(t["year"].min()), int(t["year"].max())
+    keys = [k for k in _keys(pop) if k != "year"] + ["age_group"]
+    a = t[t["year"] == y0].set_index(keys)["population"].rename("base")
+    b = t[t["year"] == y1].set_index(keys)["population"].rename("end")
+    out = pd.concat([a, b], axis=1).reset_index()
+    out.insert(len(keys), "base_year", y0)
+    out.insert(len(keys) + 1, "end_year", y1)
+    out["change"] = out["end"] - out["base"]
+    out["change_pct"] = 100.0 * out["change"] / out["base"].where(out["base"] > 0)
+    return out

@@ -1,0 +1,283 @@
+"""Norwegian bokmål and English strings for figures, reports and the index page.
+
+``t(key, lang)`` looks a string up; ``fmt_number`` and ``fmt_nok`` format numbers the way a reader
+of that language expects (bokmål: non-breaking space as thousands separator, decimal comma).
+Norwegian service names (KAD, DMS, helsesykepleier, jordmor, legevakt, ...) stay Norwegian in
+both languages.
+"""
+
+from __future__ import annotations
+
+import math
+
+from planning.errors import InputError, suggest
+
+LANGUAGES: tuple[str, ...] = ("nb", "en")
+DEFAULT_LANGUAGE = "nb"
+
+_NBSP = "\u00a0"
+
+STRINGS: dict[str, dict[str, str]] = {
+    # ---- sexes, generic axes ------------------------------------------------------------------
+    "female": {"nb": "Kvinner", "en": "Women"},
+    "male": {"nb": "Menn", "en": "Men"},
+    "persons": {"nb": "Personer", "en": "Persons"},
+    "age": {"nb": "Alder", "en": "Age"},
+    "year": {"nb": "År", "en": "Year"},
+    "value": {"nb": "Verdi", "en": "Value"},
+    "central": {"nb": "Hovedløp", "en": "Central run"},
+    "band": {"nb": "P10–P90 (usikkerhet)", "en": "P10–P90 (uncertainty)"},
+    "region": {"nb": "Regionen", "en": "Region"},
+    "municipality": {"nb": "Kommune", "en": "Municipality"},
+    "service": {"nb": "Tjeneste", "en": "Service"},
+    "unit": {"nb": "Enhet", "en": "Unit"},
+    "item": {"nb": "Post", "en": "Item"},
+    "nok": {"nb": "kr", "en": "NOK"},
+    "mill_nok": {"nb": "mill. kr", "en": "NOK million"},
+    "share": {"nb": "Andel", "en": "Share"},
+    "fte": {"nb": "Årsverk", "en": "FTE"},
+    "beds": {"nb": "Senger", "en": "Beds"},
+    "refusal_probability": {"nb": "Sannsynlighet for avvisning", "en": "Refusal probability"},
+    "target": {"nb": "Mål", "en": "Target"},
+    "separate": {"nb": "Hver kommune for seg", "en": "Each municipality alone"},
+    "pooled": {"nb": "Felles enhet", "en": "Shared unit"},
+    "scenario": {"nb": "Scenario", "en": "Scenario"},
+    "baseline": {"nb": "Referanse", "en": "Baseline"},
+    "difference": {"nb": "Endring mot referansen", "en": "Change from baseline"},
+    # ---- chart titles -------------------------------------------------------------------------
+    "pyramid_title": {"nb": "Befolkningspyramide {years}", "en": "Population pyramid {years}"},
+    "growth_title": {
+        "nb": "Eldre innbyggere: {groups}",
+        "en": "Older inhabitants: {groups}",
+    },
+    "demand_title": {"nb": "Behov per tjeneste (regionen)", "en": "Demand per service (region)"},
+    "beds_title": {
+        "nb": "Senger {year}: hver kommune for seg og felles enhet",
+        "en": "Beds {year}: each municipality alone and shared unit",
+    },
+    "refusal_title": {
+        "nb": "Avvisningssannsynlighet mot antall senger ({year})",
+        "en": "Refusal probability against beds ({year})",
+    },
+    "staff_title": {"nb": "Årsverk per tjeneste", "en": "FTE per service"},
+    "cost_title": {
+        "nb": "Årlige kostnader per kommune ({year})",
+        "en": "Yearly cost per municipality ({year})",
+    },
+    "cost_share_title": {
+        "nb": "Kommunenes andel av kostnadene i felles enheter ({year})",
+        "en": "Each municipality's share of the cost of shared units ({year})",
+    },
+    "map_title": {
+        "nb": "Regionen: kommuner, DMS og reisetid (minutter)",
+        "en": "The region: municipalities, DMS and travel time (minutes)",
+    },
+    "compare_title": {
+        "nb": "Scenarioer side om side: {metric}",
+        "en": "Scenarios side by side: {metric}",
+    },
+    "map_minutes": {"nb": "{minutes:.0f} min", "en": "{minutes:.0f} min"},
+    "other_municipalities": {"nb": "Andre kommuner", "en": "Other municipalities"},
+    # ---- status labels ------------------------------------------------------------------------
+    "status_seen": {"nb": "sett i kilde", "en": "seen in source"},
+    "status_sourced": {"nb": "fra kilde", "en": "sourced"},
+    "status_derived": {"nb": "avledet", "en": "derived"},
+    "status_assumption": {"nb": "antatt", "en": "assumption"},
+    "status_estimated": {"nb": "estimert", "en": "estimated"},
+    "status_user": {"nb": "oppgitt av bruker", "en": "user supplied"},
+    "status_unverified": {"nb": "ikke bekreftet", "en": "unverified"},
+    "status_scenario": {"nb": "valgt i scenarioet", "en": "set by the scenario"},
+    "status_own": {"nb": "egen drift", "en": "runs alone"},
+    # ---- roles of places ----------------------------------------------------------------------
+    "role_municipality_centre": {"nb": "Kommunesenter", "en": "Municipal centre"},
+    "role_dms": {"nb": "DMS", "en": "DMS"},
+    "role_legevakt": {"nb": "Legevakt", "en": "Legevakt (out-of-hours)"},
+    "role_hospital": {"nb": "Sykehus", "en": "Hospital"},
+    # ---- report and index page ----------------------------------------------------------------
+    "report": {"nb": "Rapport", "en": "Report"},
+    "index_title": {
+        "nb": "Scenarioer for helse og omsorg i Værnesregionen",
+        "en": "Health and care scenarios for the Værnes region",
+    },
+    "index_intro": {
+        "nb": "Nøkkeltall i sluttåret for hvert scenario, og endring mot referansen ({baseline}). Klikk på et scenario for hele rapporten.",
+        "en": "Headline figures at the horizon year for each scenario, and the change from the baseline ({baseline}). Click a scenario for its full report.",
+    },
+    "status": {"nb": "Status", "en": "Status"},
+    "ok": {"nb": "ferdig", "en": "done"},
+    "failed": {"nb": "feilet", "en": "failed"},
+    "partial_notebook": {"nb": "delvis kjørt notatbok", "en": "partially executed notebook"},
+    "horizon": {"nb": "Sluttår", "en": "Horizon"},
+    "total_cost": {"nb": "Årlig kostnad i alt", "en": "Yearly cost, total"},
+    "cost_per_municipality": {
+        "nb": "Årlig kostnad per kommune",
+        "en": "Yearly cost per municipality",
+    },
+    "generated": {"nb": "Laget", "en": "Generated"},
+    "package_version": {"nb": "Programversjon", "en": "Package version"},
+    "data_version": {"nb": "Dataversjon", "en": "Data version"},
+    "render_time": {"nb": "Tid", "en": "Time"},
+    "seconds": {"nb": "s", "en": "s"},
+    "error": {"nb": "Feil", "en": "Error"},
+    "no_scenarios": {"nb": "Ingen scenarioer ble laget.", "en": "No scenarios were rendered."},
+    # ---- report sections ----------------------------------------------------------------------
+    "summary": {"nb": "Sammendrag", "en": "Summary"},
+    "population": {"nb": "Befolkning", "en": "Population"},
+    "demand": {"nb": "Behov for tjenester", "en": "Demand for services"},
+    "capacity": {"nb": "Kapasitet", "en": "Capacity"},
+    "staff": {"nb": "Bemanning", "en": "Staff"},
+    "costs": {"nb": "Kostnader", "en": "Costs"},
+    "map": {"nb": "Kart over regionen", "en": "Map of the region"},
+    "assumptions": {"nb": "Forutsetninger og kilder", "en": "Assumptions and sources"},
+    "data_sources": {"nb": "Datakilder", "en": "Data sources"},
+    "about": {"nb": "Om rapporten", "en": "About this report"},
+    "parameter": {"nb": "Parameter", "en": "Parameter"},
+    "source": {"nb": "Kilde", "en": "Source"},
+    "note": {"nb": "Merknad", "en": "Note"},
+    "publisher": {"nb": "Utgiver", "en": "Publisher"},
+    "table": {"nb": "Tabell", "en": "Table"},
+    "licence": {"nb": "Lisens", "en": "Licence"},
+    "file": {"nb": "Fil", "en": "File"},
+    "title": {"nb": "Tittel", "en": "Title"},
+    "runs": {"nb": "Simuleringer", "en": "Runs"},
+    "seed": {"nb": "Frø (seed)", "en": "Seed"},
+    "metric": {"nb": "Mål", "en": "Metric"},
+    "organisation": {"nb": "Organisering", "en": "Organisation"},
+    "host": {"nb": "Vertskommune", "en": "Host municipality"},
+    "members": {"nb": "Deltakere", "en": "Members"},
+    "cost_key": {"nb": "Kostnadsnøkkel", "en": "Cost key"},
+    "no_shared_units": {
+        "nb": "Ingen felles enheter i dette scenarioet: hver kommune driver alle tjenestene selv.",
+        "en": "No shared units in this scenario: every municipality runs every service itself.",
+    },
+    "counts_by_status": {
+        "nb": "{n} parametere: {seen} sett i kilde, {derived} avledet, {assumption} antatt.",
+        "en": "{n} parameters: {seen} seen in a source, {derived} derived, {assumption} assumptions.",
+    },
+    "price_note": {
+        "nb": "Kostnader i faste {year}-kroner.",
+        "en": "Costs in constant {year} NOK.",
+    },
+    "p10": {"nb": "P10", "en": "P10"},
+    "p50": {"nb": "P50", "en": "P50"},
+    "p90": {"nb": "P90", "en": "P90"},
+}
+
+#: Names of metrics and measures in the model's frames (keys stay English in the frames).
+MEASURES: dict[str, dict[str, str]] = {
+    "users": {"nb": "brukere", "en": "users"},
+    "bed_days": {"nb": "liggedøgn", "en": "bed-days"},
+    "admissions": {"nb": "innleggelser", "en": "admissions"},
+    "cases": {"nb": "saker", "en": "cases"},
+    "contacts": {"nb": "kontakter", "en": "contacts"},
+    "births": {"nb": "fødsler", "en": "births"},
+    "pupils": {"nb": "elever", "en": "pupils"},
+    "residents": {"nb": "beboere", "en": "residents"},
+    "hours": {"nb": "timer", "en": "hours"},
+    "inhabitants": {"nb": "innbyggere", "en": "inhabitants"},
+    "beds": {"nb": "senger", "en": "beds"},
+    "fte": {"nb": "årsverk", "en": "FTE"},
+    "cost": {"nb": "kostnad", "en": "cost"},
+    "nok": {"nb": "kroner", "en": "NOK"},
+    "refusal_probability": {"nb": "avvisningssannsynlighet", "en": "refusal probability"},
+    "occupancy": {"nb": "belegg", "en": "occupancy"},
+    "offered_load": {"nb": "tilbudt last (erlang)", "en": "offered load (erlang)"},
+    "population": {"nb": "innbyggere", "en": "inhabitants"},
+    "pupils_barneskole": {"nb": "elever i barneskolen", "en": "pupils, barneskole (grades 1-7)"},
+    "pupils_ungdomsskole": {"nb": "elever i ungdomsskolen", "en": "pupils, ungdomsskole (grades 8-10)"},
+    "pupils_vgs": {"nb": "elever i videregående", "en": "pupils, videregående"},
+    "children_0_5": {"nb": "barn 0-5 år", "en": "children aged 0-5"},
+    "lists": {"nb": "listeinnbyggere", "en": "list patients"},
+    "cost_nok": {"nb": "årlig kostnad (kr)", "en": "yearly cost (NOK)"},
+    "cost_nok_per_inhabitant": {"nb": "kostnad per innbygger (kr)", "en": "cost per inhabitant (NOK)"},
+    "beds_kad": {"nb": "KAD-senger", "en": "KAD beds"},
+    "beds_intermediaer": {"nb": "intermediære senger", "en": "intermediate beds"},
+    "population_67+": {"nb": "innbyggere 67+", "en": "inhabitants 67+"},
+    "population_80+": {"nb": "innbyggere 80+", "en": "inhabitants 80+"},
+    "population_90+": {"nb": "innbyggere 90+", "en": "inhabitants 90+"},
+}
+
+
+#: Cost items in the costs frame.
+ITEMS: dict[str, dict[str, str]] = {
+    "staff": {"nb": "personell", "en": "staff"},
+    "travel": {"nb": "reiser", "en": "travel"},
+    "overliggedogn": {"nb": "overliggedøgn (betaling til sykehuset)", "en": "overliggedøgn (paid to the hospital)"},
+}
+
+
+def item_label(item: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Readable name of a cost item (the key itself when unknown)."""
+    check_language(lang)
+    entry = ITEMS.get(item)
+    return entry[lang] if entry else item.replace("_", " ")
+
+
+def check_language(lang: str) -> str:
+    """Return ``lang`` if it is supported; raise InputError naming the allowed values otherwise."""
+    if lang not in LANGUAGES:
+        raise InputError(
+            f"unknown language '{lang}'.{suggest(str(lang), LANGUAGES)}",
+            key="lang",
+            allowed=LANGUAGES,
+        )
+    return lang
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **fields: object) -> str:
+    """The string ``key`` in ``lang``, formatted with ``fields`` (e.g. ``t('pyramid_title', 'nb', years='2026')``)."""
+    check_language(lang)
+    entry = STRINGS.get(key)
+    if entry is None:
+        raise InputError(f"no text for '{key}'.{suggest(key, STRINGS)}", key="i18n")
+    text = entry[lang]
+    return text.format(**fields) if fields else text
+
+
+def measure_label(measure: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Readable name of a measure or metric (falls back to the key with '_' as spaces)."""
+    check_language(lang)
+    entry = MEASURES.get(measure)
+    return entry[lang] if entry else measure.replace("_", " ")
+
+
+def status_label(status: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'seen'/'sourced'/'derived'/'assumption'/'estimated'/'user'/'unverified' in ``lang``."""
+    key = f"status_{status}"
+    return t(key, lang) if key in STRINGS else str(status)
+
+
+def fmt_number(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """Format a number for ``lang``: '12 345,6' in bokmål, '12,345.6' in English; '–' for missing."""
+    check_language(lang)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    text = f"{float(x):,.{decimals}f}"
+    if lang == "nb":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", _NBSP)
+        text = text.replace("-", "\u2212")
+    return text
+
+
+def fmt_signed(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """Like :func:`fmt_number` with an explicit sign ('+1 234' / '−56')."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    sign = "+" if x > 0 else ""
+    return sign + fmt_number(x, lang, decimals)
+
+
+def fmt_nok(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """NOK in millions with the unit: '12,3 mill. kr' / 'NOK 12.3 million'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    m = fmt_number(float(x) / 1e6, lang, decimals)
+    return f"{m} mill. kr" if lang == "nb" else f"NOK {m} million"
+
+
+def fmt_percent(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """A fraction as percent: 0.123 → '12,3 %' (nb) / '12.3%' (en)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    p = fmt_number(100.0 * float(x), lang, decimals)
+    return f"{p}{_NBSP}%" if lang == "nb" else f"{p}%"

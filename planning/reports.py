@@ -1,0 +1,1006 @@
+"""Scenario reports: papermill runs ``notebooks/report.ipynb`` once per scenario, nbconvert turns
+each executed notebook into one standalone HTML file without code, and :func:`write_index` writes
+``index.html`` with the headline figures of every scenario and a link to each report.
+
+Isolation: reports render in a process pool (``spawn``), each in its own temporary working
+directory and a fresh kernel. Every worker process gets private Jupyter and IPython folders and a
+private ``python3`` kernelspec that points at the running interpreter, so parallel kernels share
+no runtime files, history database or kernelspec lookup; papermill's ``chdir`` only ever changes
+the worker's own working directory. A kernel that fails to start (e.g. a port taken between
+choice and bind by another kernel) is retried. A failing scenario keeps its partial notebook in
+``<out>/failed/`` and is marked failed in the index; the others carry on.
+
+Offline HTML: figures are embedded with :func:`figure_html`/:func:`show`: plotly.js goes inline
+once per file (the first figure), and the HTML template drops require.js, MathJax and the widget
+manager, so the file loads no script from the web.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from planning import __version__
+from planning.errors import InputError, suggest
+from planning.i18n import check_language, fmt_nok, fmt_number, fmt_signed, t
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+#: The papermill template (a notebook with a cell tagged ``parameters``).
+TEMPLATE = _PACKAGE_ROOT / "notebooks" / "report.ipynb"
+#: Mimetype of the headline figures a report notebook emits (read back by :func:`read_headline`).
+HEADLINE_MIME = "application/vnd.vaernes.headline+json"
+#: Cell tags removed from the HTML (besides all code input).
+REMOVE_TAGS = frozenset({"parameters", "injected-parameters", "headline", "remove_cell"})
+#: Largest HTML file the project accepts (bytes): a steering-group report must mail easily.
+MAX_HTML_BYTES = 10 * 1024 * 1024
+#: Kernel start attempts before a scenario is marked failed.
+KERNEL_START_ATTEMPTS = 3
+
+_HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block extra_css -%}
+<style type="text/css">
+  body.jp-Notebook { max-width: 1100px; margin: 0 auto; padding: 1rem 2rem; }
+  .jp-RenderedHTMLCommon table.vp-table { font-size: 0.8rem; table-layout: auto; width: 100%; }
+  .jp-RenderedHTMLCommon table.vp-table td, .jp-RenderedHTMLCommon table.vp-table th {
+    text-align: left; vertical-align: top; max-width: 28em; overflow-wrap: anywhere; }
+  .jp-RenderedHTMLCommon table.vp-table td.num { text-align: right; white-space: nowrap; }
+  .jp-RenderedHTMLCommon tr.vp-assumption td { background: #fff4e5; }
+  .jp-RenderedHTMLCommon tr.vp-assumption td.vp-status { color: #8a4b00; font-weight: 600; }
+</style>
+{%- endblock extra_css -%}
+"""
+
+
+# ----------------------------------------------------------------------------------------------
+# figures inside a notebook
+# ----------------------------------------------------------------------------------------------
+_PLOTLYJS_EMBEDDED = False
+_PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def figure_html(fig: Any, include_plotlyjs: bool, div_id: str | None = None) -> str:
+    """A plotly figure as an HTML fragment that needs no network: plotly.js inline when
+    ``include_plotlyjs`` (once per page), never from a CDN."""
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=bool(include_plotlyjs),
+        config=_PLOT_CONFIG,
+        div_id=div_id,
+        validate=True,
+    )
+
+
+def show(fig: Any) -> None:
+    """Display ``fig`` in a notebook as offline HTML; the first call in a kernel embeds plotly.js."""
+    global _PLOTLYJS_EMBEDDED
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, include_plotlyjs=not _PLOTLYJS_EMBEDDED)))
+    _PLOTLYJS_EMBEDDED = True
+
+
+def emit_headline(headline: Mapping[str, Any], **extra: Any) -> None:
+    """Display the headline figures as a machine-readable output (the report cell tagged
+    ``headline``); :func:`read_headline` reads them back from the executed notebook."""
+    from IPython.display import display
+
+    payload = json.loads(json.dumps({**dict(headline), **extra}, default=_json_default))
+    display({HEADLINE_MIME: payload, "text/plain": "headline figures"}, raw=True)
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+def read_headline(nb: Any) -> dict[str, Any] | None:
+    """The payload of the last :data:`HEADLINE_MIME` output in an executed notebook, or None."""
+    found = None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if HEADLINE_MIME in data:
+                found = data[HEADLINE_MIME]
+    return dict(found) if found is not None else None
+
+
+# ----------------------------------------------------------------------------------------------
+# one report
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class ReportResult:
+    """Outcome of rendering one scenario."""
+
+    scenario: str
+    status: str  # 'ok' or 'failed'
+    html: str | None = None  # file name inside the output folder
+    notebook: str | None = None  # partial notebook (failed runs), relative to the output folder
+    headline: dict[str, Any] | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    html_bytes: int = 0
+    attempts: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def notebook_to_html(nb: Any, title: str, lang: str = "nb") -> str:
+    """Standalone HTML of an executed notebook: no code cells or prompts, cells tagged in
+    :data:`REMOVE_TAGS` dropped, no script or style loaded from the web."""
+    import jinja2
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({"vaernes_report.html.j2": _HTML_TEMPLATE})],
+        template_file="vaernes_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        embed_images=True,
+        language_code=lang,
+    )
+    remover = TagRemovePreprocessor(remove_cell_tags=set(REMOVE_TAGS), enabled=True)
+    exporter.register_preprocessor(remover, enabled=True)
+    nb = nb.copy() if hasattr(nb, "copy") else nb
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _private_jupyter_env(root: Path) -> None:
+    """Point Jupyter and IPython at private folders under ``root`` with a ``python3`` kernelspec
+    that runs this interpreter (first on JUPYTER_PATH, so no user-level spec can shadow it)."""
+    spec_dir = root / "jupyter" / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--HistoryManager.enabled=False",
+        ],
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    (root / "runtime").mkdir(exist_ok=True)
+    (root / "ipython").mkdir(exist_ok=True)
+    os.environ["JUPYTER_PATH"] = str(root / "jupyter")
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(root / "runtime")
+    os.environ["IPYTHONDIR"] = str(root / "ipython")
+    os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # silence the debugger's frozen-module note
+    os.environ["MPLBACKEND"] = "Agg"
+
+
+_WORKER_ROOT: Path | None = None
+
+
+def _init_worker() -> None:
+    """Process-pool initializer: private Jupyter/IPython folders for this worker."""
+    global _WORKER_ROOT
+    _WORKER_ROOT = Path(tempfile.mkdtemp(prefix="vaernes-kernel-"))
+    _private_jupyter_env(_WORKER_ROOT)
+
+
+def _kernel_manager_class() -> Any:
+    """Kernel manager for report kernels: IPC sockets in the worker's private runtime folder when
+    the socket path fits the OS limit (no TCP ports, so no port race between parallel kernels and
+    no plain-text TCP); otherwise jupyter_client's default (TCP, with start retries)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    runtime = os.environ.get("JUPYTER_RUNTIME_DIR", "")
+    # socket path: <runtime>/kernel-<36-char uuid>-ipc-<n>; Linux allows 107 bytes, macOS 103
+    if os.name != "posix" or not runtime or len(runtime) + 56 > 100:
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
+def _executed_cells(nb: Any) -> int:
+    return sum(1 for c in nb.cells if c.get("cell_type") == "code" and c.get("execution_count"))
+
+
+def render_report(
+    scenario: str,
+    out_dir: str | Path,
+    *,
+    lang: str = "nb",
+    runs: int | None = None,
+    seed: int | None = None,
+    template: str | Path | None = None,
+    timeout: float = 900.0,
+    extra_parameters: Mapping[str, Any] | None = None,
+) -> ReportResult:
+    """Execute the report template for one scenario in a fresh kernel inside a temporary working
+    directory and write ``<out_dir>/<scenario>.html``. Never raises for a failing notebook: the
+    result says 'failed', with the error and the partial notebook in ``<out_dir>/failed/``."""
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    if _WORKER_ROOT is None:  # called outside the pool: give this process private folders too
+        _init_worker()
+    start = time.perf_counter()
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    template = Path(template) if template is not None else TEMPLATE
+    # None keeps the template's own default (runs) or the scenario's (seed)
+    params: dict[str, Any] = {"scenario": scenario, "lang": lang}
+    params.update({k: v for k, v in (("runs", runs), ("seed", seed)) if v is not None})
+    params.update(extra_parameters or {})
+    result = ReportResult(scenario=scenario, status="failed")
+    with tempfile.TemporaryDirectory(prefix=f"report-{scenario}-") as work:
+        executed = Path(work) / f"{scenario}.ipynb"
+        error: str | None = None
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            result.attempts = attempt
+            error = None
+            try:
+                pm.execute_notebook(
+                    str(template),
+                    str(executed),
+                    parameters=params,
+                    kernel_name="python3",
+                    language="python",
+                    cwd=work,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    start_timeout=120,
+                    execution_timeout=timeout,
+                    kernel_manager_class=_kernel_manager_class(),
+                )
+                break
+            except PapermillExecutionError as e:
+                error = f"{e.ename}: {e.evalue}".splitlines()[0][:500]
+                break
+            except Exception as e:  # kernel did not start, died, or timed out
+                error = f"{type(e).__name__}: {e}".splitlines()[0][:500]
+                started = (
+                    executed.is_file()
+                    and _executed_cells(nbformat.read(executed, as_version=4)) > 0
+                )
+                if started or attempt == KERNEL_START_ATTEMPTS:
+                    break
+                time.sleep(0.5 * attempt)
+        nb = nbformat.read(executed, as_version=4) if executed.is_file() else None
+        if nb is not None:
+            result.headline = read_headline(nb)
+        if error is None and nb is not None:
+            title = (result.headline or {}).get("title") or scenario
+            body = notebook_to_html(nb, title=str(title), lang=lang)
+            html_path = out / f"{scenario}.html"
+            html_path.write_text(body, encoding="utf-8")
+            result.status = "ok"
+            result.html = html_path.name
+            result.html_bytes = html_path.stat().st_size
+            stale = out / "failed" / f"{scenario}.ipynb"
+            if stale.exists():
+                stale.unlink()
+        else:
+            result.error = error or "the notebook was not written"
+            if nb is not None:
+                failed_dir = out / "failed"
+                failed_dir.mkdir(exist_ok=True)
+                shutil.copyfile(executed, failed_dir / f"{scenario}.ipynb")
+                result.notebook = f"failed/{scenario}.ipynb"
+            stale_html = out / f"{scenario}.html"
+            if stale_html.exists():
+                stale_html.unlink()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _render_safely(scenario: str, out_dir: str, kwargs: dict[str, Any]) -> ReportResult:
+    try:
+        return render_report(scenario, out_dir, **kwargs)
+    except Exception as e:  # the worker must report, not die
+        return ReportResult(
+            scenario=scenario,
+            status="failed",
+            error=f"{type(e).__name__}: {e}".splitlines()[0],
+            extra={"traceback": traceback.format_exc()},
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# many reports + index
+# ----------------------------------------------------------------------------------------------
+def resolve_scenarios(names: Sequence[str], all_: bool = False) -> list[str]:
+    """Scenario names to render: every shipped scenario with ``all_``, else ``names`` checked
+    against :func:`planning.scenarios.list_scenarios` (unknown → InputError with suggestions)."""
+    from planning.scenarios import list_scenarios, safe_name
+
+    known = list_scenarios()
+    if all_:
+        if not known:
+            raise InputError("no scenario files found", key="scenarios")
+        extra = [n for n in names if n not in known]
+        chosen = known + extra
+    else:
+        chosen = list(dict.fromkeys(names))
+    if not chosen:
+        raise InputError("name at least one scenario or use --all", key="SCENARIO", allowed=known)
+    for n in chosen:
+        safe_name(n)
+        if n not in known:
+            raise InputError(
+                f"unknown scenario '{n}'.{suggest(n, known)}", key="SCENARIO", allowed=known
+            )
+    return list(dict.fromkeys(chosen))
+
+
+def render_reports(
+    scenarios: Sequence[str],
+    out_dir: str | Path,
+    *,
+    lang: str = "nb",
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int = 2,
+    template: str | Path | None = None,
+    timeout: float = 900.0,
+    baseline: str = "baseline",
+    on_done: Callable[[ReportResult], None] | None = None,
+) -> tuple[list[ReportResult], Path]:
+    """Render every scenario (in parallel, ``workers`` processes, one fresh kernel each) and write
+    the index. Returns the results in the order given and the path of ``index.html``."""
+    check_language(lang)
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}", key="workers")
+    if runs is not None and runs < 0:
+        raise InputError(f"runs must be 0 or more, got {runs}", key="runs")
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    kwargs = {
+        "lang": lang,
+        "runs": runs,
+        "seed": seed,
+        "template": str(template) if template else None,
+        "timeout": timeout,
+    }
+    results: dict[str, ReportResult] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(scenarios)) or 1, mp_context=ctx, initializer=_init_worker
+    ) as pool:
+        futures = {pool.submit(_render_safely, s, str(out), kwargs): s for s in scenarios}
+        for fut in as_completed(futures):
+            s = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as e:  # a worker process died
+                r = ReportResult(
+                    scenario=s, status="failed", error=f"{type(e).__name__}: {e}".splitlines()[0]
+                )
+            results[s] = r
+            if on_done is not None:
+                on_done(r)
+    ordered = [results[s] for s in scenarios]
+    index = write_index(ordered, out, lang=lang, baseline=baseline)
+    return ordered, index
+
+
+# ---- index page --------------------------------------------------------------------------------
+def _figures(h: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Normalise a headline dict to beds, fte, cost_total (NOK) and cost_by_municipality
+    ({code: NOK}); missing entries are None."""
+    h = dict(h or {})
+    by_muni = h.get("cost_nok_by_municipality") or h.get("cost_by_municipality") or {}
+    return {
+        "beds": h.get("beds"),
+        "fte": h.get("fte"),
+        "cost_total": h.get("cost_nok", h.get("cost_total")),
+        "cost_by_municipality": {str(k): v for k, v in dict(by_muni).items()},
+        "year": h.get("year"),
+        "title": h.get("title"),
+    }
+
+
+def _num(x: Any) -> float | None:
+    try:
+        return None if x is None else float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _cell(value: Any, base: Any, lang: str, kind: str) -> str:
+    v, b = _num(value), _num(base)
+    fmt = (
+        (lambda x: fmt_nok(x, lang))
+        if kind == "nok"
+        else (lambda x: fmt_number(x, lang, 1 if kind == "fte" else 0))
+    )
+    main = html.escape(fmt(v)) if v is not None else "–"
+    if v is None or b is None:
+        return f"<td class='num'>{main}</td>"
+    d = v - b
+    if kind == "nok":
+        diff = fmt_signed(d / 1e6, lang, 1) + (" mill." if lang == "nb" else " m")
+    else:
+        diff = fmt_signed(d, lang, 1 if kind == "fte" else 0)
+    return f"<td class='num'>{main}<br><span class='diff'>{html.escape(diff)}</span></td>"
+
+
+def write_index(
+    results: Sequence[ReportResult],
+    out_dir: str | Path,
+    *,
+    lang: str = "nb",
+    baseline: str = "baseline",
+    names: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``<out_dir>/index.html``: one row per scenario with status, beds, FTE, yearly cost in
+    total and per municipality, each with its change against ``baseline`` when that rendered, and a
+    link to the report (or to the partial notebook of a failed run). Plain HTML, no scripts."""
+    check_language(lang)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if names is None:
+        try:
+            from planning.data import municipality_names
+
+            names = municipality_names()
+        except Exception:  # the index must still be written when data cannot be read
+            names = {}
+    figs = {r.scenario: _figures(r.headline) for r in results}
+    base = (
+        figs.get(baseline)
+        if any(r.scenario == baseline and r.status == "ok" for r in results)
+        else None
+    )
+    codes = sorted({c for f in figs.values() for c in f["cost_by_municipality"] if c != "region"})
+    years = sorted({str(f["year"]) for f in figs.values() if f["year"] is not None})
+    head = (
+        f"<th>{t('scenario', lang)}</th><th>{t('status', lang)}</th><th>{t('beds', lang)}</th>"
+        f"<th>{t('fte', lang)}</th><th>{t('total_cost', lang)}</th>"
+        + "".join(f"<th>{html.escape(names.get(c, c))}</th>" for c in codes)
+        + f"<th>{t('render_time', lang)}</th>"
+    )
+    rows = []
+    for r in results:
+        f = figs[r.scenario]
+        b = base if (base is not None and r.scenario != baseline) else None
+        title = html.escape(str(f["title"] or r.scenario))
+        if r.status == "ok" and r.html:
+            link = f"<a href='{html.escape(r.html)}'>{title}</a><br><code>{html.escape(r.scenario)}</code>"
+            status = f"<span class='ok'>{t('ok', lang)}</span>"
+        else:
+            link = f"{title}<br><code>{html.escape(r.scenario)}</code>"
+            nb_link = (
+                f"<br><a href='{html.escape(r.notebook)}'>{t('partial_notebook', lang)}</a>"
+                if r.notebook
+                else ""
+            )
+            status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
+        cells = [
+            _cell(f["beds"], b and b["beds"], lang, "num"),
+            _cell(f["fte"], b and b["fte"], lang, "fte"),
+            _cell(f["cost_total"], b and b["cost_total"], lang, "nok"),
+        ]
+        cells += [
+            _cell(
+                f["cost_by_municipality"].get(c),
+                b and b["cost_by_municipality"].get(c),
+                lang,
+                "nok",
+            )
+            for c in codes
+        ]
+        rows.append(
+            f"<tr class='{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
+            f"<td class='num'>{fmt_number(r.seconds, lang, 1)}&nbsp;{t('seconds', lang)}</td></tr>"
+        )
+    try:
+        from planning.data import data_version
+
+        dv = data_version()
+    except Exception:
+        dv = "?"
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    horizon = f"{t('horizon', lang)}: {', '.join(years)}. " if years else ""
+    body = "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
+    page = f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(t("index_title", lang))}</title>
+<style>
+body {{ font-family: "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 0.9rem; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.4rem 0.5rem; vertical-align: top; text-align: left; }}
+th {{ background: #f3f5f8; }}
+td.num {{ text-align: right; white-space: nowrap; }}
+.diff {{ color: #555; font-size: 0.8rem; }}
+.ok {{ color: #1a7f37; }}
+.failed {{ color: #b42318; font-weight: 600; }}
+tr.failed {{ background: #fff5f5; }}
+footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(t("index_title", lang))}</h1>
+<p>{html.escape(t("index_intro", lang, baseline=baseline))} {html.escape(horizon)}{html.escape(t("cost_per_municipality", lang))}: {html.escape(", ".join(names.get(c, c) for c in codes))}.</p>
+<table id="scenarios">
+<thead><tr>{head}</tr></thead>
+<tbody>
+{body}
+</tbody>
+</table>
+<footer>{t("generated", lang)} {now} · {t("package_version", lang)} vaernes-planning {html.escape(__version__)} · {t("data_version", lang)} {html.escape(dv)}</footer>
+</body>
+</html>
+"""
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    (out / "index.json").write_text(
+        json.dumps([asdict(r) for r in results], indent=1, default=_json_default), encoding="utf-8"
+    )
+    return path
+
+
+def summarise(results: Iterable[ReportResult]) -> tuple[int, int]:
+    """(number ok, number failed)."""
+    rs = list(results)
+    ok = sum(r.status == "ok" for r in rs)
+    return ok, len(rs) - ok
+
+
+# ----------------------------------------------------------------------------------------------
+# building blocks of the report notebook (pure: results in, frames / HTML / Markdown out)
+# ----------------------------------------------------------------------------------------------
+BED_SERVICES: tuple[str, ...] = ("kad", "intermediaer")
+DAYS_PER_YEAR = 365.0  # offered load = bed-days per year / 365 (as in planning.capacity)
+
+
+def bed_pooling(
+    demand: Any,
+    municipalities: Sequence[str],
+    year: int,
+    max_refusal: float,
+    services: Sequence[str] = BED_SERVICES,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Any, Any]:
+    """Beds when each municipality plans alone against one pooled unit for all of them.
+
+    Offered load per municipality = bed-days in ``year`` (central run) / 365. Separate: each
+    municipality gets the fewest beds with Erlang-B refusal <= ``max_refusal``; pooled: one unit
+    for the summed load. Returns (curves: unit, service, arrangement, beds, refusal_probability;
+    beds: service, arrangement, beds, offered_load)."""
+    import numpy as np
+    import pandas as pd
+
+    from planning.capacity import beds_for_blocking, erlang_b
+
+    d = demand[
+        (demand["year"] == year)
+        & (demand["measure"] == "bed_days")
+        & demand["service"].isin(list(services))
+    ]
+    if "run" in d.columns:
+        d = d[d["run"] == 0]
+    d = d[d["municipality_code"].isin(list(municipalities))]
+    if d.empty:
+        raise InputError(
+            f"no bed_days demand for {list(services)} in {year}",
+            key="demand",
+            allowed="a demand frame from planning.scenarios.run",
+        )
+    curves, beds = [], []
+    for service, g in d.groupby("service", sort=False):
+        loads = g.groupby("municipality_code")["value"].sum() / DAYS_PER_YEAR
+        pooled_load = float(loads.sum())
+        sep_beds = np.asarray(beds_for_blocking(loads.to_numpy(), max_refusal))
+        pooled_beds = int(beds_for_blocking(pooled_load, max_refusal))
+        beds.append(
+            {
+                "service": service,
+                "arrangement": "separate",
+                "beds": float(sep_beds.sum()),
+                "offered_load": pooled_load,
+            }
+        )
+        beds.append(
+            {
+                "service": service,
+                "arrangement": "pooled",
+                "beds": float(pooled_beds),
+                "offered_load": pooled_load,
+            }
+        )
+        top = int(max(pooled_beds, sep_beds.max(initial=0)) * 1.5) + 2
+        c = np.arange(0, top + 1)
+        for code, load in loads.items():
+            curves.append(
+                pd.DataFrame(
+                    {
+                        "unit": (names or {}).get(code, code),
+                        "service": service,
+                        "arrangement": "separate",
+                        "beds": c,
+                        "refusal_probability": erlang_b(c, float(load)),
+                    }
+                )
+            )
+        curves.append(
+            pd.DataFrame(
+                {
+                    "unit": "region",
+                    "service": service,
+                    "arrangement": "pooled",
+                    "beds": c,
+                    "refusal_probability": erlang_b(c, pooled_load),
+                }
+            )
+        )
+    return pd.concat(curves, ignore_index=True), pd.DataFrame(beds)
+
+
+def html_table(
+    df: Any,
+    labels: Mapping[str, str] | None = None,
+    highlight: Any = None,
+    css_class: str = "vp-table",
+    numeric: Sequence[str] = (),
+    status_column: str | None = None,
+) -> str:
+    """A frame as an escaped HTML table; rows where ``highlight`` (bool array) is true get the
+    class ``vp-assumption``; ``numeric`` columns are right-aligned (class ``num``) and
+    ``status_column`` cells get the class ``vp-status``."""
+    cols = list(df.columns)
+    head = "".join(f"<th>{html.escape(str((labels or {}).get(c, c)))}</th>" for c in cols)
+    flags = list(highlight) if highlight is not None else [False] * len(df)
+    classes = [
+        " class='num'" if c in numeric else (" class='vp-status'" if c == status_column else "")
+        for c in cols
+    ]
+    rows = []
+    for flag, row in zip(flags, df.itertuples(index=False), strict=True):
+        cls = " class='vp-assumption'" if flag else ""
+        cells = "".join(
+            f"<td{k}>{html.escape('' if v is None or (isinstance(v, float) and v != v) else str(v))}</td>"
+            for k, v in zip(classes, row, strict=True)
+        )
+        rows.append(f"<tr{cls}>{cells}</tr>")
+    return (
+        f"<table class='{css_class}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _region_value(metrics: Any, metric: str, year: int) -> float:
+    m = metrics[
+        (metrics["municipality_code"] == "region")
+        & (metrics["metric"] == metric)
+        & (metrics["year"] == year)
+    ]
+    if "run" in m.columns:
+        m = m[m["run"] == 0]
+    return float(m["value"].iloc[0])
+
+
+def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str:
+    """The report's opening summary (Markdown): population growth, beds, FTE and yearly cost at
+    the end year, with P10–P90 when the result has runs and the change against ``baseline``."""
+    check_language(lang)
+    scn = result.scenario
+    y0, y1 = int(scn.horizon.base_year), int(scn.horizon.end_year)
+    m = result.metrics()
+    s = result.summary
+    reg = s[s["municipality_code"] == "region"].set_index("metric")
+    has_band = "p10" in reg.columns and reg["p10"].notna().any()
+
+    def band(metric: str, decimals: int = 0) -> str:
+        if not has_band:
+            return ""
+        lo, hi = reg.loc[metric, "p10"], reg.loc[metric, "p90"]
+        return f" (P10–P90: {fmt_number(lo, lang, decimals)}–{fmt_number(hi, lang, decimals)})"
+
+    pop0, pop1 = _region_value(m, "population", y0), _region_value(m, "population", y1)
+    o0, o1 = _region_value(m, "population_80+", y0), _region_value(m, "population_80+", y1)
+    beds, fte, cost = (float(reg.loc[k, "value"]) for k in ("beds", "fte", "cost_nok"))
+    price_year = result.provenance.get("price_year")
+    desc = getattr(scn.description, lang)
+    if lang == "nb":
+        lines = [
+            f"**{html.escape(getattr(scn.title, lang))}.** {desc}",
+            "",
+            f"- Innbyggere i regionen: {fmt_number(pop0, lang)} i {y0}, {fmt_number(pop1, lang)} i {y1}{band('population')}.",
+            f"- Innbyggere 80 år og eldre: {fmt_number(o0, lang)} i {y0}, {fmt_number(o1, lang)} i {y1}{band('population_80+')}"
+            f" ({fmt_signed(100 * (o1 / o0 - 1), lang)} %).",
+            f"- Senger (KAD og intermediære) i {y1}: {fmt_number(beds, lang)}{band('beds')}.",
+            f"- Årsverk i {y1}: {fmt_number(fte, lang)}{band('fte')}.",
+            f"- Årlig kostnad i {y1}: {fmt_nok(cost, lang)}"
+            + (f" ({price_year}-kroner)" if price_year else "")
+            + ".",
+        ]
+    else:
+        lines = [
+            f"**{html.escape(getattr(scn.title, lang))}.** {desc}",
+            "",
+            f"- Inhabitants of the region: {fmt_number(pop0, lang)} in {y0}, {fmt_number(pop1, lang)} in {y1}{band('population')}.",
+            f"- Inhabitants aged 80 or over: {fmt_number(o0, lang)} in {y0}, {fmt_number(o1, lang)} in {y1}{band('population_80+')}"
+            f" ({fmt_signed(100 * (o1 / o0 - 1), lang)}%).",
+            f"- Beds (KAD and intermediate) in {y1}: {fmt_number(beds, lang)}{band('beds')}.",
+            f"- FTE in {y1}: {fmt_number(fte, lang)}{band('fte')}.",
+            f"- Yearly cost in {y1}: {fmt_nok(cost, lang)}"
+            + (f" ({price_year} prices)" if price_year else "")
+            + ".",
+        ]
+    if baseline is not None and baseline.name != result.name:
+        b = baseline.summary
+        breg = b[b["municipality_code"] == "region"].set_index("metric")["value"]
+        d_beds, d_fte, d_cost = (
+            beds - float(breg["beds"]),
+            fte - float(breg["fte"]),
+            cost - float(breg["cost_nok"]),
+        )
+        if lang == "nb":
+            lines.append(
+                f"- Mot referansen ({html.escape(baseline.scenario.title.nb)}): {fmt_signed(d_beds, lang)} senger, "
+                f"{fmt_signed(d_fte, lang, 1)} årsverk og {fmt_signed(d_cost / 1e6, lang, 1)} mill. kr per år."
+            )
+        else:
+            lines.append(
+                f"- Against the baseline ({html.escape(baseline.scenario.title.en)}): {fmt_signed(d_beds, lang)} beds, "
+                f"{fmt_signed(d_fte, lang, 1)} FTE and NOK {fmt_signed(d_cost / 1e6, lang, 1)} million a year."
+            )
+    return "\n".join(lines)
+
+
+def municipality_table(
+    result: Any, baseline: Any | None, lang: str = "nb", names: Mapping[str, str] | None = None
+) -> Any:
+    """Per municipality and region at the end year: inhabitants, 80+, beds, FTE, yearly cost, cost
+    per inhabitant (formatted strings) and, with ``baseline``, the change in cost."""
+    import pandas as pd
+
+    s = result.summary
+    piv = s.pivot(index="municipality_code", columns="metric", values="value")
+    order = [c for c in piv.index if c != "region"] + (["region"] if "region" in piv.index else [])
+    piv = piv.loc[order]
+    out = pd.DataFrame(
+        {
+            t("municipality", lang): [
+                ("" if c == "region" else "")
+                + ((names or {}).get(c, c) if c != "region" else t("region", lang))
+                for c in piv.index
+            ],
+            t("population", lang): [fmt_number(v, lang) for v in piv["population"]],
+            "80+": [fmt_number(v, lang) for v in piv["population_80+"]],
+            t("beds", lang): [fmt_number(v, lang, 1) for v in piv["beds"]],
+            t("fte", lang): [fmt_number(v, lang, 1) for v in piv["fte"]],
+            t("total_cost", lang): [fmt_nok(v, lang) for v in piv["cost_nok"]],
+            ("Kostnad per innbygger" if lang == "nb" else "Cost per inhabitant"): [
+                fmt_number(v, lang) + (" kr" if lang == "nb" else " NOK")
+                for v in piv["cost_nok_per_inhabitant"]
+            ],
+        }
+    )
+    if baseline is not None and baseline.name != result.name:
+        b = baseline.summary
+        bc = b[b["metric"] == "cost_nok"].set_index("municipality_code")["value"]
+        out[t("difference", lang)] = [
+            fmt_signed((piv.loc[c, "cost_nok"] - bc.get(c, float("nan"))) / 1e6, lang, 1)
+            + (" mill. kr" if lang == "nb" else " m NOK")
+            for c in piv.index
+        ]
+    return out
+
+
+def assumptions_frame(result: Any, lang: str = "nb") -> Any:
+    """Every parameter of the scenario's catalogue with value, unit, source, year and status
+    (translated), plus the levers the scenario file sets itself (status 'set by the scenario')."""
+    import pandas as pd
+
+    from planning.i18n import status_label
+
+    scn = result.scenario
+    table = scn.catalogue().assumptions_table()
+    set_levers = {k: v for k, v in scn.levers.model_dump().items() if v is not None}
+    rows = table.copy()
+    for name, value in set_levers.items():
+        path = f"levers.{name}"
+        hit = rows["parameter"] == path
+        src = f"{'scenariofil' if lang == 'nb' else 'scenario file'} {Path(scn.file).name if scn.file else scn.name}"
+        if hit.any():
+            rows.loc[hit, ["value", "source", "status", "year"]] = [value, src, "scenario", None]
+        else:
+            rows = pd.concat(
+                [
+                    rows,
+                    pd.DataFrame(
+                        [
+                            {
+                                "parameter": path,
+                                "value": value,
+                                "unit": "",
+                                "source": src,
+                                "year": None,
+                                "status": "scenario",
+                                "note": "",
+                            }
+                        ]
+                    ),
+                ],
+                ignore_index=True,
+            )
+    rows["year"] = [("" if y is None or y != y else str(int(y))) for y in rows["year"]]
+    rows["value"] = [
+        _param_value(v, unit, lang) for v, unit in zip(rows["value"].astype(float), rows["unit"], strict=True)
+    ]
+    rows["status_label"] = [status_label(s, lang) for s in rows["status"]]
+    return rows
+
+
+def _param_value(v: float, unit: str, lang: str) -> str:
+    """A parameter value for the table: years without separators, up to 4 decimals otherwise."""
+    if float(v).is_integer():
+        return str(int(v)) if str(unit).strip() in ("year", "år") else fmt_number(v, lang)
+    text = fmt_number(v, lang, 4)
+    return text.rstrip("0").rstrip(",.")
+
+
+def assumptions_html(result: Any, lang: str = "nb") -> str:
+    """The assumptions table as HTML; rows whose value is an assumption are highlighted."""
+    rows = assumptions_frame(result, lang)
+    counts = rows["status"].value_counts()
+    head = t(
+        "counts_by_status",
+        lang,
+        n=len(rows),
+        seen=int(counts.get("seen", 0)),
+        derived=int(counts.get("derived", 0)),
+        assumption=int(counts.get("assumption", 0)),
+    )
+    cols = ["parameter", "value", "unit", "status_label", "source", "year", "note"]
+    labels = {
+        "parameter": t("parameter", lang),
+        "value": t("value", lang),
+        "unit": t("unit", lang),
+        "status_label": t("status", lang),
+        "source": t("source", lang),
+        "year": t("year", lang),
+        "note": t("note", lang),
+    }
+    return f"<p>{html.escape(head)}</p>" + html_table(
+        rows[cols],
+        labels,
+        highlight=(rows["status"] == "assumption").to_numpy(),
+        numeric=("value",),
+        status_column="status_label",
+    )
+
+
+def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | None = None) -> str:
+    """The scenario's shared units (name, service, host, members, cost key, note) as HTML."""
+    import pandas as pd
+
+    units = result.scenario.organisation.units
+    if not units:
+        return f"<p>{html.escape(t('no_shared_units', lang))}</p>"
+    n = names or {}
+    df = pd.DataFrame(
+        [
+            {
+                "name": u.name,
+                "service": u.service,
+                "host": n.get(u.host, u.host),
+                "members": ", ".join(n.get(m, m) for m in u.members),
+                "cost_key": u.cost_key
+                + (f" ({u.fixed_share:.0%})" if u.fixed_share is not None else ""),
+                "note": u.note or "",
+            }
+            for u in units
+        ]
+    )
+    labels = {
+        "name": t("unit", lang),
+        "service": t("service", lang),
+        "host": t("host", lang),
+        "members": t("members", lang),
+        "cost_key": t("cost_key", lang),
+        "note": t("note", lang),
+    }
+    return html_table(df, labels)
+
+
+def sources_html(lang: str = "nb") -> str:
+    """The data files of the snapshot with publisher, table, year and licence (HTML)."""
+    from planning.data import sources
+
+    s = sources()[["file", "title", "publisher", "table", "year", "licence"]]
+    labels = {k: t(k, lang) for k in ("file", "title", "publisher", "table", "year", "licence")}
+    return html_table(s, labels)
+
+
+def about_markdown(result: Any, lang: str = "nb") -> str:
+    """Provenance line: scenario file, package and data version, runs, seed and date."""
+    p = result.provenance
+    date = str(p.get("timestamp", ""))[:10]
+    files = ", ".join(Path(f).name for f in p.get("lineage", []) or [])
+    if lang == "nb":
+        return (
+            f"Scenario `{result.name}` ({files}); {t('package_version', lang).lower()} vaernes-planning {p.get('package_version')}; "
+            f"{t('data_version', lang).lower()} {p.get('data_version')}; {p.get('runs')} simuleringer, seed {p.get('seed')}; "
+            f"laget {date}. Kostnader i faste {p.get('price_year')}-kroner. Tall merket *antatt* har ingen kilde og er forutsetninger; "
+            "reisetider merket *estimert* er beregnet fra koordinater."
+        )
+    return (
+        f"Scenario `{result.name}` ({files}); package version vaernes-planning {p.get('package_version')}; "
+        f"data version {p.get('data_version')}; {p.get('runs')} runs, seed {p.get('seed')}; generated {date}. "
+        f"Costs in constant {p.get('price_year')} NOK. Values marked *assumption* have no source; travel times "
+        "marked *estimated* are computed from coordinates."
+    )
+
+
+def capacity_table(result: Any, lang: str = "nb", names: Mapping[str, str] | None = None, services: Sequence[str] = BED_SERVICES) -> Any:
+    """Bed units of the scenario at the end year (central run): unit, service, offered load,
+    beds, refusal probability, occupancy (formatted strings)."""
+    from planning.i18n import fmt_percent, measure_label
+
+    cap = result.capacity
+    if "run" in cap.columns:
+        cap = cap[cap["run"] == 0]
+    cap = cap[(cap["year"] == result.end_year) & cap["service"].isin(list(services))]
+    piv = cap.pivot_table(index=["service", "unit"], columns="measure", values="value", aggfunc="first").reset_index()
+    n = names or {}
+    out = piv[["service", "unit"]].copy()
+    out["unit"] = [n.get(u, u) for u in out["unit"]]
+    out["offered_load"] = [fmt_number(v, lang, 2) for v in piv["offered_load"]]
+    out["beds"] = [fmt_number(v, lang) for v in piv["beds"]]
+    out["refusal_probability"] = [fmt_percent(v, lang) for v in piv["refusal_probability"]]
+    out["occupancy"] = [fmt_percent(v, lang) for v in piv["occupancy"]]
+    labels = {"service": t("service", lang), "unit": t("unit", lang), "beds": t("beds", lang)}
+    labels.update({k: measure_label(k, lang).capitalize() for k in ("offered_load", "refusal_probability", "occupancy")})
+    return out.rename(columns=labels)
+
+
+def service_labels(catalogue: Any) -> dict[str, str]:
+    """Readable service names from the catalogue's ``label`` fields (Norwegian, as the services
+    are Norwegian); the service key where a service has no label."""
+    from planning.parameters import SERVICES
+
+    out = {}
+    for s in SERVICES:
+        spec = getattr(catalogue, s, None) or getattr(getattr(catalogue, "coverage", None), s, None)
+        out[s] = str(getattr(spec, "label", None) or s)
+    return out

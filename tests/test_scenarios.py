@@ -1,0 +1,432 @@
+"""Scenarios as data: loading, deltas, overrides, run(), compare(), CLI and output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planning import data, scenarios
+from planning.cli import main
+from planning.demand import project_demand
+from planning.errors import InputError, ScenarioError
+
+SHIPPED = ["baseline", "combined", "selbu_outside", "shared_dms", "shared_staff", "shared_user_office"]
+VAERNES = ["5035", "5034", "5032", "5033"]
+SELBU = "5032"
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, scenarios.ScenarioResult]:
+    return {n: scenarios.run(n) for n in SHIPPED}
+
+
+@pytest.fixture(scope="module")
+def mc() -> dict[str, scenarios.ScenarioResult]:
+    return {n: scenarios.run(n, runs=12, seed=7) for n in ("baseline", "shared_dms")}
+
+
+def region_metric(res, metric, year=None):
+    m = res.metrics()
+    m = m[(m["municipality_code"] == "region") & (m["metric"] == metric)]
+    if "run" in m.columns:
+        m = m[m["run"] == 0]
+    s = m.set_index("year")["value"]
+    return s if year is None else float(s[year])
+
+
+# ------------------------------------------------------------------------------------------------
+# the shipped scenarios
+# ------------------------------------------------------------------------------------------------
+def test_shipped_scenarios_listed():
+    assert scenarios.list_scenarios() == SHIPPED
+    assert scenarios.scenarios_dir().joinpath("baseline.yaml").is_file()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_scenario_is_complete_and_described(name):
+    scn = scenarios.load_scenario(name)
+    assert scn.name == name
+    assert scn.municipality_codes() == tuple(VAERNES)
+    for text in (scn.title, scn.description):
+        assert len(text.nb) > 3 and len(text.en) > 3 and text.nb != text.en
+    assert len(scn.description.nb) > 80  # a real explanation, not a label
+    assert (scn.extends is None) == (name == "baseline")
+    assert scn.lineage[0].endswith("baseline.yaml") and scn.lineage[-1].endswith(f"{name}.yaml")
+    for u in scn.organisation.units:
+        assert u.host == "5035" and u.note  # Stjørdal hosts every shared unit; key explained
+
+
+def _membership(name):
+    return {u.service: set(u.members) for u in scenarios.load_scenario(name).organisation.units}
+
+
+def test_organisations_mean_what_their_names_say():
+    assert _membership("baseline") == {}
+    assert _membership("shared_dms") == {"kad": set(VAERNES), "intermediaer": set(VAERNES)}
+    assert _membership("shared_user_office") == {"brukerkontor": set(VAERNES)}
+    staff = _membership("shared_staff")
+    assert set(staff) == {"kommuneoverlege", "helsestasjon", "skolehelsetjeneste", "jordmor"}
+    combined = _membership("combined")
+    assert combined == {**_membership("shared_dms"), **_membership("shared_user_office"), **staff}
+    selbu = _membership("selbu_outside")
+    others = set(VAERNES) - {SELBU}
+    assert selbu["kad"] == selbu["intermediaer"] == selbu["brukerkontor"] == others
+    assert all(selbu[s] == set(VAERNES) for s in staff)
+
+
+def test_extends_does_not_mutate_the_base():
+    before = scenarios.load_scenario("baseline").model_dump(mode="json")
+    scenarios.load_scenario("selbu_outside")
+    scenarios.clear_cache()
+    assert scenarios.load_scenario("baseline").model_dump(mode="json") == before
+
+
+def test_delta_merge_rules(tmp_path):
+    """Mappings merge key by key; units merge by name; remove: true drops a unit; region and
+    municipalities replace each other."""
+    (tmp_path / "d.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "extends": "combined",
+                "name": "d",
+                "municipalities": ["Stjørdal", "Meråker", "5032", "Tydal"],
+                "horizon": {"end_year": 2040},
+                "organisation": {"units": [{"name": "jordmor_vaernes", "remove": True},
+                                           {"name": "dms_kad", "cost_key": "use"}]},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    scn = scenarios.load_scenario(tmp_path / "d.yaml")
+    assert scn.region is None and scn.municipality_codes() == tuple(VAERNES)
+    assert scn.horizon.base_year == 2026 and scn.horizon.end_year == 2040
+    names = [u.name for u in scn.organisation.units]
+    assert "jordmor_vaernes" not in names and "dms_kad" in names
+    kad = next(u for u in scn.organisation.units if u.name == "dms_kad")
+    assert kad.cost_key == "use" and kad.members == VAERNES and kad.note  # other fields kept
+    assert scn.title.nb == "d"  # titles are not inherited
+
+
+def test_scenario_next_to_its_base_in_another_folder(tmp_path):
+    (tmp_path / "mine.yaml").write_text("extends: baseline\nname: mine\nlevers: {max_refusal: 0.02}\n")
+    (tmp_path / "child.yaml").write_text("extends: mine\nname: child\n")
+    scn = scenarios.load_scenario(str(tmp_path / "child.yaml"))
+    assert scn.levers.max_refusal == 0.02
+    assert [p.rsplit("/", 1)[-1] for p in scn.lineage] == ["baseline.yaml", "mine.yaml", "child.yaml"]
+
+
+def test_fingerprint_is_stable_and_hashable():
+    a, b = scenarios.load_scenario("shared_dms"), scenarios.load_scenario("shared_dms")
+    assert a.fingerprint() == b.fingerprint() and hash(a) == hash(b) and a == b
+    c = scenarios.apply_overrides(a, {"levers.max_refusal": 0.02})
+    assert c.fingerprint() != a.fingerprint()
+    assert len({a, b, c}) == 2
+    # the same content built two ways has the same fingerprint
+    d = scenarios.apply_overrides(scenarios.apply_overrides(a, {"levers.max_refusal": 0.03}),
+                                  {"levers.max_refusal": 0.02})
+    assert d == c
+
+
+# ------------------------------------------------------------------------------------------------
+# overrides
+# ------------------------------------------------------------------------------------------------
+def test_apply_overrides_returns_a_new_validated_object():
+    base = scenarios.load_scenario("combined")
+    new = scenarios.apply_overrides(
+        base,
+        {
+            "levers.max_refusal": 0.02,
+            "demography.variant": "HHH",
+            "organisation.units.dms_kad.members": ["5035", "5034"],
+            "organisation.units.1.cost_key": "use",
+            "services.kad.bed_days_per_1000": 30,
+        },
+    )
+    assert base.levers.max_refusal is None and base.demography.variant == "MMM"
+    assert new.levers.max_refusal == 0.02 and new.demography.variant == "HHH"
+    assert new.organisation.units[0].members == ["5035", "5034"]
+    assert new.organisation.units[1].cost_key == "use"
+    assert base.organisation.units[0].members == VAERNES
+    # a bare number in the catalogue becomes a labelled assumption; the base catalogue is intact
+    v = new.catalogue().kad.bed_days_per_1000
+    assert v.value == 30 and v.status == "assumption" and "scenario" in v.source
+    assert base.catalogue().kad.bed_days_per_1000.value == 22.2
+    assert new.overrides["levers.max_refusal"] == 0.02 and new.file == base.file
+
+
+def test_override_region_replaces_municipalities():
+    base = scenarios.load_scenario("baseline")
+    new = scenarios.apply_overrides(base, {"municipalities": ["Stjørdal", "Meråker"]})
+    assert new.region is None and new.municipality_codes() == ("5035", "5034")
+    back = scenarios.apply_overrides(new, {"region": "vaernesregionen"})
+    assert back.municipalities is None and len(back.municipality_codes()) == 6
+
+
+def test_sourced_override_keeps_its_source():
+    base = scenarios.load_scenario("baseline")
+    src = {"value": 25.0, "unit": "bed-days per 1 000 inhabitants per year",
+           "source": "local KAD statistics 2024", "year": 2024, "status": "seen"}
+    new = scenarios.apply_overrides(base, {"services.kad.bed_days_per_1000": src})
+    v = new.catalogue().kad.bed_days_per_1000
+    assert (v.value, v.status, v.source) == (25.0, "seen", "local KAD statistics 2024")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x=st.floats(min_value=-2, max_value=3, allow_nan=False))
+def test_refusal_target_accepted_exactly_inside_zero_one(x):
+    base = scenarios.load_scenario("baseline")
+    if 0 < x < 1:
+        assert scenarios.apply_overrides(base, {"levers.max_refusal": x}).levers.max_refusal == x
+    else:
+        with pytest.raises(ScenarioError):
+            scenarios.apply_overrides(base, {"levers.max_refusal": x})
+
+
+# ------------------------------------------------------------------------------------------------
+# run
+# ------------------------------------------------------------------------------------------------
+def test_result_frames_and_provenance(results):
+    res = results["shared_dms"]
+    assert set(res.population.columns) >= {"municipality_code", "year", "sex", "age", "population"}
+    for frame in ("demand", "capacity", "staff", "costs", "cost_shares"):
+        assert len(getattr(res, frame)) > 0
+    p = res.provenance
+    for k in ("scenario", "file", "parameters", "data_version", "package_version", "seed",
+              "run_time_s", "timestamp", "lineage", "fingerprint", "assumptions"):
+        assert k in p
+    assert p["scenario"] == "shared_dms" and p["data_version"] == data.data_version()
+    assert p["parameters"]["organisation"]["units"][0]["name"] == "dms_kad"
+    assert p["parameter_status"]["assumption"] == len(p["assumptions"]) > 0
+    json.dumps(p, default=str)  # serialisable
+
+
+def test_base_year_population_is_observed(results):
+    res = results["baseline"]
+    obs = data.load_population(VAERNES, years=2026)
+    got = res.population[res.population["year"] == 2026]
+    assert got["population"].sum() == pytest.approx(obs["population"].sum())
+    assert region_metric(res, "population", 2026) == pytest.approx(obs["population"].sum())
+
+
+def test_metrics_add_up(results):
+    """Municipality rows sum to the region; the region equals the frames' totals."""
+    res = results["combined"]
+    m = res.metrics()
+    assert list(m.columns) == ["municipality_code", "year", "metric", "value"]
+    assert set(m["metric"]) == set(scenarios.METRICS)
+    w = m.pivot_table(index=["year", "metric"], columns="municipality_code", values="value")
+    additive = w.loc[(slice(None), [k for k in scenarios.METRICS if k != "cost_nok_per_inhabitant"]), :]
+    np.testing.assert_allclose(additive[VAERNES].sum(axis=1), additive["region"], rtol=1e-9)
+    y = res.end_year
+    staff = res.staff[(res.staff["measure"] == "fte") & (res.staff["year"] == y)]
+    assert region_metric(res, "fte", y) == pytest.approx(staff["value"].sum())
+    cap = res.capacity
+    beds = cap[(cap["measure"] == "beds") & (cap["year"] == y) & cap["service"].isin(["kad", "intermediaer"])]
+    assert region_metric(res, "beds", y) == pytest.approx(beds["value"].sum())
+    assert region_metric(res, "cost_nok", y) == pytest.approx(res.costs.loc[res.costs["year"] == y, "nok"].sum())
+    per = region_metric(res, "cost_nok_per_inhabitant", y)
+    assert per == pytest.approx(region_metric(res, "cost_nok", y) / region_metric(res, "population", y))
+
+
+def test_organisation_does_not_change_population_or_demand(results):
+    base = results["baseline"]
+    for name in SHIPPED[1:]:
+        pd.testing.assert_frame_equal(results[name].population, base.population)
+        pd.testing.assert_frame_equal(results[name].demand, base.demand)
+
+
+def test_pooling_beds_never_needs_more_beds(results):
+    """Erlang B economies of scale: one shared DMS needs no more beds than four separate units,
+    and Selbu outside lies between the two, in every year."""
+    base = region_metric(results["baseline"], "beds")
+    shared = region_metric(results["shared_dms"], "beds")
+    selbu = region_metric(results["selbu_outside"], "beds")
+    combined = region_metric(results["combined"], "beds")
+    assert (shared <= base).all() and (shared < base).any()
+    assert (combined == shared).all()  # user office and staff pools do not touch beds
+    assert ((shared <= selbu) & (selbu <= base)).all()
+    assert (region_metric(results["shared_staff"], "beds") == base).all()
+
+
+def test_sharing_changes_only_the_shared_services(results):
+    base, office = results["baseline"].costs, results["shared_user_office"].costs
+    key = ["municipality_code", "year", "service", "item"]
+    j = base.merge(office, on=key, suffixes=("_b", "_o"))
+    same = j[j["service"] != "brukerkontor"]
+    np.testing.assert_allclose(same["nok_b"], same["nok_o"])
+    bk = j[(j["service"] == "brukerkontor") & (j["item"] == "staff")]
+    # one management instead of four: the region's user-office staff cost falls
+    assert bk.groupby("year")["nok_o"].sum().lt(bk.groupby("year")["nok_b"].sum()).all()
+
+
+def test_selbu_keeps_its_own_kad(results):
+    cap = results["selbu_outside"].capacity
+    kad_units = set(cap.loc[(cap["service"] == "kad") & (cap["measure"] == "beds"), "unit"])
+    assert kad_units == {"dms_kad", SELBU}
+
+
+def test_summary_and_headline(results):
+    res = results["shared_dms"]
+    s = res.summary
+    assert list(s.columns) == ["municipality_code", "metric", "value"]
+    assert set(s["municipality_code"]) == {*VAERNES, "region"}
+    h = res.headline(results["baseline"])
+    assert h["year"] == 2050 and h["scenario"] == "shared_dms"
+    assert h["beds"] == pytest.approx(region_metric(res, "beds", 2050))
+    assert sum(h["cost_nok_by_municipality"].values()) == pytest.approx(h["cost_nok"])
+    assert h["vs_baseline"]["beds"] == pytest.approx(h["beds"] - results["baseline"].headline()["beds"])
+    assert h["vs_baseline"]["population"] == 0
+
+
+def test_sample_scenario_is_valid_and_equals_the_baseline(tmp_path, results):
+    text = scenarios.sample_scenario()
+    assert "# " in text and "assumption" in text and "seen" in text
+    p = tmp_path / "sample.yaml"
+    p.write_text(text, encoding="utf-8")
+    scn = scenarios.load_scenario(p)
+    assert scn.extends is None and all(v is not None for k, v in scn.levers if k != "age_shift_per_year")
+    res = scenarios.run(scn)
+    pd.testing.assert_frame_equal(res.metrics(), results["baseline"].metrics())
+
+
+def test_real_pay_growth_scales_costs_from_the_base_year(results):
+    base = results["baseline"]
+    g = 0.01
+    res = scenarios.run(scenarios.apply_overrides("baseline", {"prices.real_pay_growth": g}))
+    for y in (2026, 2040, 2050):
+        assert region_metric(res, "cost_nok", y) == pytest.approx(
+            region_metric(base, "cost_nok", y) * (1 + g) ** (y - 2026)
+        )
+    assert res.scenario.prices.real_pay_growth.status == "assumption"
+
+
+def test_refusal_target_direction():
+    """A stricter refusal target needs at least as many beds and lowers refusal."""
+    loose = scenarios.run(scenarios.apply_overrides("shared_dms", {"levers.max_refusal": 0.2}))
+    strict = scenarios.run(scenarios.apply_overrides("shared_dms", {"levers.max_refusal": 0.01}))
+    assert (region_metric(strict, "beds") >= region_metric(loose, "beds")).all()
+    assert region_metric(strict, "beds", 2050) > region_metric(loose, "beds", 2050)
+
+
+def test_demand_does_not_depend_on_capacity_only_levers(results):
+    """Guards the demand cache: levers in CAPACITY_ONLY_LEVERS never change demand."""
+    res = results["baseline"]
+    cat = res.scenario.catalogue()
+    from planning.parameters import Levers
+
+    a = project_demand(res.population, cat, Levers(max_refusal=0.5, occupancy_target=0.3))
+    b = project_demand(res.population, cat, Levers(max_refusal=0.01, occupancy_target=0.99))
+    pd.testing.assert_frame_equal(a, b)
+    assert set(scenarios.CAPACITY_ONLY_LEVERS) <= set(Levers.model_fields)
+
+
+def test_results_are_independent_of_the_cache():
+    a = scenarios.run("baseline")
+    a.population.loc[:, "population"] = 0.0  # a caller scribbling on its result ...
+    b = scenarios.run("baseline")
+    assert b.population["population"].sum() > 30_000  # ... does not reach the cache
+
+
+def test_run_arguments_checked():
+    with pytest.raises(InputError, match="runs"):
+        scenarios.run("baseline", runs=-1)
+    with pytest.raises(InputError, match="seed"):
+        scenarios.run("baseline", seed=-3)
+
+
+# ------------------------------------------------------------------------------------------------
+# Monte Carlo and compare
+# ------------------------------------------------------------------------------------------------
+def test_runs_have_bands_and_a_central_run(mc, results):
+    res = mc["shared_dms"]
+    assert sorted(res.population["run"].unique()) == list(range(13))
+    s = res.summary
+    assert {"p10", "p50", "p90"} <= set(s.columns)
+    assert (s["p10"] <= s["p50"] + 1e-9).all() and (s["p50"] <= s["p90"] + 1e-9).all()
+    central = res.metrics()
+    central = central[central["run"] == 0].drop(columns="run").reset_index(drop=True)
+    pd.testing.assert_frame_equal(central, results["shared_dms"].metrics(), rtol=1e-9)
+
+
+def test_same_seed_same_draws():
+    a = scenarios.run("baseline", runs=3, seed=11)
+    scenarios.clear_cache()
+    b = scenarios.run("baseline", runs=3, seed=11)
+    pd.testing.assert_frame_equal(a.metrics(), b.metrics())
+
+
+def test_compare_against_baseline(results):
+    c = scenarios.compare(results)
+    assert set(c["scenario"]) == set(SHIPPED) - {"baseline"}
+    np.testing.assert_allclose(c["difference"], c["value"] - c["baseline_value"])
+    pop = c[c["metric"] == "population"]
+    assert (pop["difference"] == 0).all()
+    r = c[(c["scenario"] == "shared_dms") & (c["year"] == 2050)]
+    by = r.set_index(["metric", "municipality_code"])["difference"]
+    for metric in ("beds", "fte", "cost_nok"):
+        assert by[(metric, "region")] == pytest.approx(sum(by[(metric, m)] for m in VAERNES))
+    assert by[("beds", "region")] < 0
+
+
+def test_compare_with_bands(mc):
+    c = scenarios.compare(list(mc.values()))
+    assert {"p10", "p50", "p90"} <= set(c.columns)
+    pop = c[c["metric"] == "population"]
+    assert (pop[["p10", "p50", "p90"]] == 0).all().all()  # paired runs: same population draws
+    beds = c[(c["metric"] == "beds") & (c["municipality_code"] == "region") & (c["year"] == 2050)]
+    assert float(beds["p90"].iloc[0]) <= 0  # pooling saves beds in (almost) every draw
+
+
+def test_compare_needs_the_baseline(results):
+    with pytest.raises(InputError, match="baseline"):
+        scenarios.compare([results["shared_dms"]])
+
+
+# ------------------------------------------------------------------------------------------------
+# CLI and output
+# ------------------------------------------------------------------------------------------------
+def test_cli_list_show_sample(capsys):
+    assert main(["scenarios", "list"]) == 0
+    out = capsys.readouterr().out
+    assert all(n in out for n in SHIPPED) and "Felles DMS i Stjørdal" in out
+    assert main(["scenarios", "show", "selbu_outside"]) == 0
+    out = capsys.readouterr().out
+    shown = yaml.safe_load(out)
+    assert shown["name"] == "selbu_outside" and "extends" not in shown
+    assert "baseline -> shared_dms -> combined -> selbu_outside" in out
+    assert main(["sample-scenario"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["name"] == "sample"
+
+
+def test_cli_validate_shipped(capsys):
+    files = [str(scenarios.scenarios_dir() / f"{n}.yaml") for n in SHIPPED]
+    assert main(["scenarios", "validate", *files]) == 0
+    assert capsys.readouterr().out.count("ok: ") == len(SHIPPED)
+
+
+def test_cli_run_writes_frames(tmp_path, capsys):
+    assert main(["run", "shared_dms", "--out", str(tmp_path), "--format", "csv", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Scenario shared_dms: One shared DMS at Stjørdal" in out and "Region" in out
+    folder = tmp_path / "shared_dms"
+    names = {p.name for p in folder.iterdir()}
+    assert {"population.csv", "costs.csv", "metrics.csv", "summary.csv", "provenance.json",
+            "scenario.yaml"} <= names
+    m = pd.read_csv(folder / "metrics.csv", dtype={"municipality_code": str})
+    assert set(m["municipality_code"]) == {*VAERNES, "region"}
+    assert json.loads((folder / "provenance.json").read_text())["scenario"] == "shared_dms"
+    assert scenarios.load_scenario(folder / "scenario.yaml").organisation.units[0].name == "dms_kad"
+
+
+def test_cli_run_all(tmp_path, capsys):
+    assert main(["run", "--all", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED)
+    assert (tmp_path / "baseline" / "metrics.parquet").is_file()
+    assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED)
