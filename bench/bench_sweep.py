@@ -28,10 +28,20 @@ import psutil
 from planning import sweep as sw
 
 DMS_ALL = [
-    {"name": "dms_kad", "service": "kad", "host": "5035",
-     "members": ["5035", "5034", "5032", "5033"], "cost_key": "population"},
-    {"name": "dms_intermediaer", "service": "intermediaer", "host": "5035",
-     "members": ["5035", "5034", "5032", "5033"], "cost_key": "population"},
+    {
+        "name": "dms_kad",
+        "service": "kad",
+        "host": "5035",
+        "members": ["5035", "5034", "5032", "5033"],
+        "cost_key": "population",
+    },
+    {
+        "name": "dms_intermediaer",
+        "service": "intermediaer",
+        "host": "5035",
+        "members": ["5035", "5034", "5032", "5033"],
+        "cost_key": "population",
+    },
 ]
 DMS_NO_SELBU = [{**u, "members": ["5035", "5034", "5033"]} for u in DMS_ALL]
 
@@ -64,7 +74,9 @@ def bench_spec(n_variants: int, seed: int = 20261123) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--variants", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dask", action="store_true", help="run on a dask LocalCluster instead")
@@ -89,8 +101,12 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     outcome = sw.run_sweep(
-        spec, out, workers=args.workers, scheduler="local" if args.dask else None,
-        progress=sys.stderr.isatty(), on_chunk=on_chunk,
+        spec,
+        out,
+        workers=args.workers,
+        scheduler="local" if args.dask else None,
+        progress=sys.stderr.isatty(),
+        on_chunk=on_chunk,
     )
     wall = time.perf_counter() - t0
     total = outcome.total
@@ -114,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         # contention-free estimate: worker CPU seconds per variant, spread over the workers
         "cpu_s_per_variant": round(outcome.cpu_seconds / max(outcome.ran, 1), 4),
         "rate_if_cores_idle": round(args.workers * outcome.ran / outcome.cpu_seconds, 1)
-        if outcome.cpu_seconds else None,
+        if outcome.cpu_seconds
+        else None,
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "rss_by_progress": marks,
         "results_mb": round(outcome.results.stat().st_size / 2**20, 1),

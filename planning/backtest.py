@@ -41,7 +41,9 @@ def backtest(
             allowed=f"{base_year + 1}..{last}",
         )
     codes = data.resolve_municipalities(municipalities)
-    observed = demography.group_totals(data.load_population(codes, range(base_year + 1, end_year + 1)), groups)
+    observed = demography.group_totals(
+        data.load_population(codes, range(base_year + 1, end_year + 1)), groups
+    )
     obs = observed.set_index(["municipality_code", "year", "age_group"])["population"]
     rows = []
     for method in methods:
@@ -49,9 +51,13 @@ def backtest(
         pg = demography.group_totals(proj[proj["year"] > base_year], groups)
         pg = pg.set_index(["municipality_code", "year", "age_group"])["population"]
         err = 100.0 * (pg - obs.reindex(pg.index)) / obs.reindex(pg.index).where(lambda s: s > 0)
-        frame = pd.DataFrame({"projected": pg, "observed": obs.reindex(pg.index), "pe": err}).reset_index()
+        frame = pd.DataFrame(
+            {"projected": pg, "observed": obs.reindex(pg.index), "pe": err}
+        ).reset_index()
         per = frame.groupby(["municipality_code", "age_group"], sort=False)
-        summary = per.agg(mape=("pe", lambda s: float(np.mean(np.abs(s)))), malpe=("pe", "mean")).reset_index()
+        summary = per.agg(
+            mape=("pe", lambda s: float(np.mean(np.abs(s)))), malpe=("pe", "mean")
+        ).reset_index()
         end = frame[frame["year"] == end_year].drop(columns="year")
         out = end.merge(summary, on=["municipality_code", "age_group"])
         out.insert(1, "method", method)
@@ -76,10 +82,15 @@ def markdown(result: pd.DataFrame) -> str:
     names = data.municipality_names()
     groups = list(dict.fromkeys(result["age_group"]))
     base, end = int(result["base_year"].iloc[0]), int(result["end_year"].iloc[0])
-    lines = [f"**Base {base}, compared with {end}**: % error at {end} (projected − observed) / observed", ""]
+    lines = [
+        f"**Base {base}, compared with {end}**: % error at {end} (projected − observed) / observed",
+        "",
+    ]
     lines.append("| Municipality | Method | " + " | ".join(groups) + " |")
     lines.append("|---|---|" + "---:|" * len(groups))
-    wide = result.pivot_table(index=["municipality_code", "method"], columns="age_group", values="pe", observed=True)
+    wide = result.pivot_table(
+        index=["municipality_code", "method"], columns="age_group", values="pe", observed=True
+    )
     for (code, method), row in wide.iterrows():
         cells = " | ".join(f"{row[g]:+.1f}" for g in groups)
         lines.append(f"| {code} {names.get(code, '')} | {method} | {cells} |")
@@ -89,5 +100,7 @@ def markdown(result: pd.DataFrame) -> str:
         for method, row in w.iterrows():
             fmt = "{:.1f}" if measure == "mape" else "{:+.1f}"
             cells = " | ".join(fmt.format(row[g]) for g in groups)
-            lines.append(f"| **{measure.upper()}** ({len(wide.index.levels[0])} municipalities) | {method} | {cells} |")
+            lines.append(
+                f"| **{measure.upper()}** ({len(wide.index.levels[0])} municipalities) | {method} | {cells} |"
+            )
     return "\n".join(lines) + "\n"

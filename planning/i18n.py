@@ -184,12 +184,18 @@ MEASURES: dict[str, dict[str, str]] = {
     "offered_load": {"nb": "tilbudt last (erlang)", "en": "offered load (erlang)"},
     "population": {"nb": "innbyggere", "en": "inhabitants"},
     "pupils_barneskole": {"nb": "elever i barneskolen", "en": "pupils, barneskole (grades 1-7)"},
-    "pupils_ungdomsskole": {"nb": "elever i ungdomsskolen", "en": "pupils, ungdomsskole (grades 8-10)"},
+    "pupils_ungdomsskole": {
+        "nb": "elever i ungdomsskolen",
+        "en": "pupils, ungdomsskole (grades 8-10)",
+    },
     "pupils_vgs": {"nb": "elever i videregående", "en": "pupils, videregående"},
     "children_0_5": {"nb": "barn 0-5 år", "en": "children aged 0-5"},
     "lists": {"nb": "listeinnbyggere", "en": "list patients"},
     "cost_nok": {"nb": "årlig kostnad (kr)", "en": "yearly cost (NOK)"},
-    "cost_nok_per_inhabitant": {"nb": "kostnad per innbygger (kr)", "en": "cost per inhabitant (NOK)"},
+    "cost_nok_per_inhabitant": {
+        "nb": "kostnad per innbygger (kr)",
+        "en": "cost per inhabitant (NOK)",
+    },
     "beds_kad": {"nb": "KAD-senger", "en": "KAD beds"},
     "beds_intermediaer": {"nb": "intermediære senger", "en": "intermediate beds"},
     "population_67+": {"nb": "innbyggere 67+", "en": "inhabitants 67+"},
@@ -202,7 +208,10 @@ MEASURES: dict[str, dict[str, str]] = {
 ITEMS: dict[str, dict[str, str]] = {
     "staff": {"nb": "personell", "en": "staff"},
     "travel": {"nb": "reiser", "en": "travel"},
-    "overliggedogn": {"nb": "overliggedøgn (betaling til sykehuset)", "en": "overliggedøgn (paid to the hospital)"},
+    "overliggedogn": {
+        "nb": "overliggedøgn (betaling til sykehuset)",
+        "en": "overliggedøgn (paid to the hospital)",
+    },
 }
 
 

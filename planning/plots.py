@@ -487,7 +487,9 @@ def refusal_curves(
     )
     fig.update_xaxes(title_text=t("beds", lang))
     title = t("refusal_title", lang, year=year if year is not None else "")
-    return _layout(fig, f"{title_prefix}: {title}" if title_prefix else title, lang=lang, height=450)
+    return _layout(
+        fig, f"{title_prefix}: {title}" if title_prefix else title, lang=lang, height=450
+    )
 
 
 def beds_separate_pooled(

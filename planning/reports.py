@@ -865,7 +865,8 @@ def assumptions_frame(result: Any, lang: str = "nb") -> Any:
             )
     rows["year"] = [("" if y is None or y != y else str(int(y))) for y in rows["year"]]
     rows["value"] = [
-        _param_value(v, unit, lang) for v, unit in zip(rows["value"].astype(float), rows["unit"], strict=True)
+        _param_value(v, unit, lang)
+        for v, unit in zip(rows["value"].astype(float), rows["unit"], strict=True)
     ]
     rows["status_label"] = [status_label(s, lang) for s in rows["status"]]
     return rows
@@ -972,7 +973,12 @@ def about_markdown(result: Any, lang: str = "nb") -> str:
     )
 
 
-def capacity_table(result: Any, lang: str = "nb", names: Mapping[str, str] | None = None, services: Sequence[str] = BED_SERVICES) -> Any:
+def capacity_table(
+    result: Any,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    services: Sequence[str] = BED_SERVICES,
+) -> Any:
     """Bed units of the scenario at the end year (central run): unit, service, offered load,
     beds, refusal probability, occupancy (formatted strings)."""
     from planning.i18n import fmt_percent, measure_label
@@ -981,7 +987,9 @@ def capacity_table(result: Any, lang: str = "nb", names: Mapping[str, str] | Non
     if "run" in cap.columns:
         cap = cap[cap["run"] == 0]
     cap = cap[(cap["year"] == result.end_year) & cap["service"].isin(list(services))]
-    piv = cap.pivot_table(index=["service", "unit"], columns="measure", values="value", aggfunc="first").reset_index()
+    piv = cap.pivot_table(
+        index=["service", "unit"], columns="measure", values="value", aggfunc="first"
+    ).reset_index()
     n = names or {}
     out = piv[["service", "unit"]].copy()
     out["unit"] = [n.get(u, u) for u in out["unit"]]
@@ -990,7 +998,12 @@ def capacity_table(result: Any, lang: str = "nb", names: Mapping[str, str] | Non
     out["refusal_probability"] = [fmt_percent(v, lang) for v in piv["refusal_probability"]]
     out["occupancy"] = [fmt_percent(v, lang) for v in piv["occupancy"]]
     labels = {"service": t("service", lang), "unit": t("unit", lang), "beds": t("beds", lang)}
-    labels.update({k: measure_label(k, lang).capitalize() for k in ("offered_load", "refusal_probability", "occupancy")})
+    labels.update(
+        {
+            k: measure_label(k, lang).capitalize()
+            for k in ("offered_load", "refusal_probability", "occupancy")
+        }
+    )
     return out.rename(columns=labels)
 
 

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import math
+import numbers
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -89,7 +90,9 @@ def safe_name(name: str) -> str:
 def list_scenarios() -> list[str]:
     """Names of the shipped scenarios in :func:`scenarios_dir` (``baseline`` first)."""
     d = scenarios_dir()
-    names = sorted(p.stem for p in d.glob("*.yaml") if _NAME_RE.fullmatch(p.stem)) if d.is_dir() else []
+    names = (
+        sorted(p.stem for p in d.glob("*.yaml") if _NAME_RE.fullmatch(p.stem)) if d.is_dir() else []
+    )
     return sorted(names, key=lambda n: (n != "baseline", n))
 
 
@@ -309,7 +312,9 @@ def _catalogue_raw() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _base_catalogue() -> ServiceCatalogue:
-    return catalogue_from_dict(copy.deepcopy(_catalogue_raw()), file=str(data.data_dir() / "services.yaml"))
+    return catalogue_from_dict(
+        copy.deepcopy(_catalogue_raw()), file=str(data.data_dir() / "services.yaml")
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -461,7 +466,9 @@ def _merge_units(base: Any, delta: Any) -> Any:
 _NOT_INHERITED = ("name", "extends", "title", "description")
 
 
-def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[tuple[Path, dict]]]:
+def _resolve(
+    path: Path, seen: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], list[tuple[Path, dict]]]:
     """(merged raw mapping, [(file, its own raw mapping), base first]) for the file at ``path``."""
     real = path.resolve()
     if real in seen:
@@ -469,7 +476,11 @@ def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], l
         raise ScenarioError(f"'extends' forms a cycle ({cycle})", file=path, key="extends")
     raw = _read_raw(path)
     for k in ("name", "extends"):
-        if k in raw and raw[k] is not None and (not isinstance(raw[k], str) or not _NAME_RE.fullmatch(raw[k])):
+        if (
+            k in raw
+            and raw[k] is not None
+            and (not isinstance(raw[k], str) or not _NAME_RE.fullmatch(raw[k]))
+        ):
             raise ScenarioError(
                 f"scenario name {raw[k]!r} is not allowed",
                 file=path,
@@ -586,9 +597,7 @@ def _literals(annotation: Any) -> list[Any]:
     return out
 
 
-def _validate(
-    merged: dict[str, Any], owner: Any, overrides: Iterable[str] = ()
-) -> Scenario:
+def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
     """Validate a merged mapping into a :class:`Scenario`; errors name ``owner(key)`` and the key."""
     try:
         scn = Scenario.model_validate(merged)
@@ -617,7 +626,9 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
         try:
             codes = data.region(scn.region)
         except InputError as e:
-            raise ScenarioError(e.problem, file=owner("region"), key="region", allowed=e.allowed) from None
+            raise ScenarioError(
+                e.problem, file=owner("region"), key="region", allowed=e.allowed
+            ) from None
     else:
         codes = []
         for i, item in enumerate(scn.municipalities or []):
@@ -625,7 +636,9 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
             try:
                 codes.extend(_resolve_codes(str(item)))
             except InputError as e:
-                raise ScenarioError(e.problem, file=owner(key), key=key, allowed=e.allowed) from None
+                raise ScenarioError(
+                    e.problem, file=owner(key), key=key, allowed=e.allowed
+                ) from None
     members = set(codes)
     for i, unit in enumerate(scn.organisation.units):
         for j, m in enumerate(unit.members):
@@ -739,12 +752,11 @@ def apply_overrides(scenario: Scenario | str | Path, overrides: Mapping[str, Any
     raw = base.model_dump(mode="json")
     for key, value in overrides.items():
         _set_path(raw, str(key), copy.deepcopy(value))
-    keys = [str(k) for k in overrides]
 
     def owner(key: str) -> str:
         return "overrides"
 
-    new = _validate(raw, owner, keys)
+    new = _validate(raw, owner)
     new._file = base._file
     new._lineage = base._lineage
     new._overrides = {**base._overrides, **{str(k): v for k, v in overrides.items()}}
@@ -755,7 +767,7 @@ def _set_path(raw: dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")
     if not all(parts):
         raise ScenarioError("empty part in a dotted path", file="overrides", key=key)
-    if parts[0] == "services":
+    if parts[0] == "services" and len(parts) > 1:
         _set_services_path(raw, parts, value, key)
         return
     if parts[0] in ("name", "extends", "region", "municipalities") and len(parts) == 1:
@@ -823,9 +835,7 @@ def _set_services_path(raw: dict[str, Any], parts: list[str], value: Any, key: s
         if isinstance(node, dict) and "value" in node and "status" in node:
             if depth != len(parts):
                 rest = ".".join(parts[depth:])
-                raise ScenarioError(
-                    f"set the whole value, not '{rest}'", file="overrides", key=key
-                )
+                raise ScenarioError(f"set the whole value, not '{rest}'", file="overrides", key=key)
     services = raw.setdefault("services", {}) or {}
     raw["services"] = services
     target = services
@@ -857,14 +867,24 @@ _ADDITIVE = [m for m in METRICS if m != "cost_nok_per_inhabitant"]  # summed ove
 
 @functools.lru_cache(maxsize=32)
 def _projection_cached(
-    codes: tuple[str, ...], base_year: int, end_year: int, method: str, variant: str, runs: int,
+    codes: tuple[str, ...],
+    base_year: int,
+    end_year: int,
+    method: str,
+    variant: str,
+    runs: int,
     seed: int | None,
 ) -> Any:
     from planning.demography import project
 
     return project(
-        list(codes), base_year=base_year, end_year=end_year, method=method, variant=variant,
-        runs=runs, seed=seed,
+        list(codes),
+        base_year=base_year,
+        end_year=end_year,
+        method=method,
+        variant=variant,
+        runs=runs,
+        seed=seed,
     )
 
 
@@ -876,8 +896,15 @@ def _projection(scn: Scenario, runs: int, seed: int | None) -> Any:
     if runs > 0 and seed is None:  # fresh random draws every time: nothing to cache
         from planning.demography import project
 
-        return project(list(args[0]), base_year=h.base_year, end_year=h.end_year,
-                       method=d.method, variant=d.variant, runs=runs, seed=None)
+        return project(
+            list(args[0]),
+            base_year=h.base_year,
+            end_year=h.end_year,
+            method=d.method,
+            variant=d.variant,
+            runs=runs,
+            seed=None,
+        )
     return _projection_cached(*args, seed if runs > 0 else None).copy(deep=False)
 
 
@@ -892,8 +919,15 @@ def _demand_key(
     if runs > 0 and seed is None:
         return None
     d, h = scn.demography, scn.horizon
-    proj = (scn.municipality_codes(), h.base_year, h.end_year, d.method, d.variant, runs,
-            seed if runs > 0 else None)
+    proj = (
+        scn.municipality_codes(),
+        h.base_year,
+        h.end_year,
+        d.method,
+        d.variant,
+        runs,
+        seed if runs > 0 else None,
+    )
     demand_levers = levers.model_dump(exclude=set(CAPACITY_ONLY_LEVERS))
     return proj, services_json, _freeze(demand_levers)
 
@@ -928,10 +962,19 @@ def _travel(overrides_json: str) -> Any:
 
 def clear_cache() -> None:
     """Forget cached projections, catalogues, coverage rates, travel and loaded scenarios."""
-    for f in (_projection_cached, _demand_cached, _coverage_rates, _travel, _catalogue_for,
-              _base_catalogue, _catalogue_raw, _load_cached, _resolve_codes, _assumptions_table):
+    for f in (
+        _projection_cached,
+        _demand_cached,
+        _coverage_rates,
+        _travel,
+        _catalogue_for,
+        _base_catalogue,
+        _catalogue_raw,
+        _load_cached,
+        _resolve_codes,
+        _assumptions_table,
+    ):
         f.cache_clear()
-
 
 
 class ScenarioResult:
@@ -972,8 +1015,10 @@ class ScenarioResult:
 
     def __repr__(self) -> str:
         h = self.scenario.horizon
-        return (f"ScenarioResult({self.name!r}, {h.base_year}-{h.end_year}, "
-                f"runs={self.provenance.get('runs')}, fingerprint={self.scenario.fingerprint()})")
+        return (
+            f"ScenarioResult({self.name!r}, {h.base_year}-{h.end_year}, "
+            f"runs={self.provenance.get('runs')}, fingerprint={self.scenario.fingerprint()})"
+        )
 
     @property
     def runs(self) -> int:
@@ -1038,17 +1083,27 @@ def run(
     t0 = time.perf_counter()
     scn = load_scenario(scenario_or_name)
     n_runs = scn.demography.runs if runs is None else runs
-    if isinstance(n_runs, bool) or not isinstance(n_runs, int) or not 0 <= n_runs <= MAX_RUNS:
-        raise InputError(f"runs must be an integer 0..{MAX_RUNS}, got {n_runs!r}", key="runs",
-                         allowed=f"0..{MAX_RUNS}")
+    if (
+        isinstance(n_runs, bool)
+        or not isinstance(n_runs, numbers.Integral)
+        or not 0 <= n_runs <= MAX_RUNS
+    ):
+        raise InputError(
+            f"runs must be an integer 0..{MAX_RUNS}, got {n_runs!r}",
+            key="runs",
+            allowed=f"0..{MAX_RUNS}",
+        )
     the_seed = scn.demography.seed if seed is None else seed
-    if the_seed is not None and (isinstance(the_seed, bool) or not isinstance(the_seed, int) or the_seed < 0):
+    if the_seed is not None and (
+        isinstance(the_seed, bool) or not isinstance(the_seed, numbers.Integral) or the_seed < 0
+    ):
         raise InputError(f"seed must be a non-negative integer, got {the_seed!r}", key="seed")
 
     services_json = _freeze(scn.services)
     catalogue = _catalogue_for(services_json)
     levers = scn.levers.with_defaults(catalogue)
     codes = scn.municipality_codes()
+    n_runs, the_seed = int(n_runs), (None if the_seed is None else int(the_seed))
     population = _projection(scn, n_runs, the_seed)
     demand_key = _demand_key(scn, n_runs, the_seed, services_json, levers)
     if demand_key is None:
@@ -1188,12 +1243,20 @@ def _metrics(res: ScenarioResult) -> Any:
     cap = res.capacity
     cap = cap[(cap["measure"] == "beds") & cap["service"].isin(["kad", "intermediaer"])]
     shares = res.cost_shares
-    units = pd.Index(pd.unique(np.concatenate(
-        [np.asarray(pd.unique(f["unit"]), dtype=object) for f in (st, cap, shares)]
-    )))
-    services = pd.Index(pd.unique(np.concatenate(
-        [np.asarray(pd.unique(f["service"]), dtype=object) for f in (st, cap, shares)]
-    )))
+    units = pd.Index(
+        pd.unique(
+            np.concatenate(
+                [np.asarray(pd.unique(f["unit"]), dtype=object) for f in (st, cap, shares)]
+            )
+        )
+    )
+    services = pd.Index(
+        pd.unique(
+            np.concatenate(
+                [np.asarray(pd.unique(f["service"]), dtype=object) for f in (st, cap, shares)]
+            )
+        )
+    )
     U = len(units) * len(services)
 
     def unit_cell(frame: Any) -> np.ndarray:
@@ -1220,14 +1283,17 @@ def _metrics(res: ScenarioResult) -> Any:
     arr = np.stack([out[k].reshape(n_runs, M, Y) for k in _ADDITIVE])
     arr = np.concatenate([arr, arr.sum(axis=2, keepdims=True)], axis=2)
     pop_i, cost_i = _ADDITIVE.index("population"), _ADDITIVE.index("cost_nok")
-    per_inh = np.divide(arr[cost_i], arr[pop_i], out=np.full(arr[pop_i].shape, np.nan),
-                        where=arr[pop_i] > 0)
+    per_inh = np.divide(
+        arr[cost_i], arr[pop_i], out=np.full(arr[pop_i].shape, np.nan), where=arr[pop_i] > 0
+    )
     arr = np.concatenate([arr, per_inh[None]], axis=0)
     metrics = [*_ADDITIVE, "cost_nok_per_inhabitant"]
     K, M1 = len(metrics), M + 1
     frame = pd.DataFrame(
         {
-            "municipality_code": np.tile(np.repeat(np.array([*codes, "region"], dtype=object), Y), K * n_runs),
+            "municipality_code": np.tile(
+                np.repeat(np.array([*codes, "region"], dtype=object), Y), K * n_runs
+            ),
             "year": np.tile(years, K * n_runs * M1),
             "metric": np.repeat(np.array(metrics, dtype=object), n_runs * M1 * Y),
             "value": arr.reshape(-1),
@@ -1272,7 +1338,8 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
         "cost_nok": float(region["cost_nok"]),
         "cost_nok_per_inhabitant": float(region["cost_nok_per_inhabitant"]),
         "cost_nok_by_municipality": {
-            str(c): float(v) for c, v in zip(munis["municipality_code"], munis["value"], strict=True)
+            str(c): float(v)
+            for c, v in zip(munis["municipality_code"], munis["value"], strict=True)
         },
         "price_year": res.provenance.get("price_year"),
     }
@@ -1312,7 +1379,11 @@ def compare(
         both_runs = "run" in m.columns and "run" in base.columns
         on = ["municipality_code", "year", "metric"] + (["run"] if both_runs else [])
         left = m if both_runs or "run" not in m.columns else m[m["run"] == 0].drop(columns="run")
-        right = base if both_runs or "run" not in base.columns else base[base["run"] == 0].drop(columns="run")
+        right = (
+            base
+            if both_runs or "run" not in base.columns
+            else base[base["run"] == 0].drop(columns="run")
+        )
         j = left.merge(right.rename(columns={"value": "baseline_value"}), on=on, how="inner")
         j["difference"] = j["value"] - j["baseline_value"]
         bv = j["baseline_value"].to_numpy(dtype=float)
@@ -1329,11 +1400,29 @@ def compare(
             central = j
         frames.append(central.assign(scenario=res.name))
     if not frames:
-        return pd.DataFrame(columns=["scenario", "municipality_code", "year", "metric", "value",
-                                     "baseline_value", "difference", "relative_difference"])
+        return pd.DataFrame(
+            columns=[
+                "scenario",
+                "municipality_code",
+                "year",
+                "metric",
+                "value",
+                "baseline_value",
+                "difference",
+                "relative_difference",
+            ]
+        )
     out = pd.concat(frames, ignore_index=True)
-    first = ["scenario", "municipality_code", "year", "metric", "value", "baseline_value",
-             "difference", "relative_difference"]
+    first = [
+        "scenario",
+        "municipality_code",
+        "year",
+        "metric",
+        "value",
+        "baseline_value",
+        "difference",
+        "relative_difference",
+    ]
     return out[first + [c for c in out.columns if c not in first]]
 
 
@@ -1356,7 +1445,9 @@ def write_result(result: ScenarioResult, out_dir: str | Path, fmt: str = "parque
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"cannot create output folder ({e.strerror})", key="--out", file=target) from None
+        raise InputError(
+            f"cannot create output folder ({e.strerror})", key="--out", file=target
+        ) from None
     written = []
     frames = {n: getattr(result, n) for n in FRAMES}
     frames["metrics"] = result.metrics()
@@ -1369,7 +1460,9 @@ def write_result(result: ScenarioResult, out_dir: str | Path, fmt: str = "parque
             df.to_csv(p, index=False)
         written.append(p)
     p = target / "provenance.json"
-    p.write_text(json.dumps(result.provenance, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    p.write_text(
+        json.dumps(result.provenance, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     written.append(p)
     p = target / "scenario.yaml"
     p.write_text(result.scenario.to_yaml(), encoding="utf-8")
@@ -1439,7 +1532,12 @@ def _one_line(text: Any) -> str:
 
 def _scalar(v: Any) -> str:
     """A YAML scalar on one line."""
-    return yaml.safe_dump(v, default_flow_style=True, allow_unicode=True, width=10_000).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(v, default_flow_style=True, allow_unicode=True, width=10_000)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def _sourced_comment(s: Sourced) -> str:
@@ -1508,7 +1606,9 @@ def sample_scenario() -> str:
         if str(r.parameter).startswith("levers."):
             continue
         year = f" ({int(r.year)})" if r.year is not None and r.year == r.year else ""
-        out.append(f"#   {r.parameter}: {_scalar(r.value)}  # {r.unit}; {r.status}; {_one_line(r.source)}{year}")
+        out.append(
+            f"#   {r.parameter}: {_scalar(r.value)}  # {r.unit}; {r.status}; {_one_line(r.source)}{year}"
+        )
     out += [
         "services: {}",
         "",

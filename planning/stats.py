@@ -38,10 +38,14 @@ def quantiles(
     missing = [c for c in [*by, value] if c not in frame.columns]
     if missing:
         raise InputError(
-            f"columns {missing} not in the frame", key="by", allowed=", ".join(map(str, frame.columns))
+            f"columns {missing} not in the frame",
+            key="by",
+            allowed=", ".join(map(str, frame.columns)),
         )
     if "run" in by:
-        raise InputError("'run' cannot be a grouping column: quantiles are taken over runs", key="by")
+        raise InputError(
+            "'run' cannot be a grouping column: quantiles are taken over runs", key="by"
+        )
     df = frame
     if "run" in df.columns and not include_central and (df["run"] > 0).any():
         df = df[df["run"] > 0]

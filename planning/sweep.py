@@ -58,7 +58,7 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import InputError, PlanningError, ScenarioError
+from planning.errors import InputError, PlanningError, ScenarioError, suggest
 
 #: Columns of the results table that are not parameters (an axis may not use these names).
 RESERVED_COLUMNS: tuple[str, ...] = (
@@ -98,7 +98,9 @@ def _check_json(value: Any, where: str) -> Any:
         return [_check_json(v, where) for v in value]
     if isinstance(value, dict):
         return {str(k): _check_json(v, where) for k, v in value.items()}
-    raise ValueError(f"{where}: {type(value).__name__} values are not allowed (use text or numbers)")
+    raise ValueError(
+        f"{where}: {type(value).__name__} values are not allowed (use text or numbers)"
+    )
 
 
 def _check_path(path: str) -> str:
@@ -433,7 +435,9 @@ def _walk_model(base: BaseModel, path: str) -> None:
             fields = type(obj).model_fields
             if part not in fields:
                 raise ScenarioError(
-                    f"'{part}' is not a key of {where}", key=path, allowed=", ".join(fields)
+                    f"'{part}' is not a key of {where}.{suggest(part, list(fields))}",
+                    key=path,
+                    allowed=", ".join(fields),
                 )
             obj = getattr(obj, part)
         elif isinstance(obj, list | tuple):
@@ -492,7 +496,9 @@ class ScenarioEngine:
 
 def _milestones(base_year: int, end_year: int) -> list[int]:
     """Base year, horizon year and every 10th year between (e.g. 2026, 2030, 2040, 2050)."""
-    return sorted({base_year, end_year} | {y for y in range(base_year, end_year + 1) if y % 10 == 0})
+    return sorted(
+        {base_year, end_year} | {y for y in range(base_year, end_year + 1) if y % 10 == 0}
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -842,9 +848,7 @@ class _DaskBackend:
 SPAWN_OVERHEAD_S = 1.0
 
 
-def _backend(
-    scheduler: Any, workers: int | None, n_todo: int, cold_s: float, warm_s: float
-) -> Any:
+def _backend(scheduler: Any, workers: int | None, n_todo: int, cold_s: float, warm_s: float) -> Any:
     """Dask when a scheduler is given; else local processes. With ``workers`` unset, a sweep too
     small to repay starting the workers (each pays a cold start of ``cold_s`` + spawn) runs in
     the driver, whose caches are already warm."""
@@ -875,7 +879,9 @@ class SweepOutcome:
     results: Path
     variants: pd.DataFrame  # variant, variant_index, axes..., status, error
     errors: pd.DataFrame  # failed variants: variant, variant_index, axes..., error, error_type
-    summary: pd.DataFrame  # municipality_code, year, metric, variants, mean, min, p10, p50, p90, max
+    summary: (
+        pd.DataFrame
+    )  # municipality_code, year, metric, variants, mean, min, p10, p50, p90, max
     total: int
     ran: int  # evaluated in this call
     skipped: int  # already on disk (resume)
@@ -920,8 +926,6 @@ def _resolve_selection(spec: SweepSpec, engine: Any, base: Any, probe: pd.DataFr
         have = sorted({str(m) for m in probe["metric"].unique()})
         bad_m = [m for m in o.metrics if m not in have]
         if bad_m:
-            from planning.errors import suggest
-
             raise ScenarioError(
                 f"unknown metric '{bad_m[0]}'.{suggest(bad_m[0], have)}",
                 file=file,
@@ -942,6 +946,16 @@ def _resolve_selection(spec: SweepSpec, engine: Any, base: Any, probe: pd.DataFr
             )
         munis = tuple(o.municipalities)
     return Selection(years, metrics, munis)
+
+
+def load_base(spec: SweepSpec, engine: Any) -> Any:
+    """The sweep's base scenario; errors name the sweep file and key ``base``."""
+    try:
+        return engine.load_base(spec.base)
+    except PlanningError as e:
+        raise ScenarioError(
+            f"{spec.base}: {e.problem}", file=_spec_file(spec), key="base", allowed=e.allowed
+        ) from None
 
 
 def check_axes(spec: SweepSpec, engine: Any, base: Any) -> None:
@@ -1006,8 +1020,9 @@ def _prepare_out(out: OutDir, fingerprint: str, resume: bool, info: dict[str, An
                 file=out.root,
             )
     elif parts.exists() and any(parts.iterdir()):
-        raise InputError("output folder has parts but no sweep.json; choose another --out",
-                         file=out.root)
+        raise InputError(
+            "output folder has parts but no sweep.json; choose another --out", file=out.root
+        )
     parts.mkdir(exist_ok=True)
     if not marker.exists():
         out.write_text_atomic(["sweep.json"], json.dumps(info, indent=2, default=str))
@@ -1040,7 +1055,7 @@ def run_sweep(
     t0 = time.perf_counter()
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     engine = engine if engine is not None else ScenarioEngine()
-    base = engine.load_base(spec.base)
+    base = load_base(spec, engine)
     check_axes(spec, engine, base)
     variants = variants_of(spec)
     t = time.perf_counter()
@@ -1112,8 +1127,19 @@ def run_sweep(
     info = {**info, "cpu_seconds_this_call": round(cpu, 3)}
     if limit is not None and skipped + ran < len(variants):
         return SweepOutcome(
-            outdir.root, outdir.path("results.parquet"), pd.DataFrame(), pd.DataFrame(),
-            pd.DataFrame(), len(variants), ran, skipped, 0, 0, seconds, backend.name, info,
+            outdir.root,
+            outdir.path("results.parquet"),
+            pd.DataFrame(),
+            pd.DataFrame(),
+            pd.DataFrame(),
+            len(variants),
+            ran,
+            skipped,
+            0,
+            0,
+            seconds,
+            backend.name,
+            info,
         )
     return _assemble(spec, variants, outdir, ran, skipped, t0, backend.name, info)
 
@@ -1214,8 +1240,19 @@ def _assemble(
     }
     out.write_text_atomic(["sweep.json"], json.dumps(info, indent=2, default=str))
     return SweepOutcome(
-        out.root, target, vframe, errors, summary, len(variants), ran, skipped, len(errors),
-        rows, seconds, backend, info,
+        out.root,
+        target,
+        vframe,
+        errors,
+        summary,
+        len(variants),
+        ran,
+        skipped,
+        len(errors),
+        rows,
+        seconds,
+        backend,
+        info,
     )
 
 
@@ -1234,7 +1271,16 @@ def _results_schema(spec: SweepSpec, axis_arrays: Mapping[str, pa.Array], with_r
 
 
 SUMMARY_COLUMNS = [
-    "municipality_code", "year", "metric", "variants", "mean", "min", "p10", "p50", "p90", "max",
+    "municipality_code",
+    "year",
+    "metric",
+    "variants",
+    "mean",
+    "min",
+    "p10",
+    "p50",
+    "p90",
+    "max",
 ]
 
 
@@ -1247,8 +1293,12 @@ def _summary(results: Path, with_run: bool) -> pd.DataFrame:
 
     keys = ["municipality_code", "year", "metric"]
     dataset = ds.dataset(results, format="parquet")
-    decls = [ac.Declaration("scan", ac.ScanNodeOptions(dataset, columns=[*keys, "value", *(
-        ["run"] if with_run else [])]))]
+    decls = [
+        ac.Declaration(
+            "scan",
+            ac.ScanNodeOptions(dataset, columns=[*keys, "value", *(["run"] if with_run else [])]),
+        )
+    ]
     if with_run:
         decls.append(ac.Declaration("filter", ac.FilterNodeOptions(pc.field("run") == 0)))
     aggs = [
@@ -1278,15 +1328,29 @@ def read_sweep(out: str | Path) -> SweepOutcome:
     marker = root / "sweep.json"
     results = root / "results.parquet"
     if not marker.is_file() or not results.is_file():
-        raise InputError("not a finished sweep folder (sweep.json / results.parquet missing)",
-                         file=root)
+        raise InputError(
+            "not a finished sweep folder (sweep.json / results.parquet missing)", file=root
+        )
     info = json.loads(marker.read_text(encoding="utf-8"))
     variants = pd.read_csv(root / "variants.csv", keep_default_na=False)
     errors = variants[variants["status"] == "error"].reset_index(drop=True)
     summary = pd.read_csv(root / "summary.csv", dtype={"municipality_code": str})
     rows = pq.read_metadata(results).num_rows
-    return SweepOutcome(root.resolve(), results, variants, errors, summary, len(variants), 0,
-                        len(variants), len(errors), rows, 0.0, "read", info)
+    return SweepOutcome(
+        root.resolve(),
+        results,
+        variants,
+        errors,
+        summary,
+        len(variants),
+        0,
+        len(variants),
+        len(errors),
+        rows,
+        0.0,
+        "read",
+        info,
+    )
 
 
 def sweep(
@@ -1312,8 +1376,14 @@ def sweep(
         out = tmp
     try:
         outcome = run_sweep(
-            spec, out, workers=workers, scheduler=scheduler, resume=resume, progress=progress,
-            chunk_size=chunk_size, engine=engine,
+            spec,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            progress=progress,
+            chunk_size=chunk_size,
+            engine=engine,
         )
         table = pd.read_parquet(outcome.results)
         if outcome.failed:

@@ -28,7 +28,10 @@ CASES = {
     "path_extends.yaml": ("extends", "is not allowed"),
     "unknown_service.yaml": ("organisation.units.0.service", "'tannlege' is not allowed"),
     "member_outside.yaml": ("organisation.units.0.members.1", "5036"),
-    "unknown_catalogue_key.yaml": ("services.kad.bed_days_per_1001", "Did you mean bed_days_per_1000"),
+    "unknown_catalogue_key.yaml": (
+        "services.kad.bed_days_per_1001",
+        "Did you mean bed_days_per_1000",
+    ),
     "negative_runs.yaml": ("demography.runs", "greater than or equal to 0"),
     "unknown_parent.yaml": ("extends", "Did you mean baseline"),
 }
@@ -90,7 +93,9 @@ def test_cycle_names_the_chain():
 def test_value_error_names_the_delta_file_not_the_base(tmp_path):
     """A bad value set in a delta is reported against the delta, even though the merged
     scenario also holds the base's keys."""
-    (tmp_path / "mid.yaml").write_text("extends: baseline\nname: mid\nlevers: {max_refusal: 0.02}\n")
+    (tmp_path / "mid.yaml").write_text(
+        "extends: baseline\nname: mid\nlevers: {max_refusal: 0.02}\n"
+    )
     (tmp_path / "leaf.yaml").write_text("extends: mid\nname: leaf\nlevers: {occupancy_target: 2}\n")
     with pytest.raises(ScenarioError) as info:
         scenarios.load_scenario(tmp_path / "leaf.yaml")
@@ -115,12 +120,16 @@ def test_value_error_names_the_delta_file_not_the_base(tmp_path):
         ("extends: baseline\ndemography: {variant: MXM}\n", "demography.variant"),
         ("extends: baseline\ndemography: {method: hamilton-perry, runs: 5}\n", "demography"),
         ("extends: baseline\nprices: {real_pay_growth: 0.5}\n", "prices.real_pay_growth"),
-        ("extends: baseline\ntravel_overrides: [{from_id: stjordalshalsen, to_id: nowhere, minutes: 3}]\n",
-         "travel_overrides.0.to_id"),
+        (
+            "extends: baseline\ntravel_overrides: [{from_id: stjordalshalsen, to_id: nowhere, minutes: 3}]\n",
+            "travel_overrides.0.to_id",
+        ),
         ("extends: baseline\nservices: {kad: {fte_per_bed: -1}}\n", "services.kad.fte_per_bed"),
         ("extends: baseline\nservices: {kad: {fte_per_bed: many}}\n", "services.kad.fte_per_bed"),
-        ("extends: baseline\norganisation: {units: [{name: u, service: kad, host: '5034', members: ['5035']}]}\n",
-         "organisation.units.0"),
+        (
+            "extends: baseline\norganisation: {units: [{name: u, service: kad, host: '5034', members: ['5035']}]}\n",
+            "organisation.units.0",
+        ),
     ],
 )
 def test_more_bad_values(tmp_path, text, key):
@@ -138,8 +147,22 @@ def test_more_bad_values(tmp_path, text, key):
 # names and output folders
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "name", ["../x", "..", "a/b", "a\\b", "/etc/passwd", "x.yaml", "", " baseline", "a b", ".hidden",
-             "-rf", "x" * 65, "baseline\n"]
+    "name",
+    [
+        "../x",
+        "..",
+        "a/b",
+        "a\\b",
+        "/etc/passwd",
+        "x.yaml",
+        "",
+        " baseline",
+        "a b",
+        ".hidden",
+        "-rf",
+        "x" * 65,
+        "baseline\n",
+    ],
 )
 def test_safe_name_rejects_path_characters(name):
     with pytest.raises(ScenarioError) as info:
@@ -203,7 +226,11 @@ def test_cli_argument_errors(capsys):
         ({"organisation.units.0.members": ["5035"]}, "organisation.units.0", "no such list item"),
         ({"municipalities": ["Stjørdal", "Merakker"]}, "municipalities.1", "Merakker"),
         ({"services.kad.bed_days": 3}, "services.kad.bed_days", "bed_days_per_1000"),
-        ({"services.kad.bed_days_per_1000.value": 3}, "services.kad.bed_days_per_1000.value", "whole value"),
+        (
+            {"services.kad.bed_days_per_1000.value": 3},
+            "services.kad.bed_days_per_1000.value",
+            "whole value",
+        ),
         ({"services.kad.bed_days_per_1000": -3}, "services.kad.bed_days_per_1000", "outside"),
         ({"nonsense": 1}, "nonsense", "unknown key"),
         ({"levers..x": 1}, "levers..x", "empty part"),

@@ -16,7 +16,14 @@ from planning.cli import main
 from planning.demand import project_demand
 from planning.errors import InputError, ScenarioError
 
-SHIPPED = ["baseline", "combined", "selbu_outside", "shared_dms", "shared_staff", "shared_user_office"]
+SHIPPED = [
+    "baseline",
+    "combined",
+    "selbu_outside",
+    "shared_dms",
+    "shared_staff",
+    "shared_user_office",
+]
 VAERNES = ["5035", "5034", "5032", "5033"]
 SELBU = "5032"
 
@@ -97,8 +104,12 @@ def test_delta_merge_rules(tmp_path):
                 "name": "d",
                 "municipalities": ["Stjørdal", "Meråker", "5032", "Tydal"],
                 "horizon": {"end_year": 2040},
-                "organisation": {"units": [{"name": "jordmor_vaernes", "remove": True},
-                                           {"name": "dms_kad", "cost_key": "use"}]},
+                "organisation": {
+                    "units": [
+                        {"name": "jordmor_vaernes", "remove": True},
+                        {"name": "dms_kad", "cost_key": "use"},
+                    ]
+                },
             },
             allow_unicode=True,
         ),
@@ -115,11 +126,17 @@ def test_delta_merge_rules(tmp_path):
 
 
 def test_scenario_next_to_its_base_in_another_folder(tmp_path):
-    (tmp_path / "mine.yaml").write_text("extends: baseline\nname: mine\nlevers: {max_refusal: 0.02}\n")
+    (tmp_path / "mine.yaml").write_text(
+        "extends: baseline\nname: mine\nlevers: {max_refusal: 0.02}\n"
+    )
     (tmp_path / "child.yaml").write_text("extends: mine\nname: child\n")
     scn = scenarios.load_scenario(str(tmp_path / "child.yaml"))
     assert scn.levers.max_refusal == 0.02
-    assert [p.rsplit("/", 1)[-1] for p in scn.lineage] == ["baseline.yaml", "mine.yaml", "child.yaml"]
+    assert [p.rsplit("/", 1)[-1] for p in scn.lineage] == [
+        "baseline.yaml",
+        "mine.yaml",
+        "child.yaml",
+    ]
 
 
 def test_fingerprint_is_stable_and_hashable():
@@ -129,8 +146,9 @@ def test_fingerprint_is_stable_and_hashable():
     assert c.fingerprint() != a.fingerprint()
     assert len({a, b, c}) == 2
     # the same content built two ways has the same fingerprint
-    d = scenarios.apply_overrides(scenarios.apply_overrides(a, {"levers.max_refusal": 0.03}),
-                                  {"levers.max_refusal": 0.02})
+    d = scenarios.apply_overrides(
+        scenarios.apply_overrides(a, {"levers.max_refusal": 0.03}), {"levers.max_refusal": 0.02}
+    )
     assert d == c
 
 
@@ -171,14 +189,21 @@ def test_override_region_replaces_municipalities():
 
 def test_sourced_override_keeps_its_source():
     base = scenarios.load_scenario("baseline")
-    src = {"value": 25.0, "unit": "bed-days per 1 000 inhabitants per year",
-           "source": "local KAD statistics 2024", "year": 2024, "status": "seen"}
+    src = {
+        "value": 25.0,
+        "unit": "bed-days per 1 000 inhabitants per year",
+        "source": "local KAD statistics 2024",
+        "year": 2024,
+        "status": "seen",
+    }
     new = scenarios.apply_overrides(base, {"services.kad.bed_days_per_1000": src})
     v = new.catalogue().kad.bed_days_per_1000
     assert (v.value, v.status, v.source) == (25.0, "seen", "local KAD statistics 2024")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(x=st.floats(min_value=-2, max_value=3, allow_nan=False))
 def test_refusal_target_accepted_exactly_inside_zero_one(x):
     base = scenarios.load_scenario("baseline")
@@ -198,8 +223,19 @@ def test_result_frames_and_provenance(results):
     for frame in ("demand", "capacity", "staff", "costs", "cost_shares"):
         assert len(getattr(res, frame)) > 0
     p = res.provenance
-    for k in ("scenario", "file", "parameters", "data_version", "package_version", "seed",
-              "run_time_s", "timestamp", "lineage", "fingerprint", "assumptions"):
+    for k in (
+        "scenario",
+        "file",
+        "parameters",
+        "data_version",
+        "package_version",
+        "seed",
+        "run_time_s",
+        "timestamp",
+        "lineage",
+        "fingerprint",
+        "assumptions",
+    ):
         assert k in p
     assert p["scenario"] == "shared_dms" and p["data_version"] == data.data_version()
     assert p["parameters"]["organisation"]["units"][0]["name"] == "dms_kad"
@@ -222,17 +258,27 @@ def test_metrics_add_up(results):
     assert list(m.columns) == ["municipality_code", "year", "metric", "value"]
     assert set(m["metric"]) == set(scenarios.METRICS)
     w = m.pivot_table(index=["year", "metric"], columns="municipality_code", values="value")
-    additive = w.loc[(slice(None), [k for k in scenarios.METRICS if k != "cost_nok_per_inhabitant"]), :]
+    additive = w.loc[
+        (slice(None), [k for k in scenarios.METRICS if k != "cost_nok_per_inhabitant"]), :
+    ]
     np.testing.assert_allclose(additive[VAERNES].sum(axis=1), additive["region"], rtol=1e-9)
     y = res.end_year
     staff = res.staff[(res.staff["measure"] == "fte") & (res.staff["year"] == y)]
     assert region_metric(res, "fte", y) == pytest.approx(staff["value"].sum())
     cap = res.capacity
-    beds = cap[(cap["measure"] == "beds") & (cap["year"] == y) & cap["service"].isin(["kad", "intermediaer"])]
+    beds = cap[
+        (cap["measure"] == "beds")
+        & (cap["year"] == y)
+        & cap["service"].isin(["kad", "intermediaer"])
+    ]
     assert region_metric(res, "beds", y) == pytest.approx(beds["value"].sum())
-    assert region_metric(res, "cost_nok", y) == pytest.approx(res.costs.loc[res.costs["year"] == y, "nok"].sum())
+    assert region_metric(res, "cost_nok", y) == pytest.approx(
+        res.costs.loc[res.costs["year"] == y, "nok"].sum()
+    )
     per = region_metric(res, "cost_nok_per_inhabitant", y)
-    assert per == pytest.approx(region_metric(res, "cost_nok", y) / region_metric(res, "population", y))
+    assert per == pytest.approx(
+        region_metric(res, "cost_nok", y) / region_metric(res, "population", y)
+    )
 
 
 def test_organisation_does_not_change_population_or_demand(results):
@@ -281,7 +327,9 @@ def test_summary_and_headline(results):
     assert h["year"] == 2050 and h["scenario"] == "shared_dms"
     assert h["beds"] == pytest.approx(region_metric(res, "beds", 2050))
     assert sum(h["cost_nok_by_municipality"].values()) == pytest.approx(h["cost_nok"])
-    assert h["vs_baseline"]["beds"] == pytest.approx(h["beds"] - results["baseline"].headline()["beds"])
+    assert h["vs_baseline"]["beds"] == pytest.approx(
+        h["beds"] - results["baseline"].headline()["beds"]
+    )
     assert h["vs_baseline"]["population"] == 0
 
 
@@ -291,7 +339,9 @@ def test_sample_scenario_is_valid_and_equals_the_baseline(tmp_path, results):
     p = tmp_path / "sample.yaml"
     p.write_text(text, encoding="utf-8")
     scn = scenarios.load_scenario(p)
-    assert scn.extends is None and all(v is not None for k, v in scn.levers if k != "age_shift_per_year")
+    assert scn.extends is None and all(
+        v is not None for k, v in scn.levers if k != "age_shift_per_year"
+    )
     res = scenarios.run(scn)
     pd.testing.assert_frame_equal(res.metrics(), results["baseline"].metrics())
 
@@ -412,13 +462,21 @@ def test_cli_validate_shipped(capsys):
 
 
 def test_cli_run_writes_frames(tmp_path, capsys):
-    assert main(["run", "shared_dms", "--out", str(tmp_path), "--format", "csv", "--lang", "en"]) == 0
+    assert (
+        main(["run", "shared_dms", "--out", str(tmp_path), "--format", "csv", "--lang", "en"]) == 0
+    )
     out = capsys.readouterr().out
     assert "Scenario shared_dms: One shared DMS at Stjørdal" in out and "Region" in out
     folder = tmp_path / "shared_dms"
     names = {p.name for p in folder.iterdir()}
-    assert {"population.csv", "costs.csv", "metrics.csv", "summary.csv", "provenance.json",
-            "scenario.yaml"} <= names
+    assert {
+        "population.csv",
+        "costs.csv",
+        "metrics.csv",
+        "summary.csv",
+        "provenance.json",
+        "scenario.yaml",
+    } <= names
     m = pd.read_csv(folder / "metrics.csv", dtype={"municipality_code": str})
     assert set(m["municipality_code"]) == {*VAERNES, "region"}
     assert json.loads((folder / "provenance.json").read_text())["scenario"] == "shared_dms"
@@ -430,3 +488,12 @@ def test_cli_run_all(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED)
     assert (tmp_path / "baseline" / "metrics.parquet").is_file()
     assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED)
+
+
+def test_whole_section_overrides_and_numpy_integers():
+    new = scenarios.apply_overrides("baseline", {"services": {"kad": {"fte_per_bed": 2.0}}})
+    assert new.catalogue().kad.fte_per_bed.value == 2.0
+    with pytest.raises(ScenarioError, match="fte_per_bed"):
+        scenarios.apply_overrides("baseline", {"services": {"kad": {"fte_perbed": 2.0}}})
+    res = scenarios.run("baseline", runs=np.int64(2), seed=np.int64(3))
+    assert res.runs == 2 and res.provenance["seed"] == 3 and isinstance(res.provenance["seed"], int)

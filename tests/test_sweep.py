@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import os
 import signal
 import subprocess
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from planning import sweep as sw
@@ -75,7 +73,9 @@ class ToyEngine:
         for part in path.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise ScenarioError(
-                    "unknown key", key=path, allowed=sorted(node) if isinstance(node, dict) else None
+                    "unknown key",
+                    key=path,
+                    allowed=sorted(node) if isinstance(node, dict) else None,
                 )
             node = node[part]
         if path == "levers.max_refusal" and not 0 < value < 1:
@@ -104,7 +104,9 @@ class ToyEngine:
             beds = {c: beds_for(a, lv["max_refusal"]) for c, a in loads.items()}
             total = sum(loads.values())
             beds["region"] = (
-                beds_for(total, lv["max_refusal"]) if doc["organisation"]["pooled"] else sum(beds.values())
+                beds_for(total, lv["max_refusal"])
+                if doc["organisation"]["pooled"]
+                else sum(beds.values())
             )
             loads["region"] = total
             for c in ("5035", "5034", "region"):
@@ -148,7 +150,12 @@ def test_grid_is_cartesian_product_in_file_order():
     assert len(vs) == 6
     assert [v.index for v in vs] == list(range(6))
     assert [(v.labels["a.x"], v.labels["b.y"]) for v in vs] == [
-        (1, "first"), (1, "second"), (2, "first"), (2, "second"), (3, "first"), (3, "second")
+        (1, "first"),
+        (1, "second"),
+        (2, "first"),
+        (2, "second"),
+        (3, "first"),
+        (3, "second"),
     ]
     # named alternatives: the override is the content, the label is the name
     assert vs[1].overrides == {"a.x": 1, "b.y": {"k": 2}}
@@ -189,8 +196,10 @@ def test_lhs_puts_one_point_in_every_stratum(n):
 def test_samples_repeat_with_seed_and_change_without():
     def draw(seed: int, method: str) -> list[float]:
         spec = sw.load_sweep(
-            {"seed": seed, "samples": {"method": method, "n": 5,
-                                       "ranges": {"a.x": {"low": 0, "high": 1}}}}
+            {
+                "seed": seed,
+                "samples": {"method": method, "n": 5, "ranges": {"a.x": {"low": 0, "high": 1}}},
+            }
         )
         return [v.labels["a.x"] for v in sw.variants_of(spec)]
 
@@ -229,8 +238,11 @@ def test_log_integer_and_choice_ranges():
 
 def test_grid_times_samples_share_the_same_draws():
     spec = sw.load_sweep(
-        {"seed": 5, "grid": {"a.g": [1, 2]},
-         "samples": {"n": 3, "ranges": {"a.x": {"low": 0, "high": 1}}}}
+        {
+            "seed": 5,
+            "grid": {"a.g": [1, 2]},
+            "samples": {"n": 3, "ranges": {"a.x": {"low": 0, "high": 1}}},
+        }
     )
     vs = sw.variants_of(spec)
     assert len(vs) == 6
@@ -263,14 +275,21 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         ("base: toy\ngridd: {}\n", "gridd", "allowed: name, title"),
         ("samples: {n: 3, ranges: {a.x: {low: 0, high: 1}}}\n", None, "samples need a seed"),
-        ("seed: 1\nsamples: {n: 3, ranges: {a.x: {low: 1, high: 1}}}\n", "samples.ranges.a.x", "low < high"),
+        (
+            "seed: 1\nsamples: {n: 3, ranges: {a.x: {low: 1, high: 1}}}\n",
+            "samples.ranges.a.x",
+            "low < high",
+        ),
         ("grid: {a.x: [1, 1]}\n", "grid", "same value twice"),
         ("grid: {a: [1], a.x: [2]}\n", None, "overlap"),
         ("grid: {a.x: []}\n", "grid", "no values"),
         ("grid: {year: [1]}\n", "grid", "clashes"),
         ("grid: {'a..x': [1]}\n", "grid", "not a dotted path"),
-        ("seed: 1\nsamples: {n: 3, method: sobol, ranges: {a.x: {low: 0, high: 1}}}\n",
-         "samples.method", "lhs"),
+        (
+            "seed: 1\nsamples: {n: 3, method: sobol, ranges: {a.x: {low: 0, high: 1}}}\n",
+            "samples.method",
+            "lhs",
+        ),
         ("output: {years: [2030], colour: red}\n", "output.colour", "allowed: years, metrics"),
     ],
 )
@@ -293,7 +312,9 @@ def test_axis_paths_are_checked_before_anything_runs(tmp_path):
     spec = toy_spec(grid={"demography.variant": ["MMM", "XYZ"]})
     with pytest.raises(ScenarioError, match="allowed: LML, MMM, HHH"):
         run_toy(tmp_path, "out", spec)
-    spec = toy_spec(grid={}, samples={"n": 2, "ranges": {"levers.max_refusal": {"low": 0.1, "high": 1.5}}})
+    spec = toy_spec(
+        grid={}, samples={"n": 2, "ranges": {"levers.max_refusal": {"low": 0.1, "high": 1.5}}}
+    )
     with pytest.raises(ScenarioError, match=r"samples\.ranges\.levers\.max_refusal"):
         run_toy(tmp_path, "out", spec)
 
@@ -312,8 +333,14 @@ def test_results_table_matches_direct_evaluation(tmp_path):
     out = run_toy(tmp_path, "out", toy_spec(output={"years": [2026, 2032], "metrics": ["beds"]}))
     df = pd.read_parquet(out.results)
     assert list(df.columns) == [
-        "variant", "variant_index", "levers.max_refusal", "organisation.pooled",
-        "municipality_code", "year", "metric", "value",
+        "variant",
+        "variant_index",
+        "levers.max_refusal",
+        "organisation.pooled",
+        "municipality_code",
+        "year",
+        "metric",
+        "value",
     ]
     assert out.total == 6 and out.failed == 0 and out.rows == len(df) == 6 * 2 * 3
     assert not df.duplicated(["variant", "municipality_code", "year", "metric"]).any()
@@ -326,8 +353,11 @@ def test_results_table_matches_direct_evaluation(tmp_path):
         assert (got["variant_index"] == v.index).all()
         assert (got["levers.max_refusal"] == v.labels["levers.max_refusal"]).all()
     # direction: a lower refusal target never needs fewer beds
-    wide = df.pivot_table(index=["organisation.pooled", "municipality_code", "year"],
-                          columns="levers.max_refusal", values="value")
+    wide = df.pivot_table(
+        index=["organisation.pooled", "municipality_code", "year"],
+        columns="levers.max_refusal",
+        values="value",
+    )
     assert (wide[0.01] >= wide[0.05]).all() and (wide[0.05] >= wide[0.1]).all()
 
 
@@ -335,13 +365,19 @@ def test_summary_across_variants(tmp_path):
     out = run_toy(tmp_path, "out", toy_spec())
     df = pd.read_parquet(out.results)
     s = out.summary.set_index(["municipality_code", "year", "metric"])
-    exact = df.groupby(["municipality_code", "year", "metric"])["value"].agg(["count", "mean", "min", "max"])
+    exact = df.groupby(["municipality_code", "year", "metric"])["value"].agg(
+        ["count", "mean", "min", "max"]
+    )
     assert (s["variants"] == 6).all()
     np.testing.assert_allclose(s.loc[exact.index, "mean"], exact["mean"])
     np.testing.assert_allclose(s.loc[exact.index, "min"], exact["min"])
     np.testing.assert_allclose(s.loc[exact.index, "max"], exact["max"])
-    assert ((s["min"] <= s["p10"]) & (s["p10"] <= s["p50"]) & (s["p50"] <= s["p90"])
-            & (s["p90"] <= s["max"])).all()
+    assert (
+        (s["min"] <= s["p10"])
+        & (s["p10"] <= s["p50"])
+        & (s["p50"] <= s["p90"])
+        & (s["p90"] <= s["max"])
+    ).all()
     back = sw.read_sweep(out.out)
     pd.testing.assert_frame_equal(back.summary, out.summary, check_dtype=False)
     assert back.rows == out.rows and back.total == 6
@@ -380,8 +416,12 @@ def test_process_pool_and_dask_equal_inline(tmp_path):
 
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         out = run_toy(tmp_path, "dask", spec, scheduler=client, chunk_size=5)
     assert out.backend == "dask"
     pd.testing.assert_frame_equal(inline, pd.read_parquet(out.results))
@@ -396,7 +436,12 @@ def test_unknown_scheduler_is_an_input_error(tmp_path):
 # resume and safety
 # ------------------------------------------------------------------------------------------------
 def test_resume_after_partial_run_gives_the_full_table(tmp_path):
-    spec = toy_spec(grid={"levers.max_refusal": [0.01, 0.02, 0.05, 0.1, 0.2], "organisation.pooled": [False, True]})
+    spec = toy_spec(
+        grid={
+            "levers.max_refusal": [0.01, 0.02, 0.05, 0.1, 0.2],
+            "organisation.pooled": [False, True],
+        }
+    )
     full = pd.read_parquet(run_toy(tmp_path, "full", spec).results)
     part = run_toy(tmp_path, "part", spec, limit=4, chunk_size=3)
     assert part.ran == 4 and not part.results.exists()
@@ -455,8 +500,12 @@ sw.run_sweep(spec, {out!r}, engine=ToyEngine(delay=0.15), workers=2, chunk_size=
 
 
 def test_sigkill_mid_sweep_then_resume_gives_the_full_table(tmp_path):
-    spec = toy_spec(grid={"levers.max_refusal": [0.01, 0.02, 0.05, 0.1, 0.2, 0.3],
-                          "organisation.pooled": [False, True]})
+    spec = toy_spec(
+        grid={
+            "levers.max_refusal": [0.01, 0.02, 0.05, 0.1, 0.2, 0.3],
+            "organisation.pooled": [False, True],
+        }
+    )
     full = pd.read_parquet(run_toy(tmp_path, "full", spec).results)
     out = tmp_path / "killed"
     proc = subprocess.Popen(
@@ -495,3 +544,97 @@ def test_cli_bad_file_prints_one_line_and_exits_2(tmp_path, capsys):
     assert main(["sweep", str(p), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and str(p) in err and len(err.splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# the real scenario model
+# ------------------------------------------------------------------------------------------------
+REAL_SWEEP = """
+base: baseline
+grid:
+  levers.max_refusal: [0.01, 0.1]
+  organisation:
+    alone: {units: []}
+    dms_all_four:
+      units:
+        - {name: dms_kad, service: kad, host: "5035", members: ["5035", "5034", "5032", "5033"]}
+output:
+  years: [2026, 2050]
+  metrics: [population, beds_kad, cost_nok]
+"""
+
+
+def test_real_sweep_through_the_cli(tmp_path, capsys):
+    from planning import scenarios
+    from planning.cli import main
+
+    p = write(tmp_path, REAL_SWEEP)
+    assert (
+        main(["sweep", str(p), "--out", str(tmp_path / "o"), "--workers", "1", "--no-progress"])
+        == 0
+    )
+    assert "4 variants (4 run now, 0 already done, 0 failed)" in capsys.readouterr().out
+    df = pd.read_parquet(tmp_path / "o" / "results.parquet")
+    assert sorted(df["municipality_code"].unique()) == ["5032", "5033", "5034", "5035", "region"]
+    assert sorted(df["year"].unique()) == [2026, 2050]
+    # same numbers as running the variant directly
+    v = df[(df["levers.max_refusal"] == 0.01) & (df["organisation"] == "dms_all_four")]
+    base = scenarios.load_scenario("baseline")
+    units = [
+        {
+            "name": "dms_kad",
+            "service": "kad",
+            "host": "5035",
+            "members": ["5035", "5034", "5032", "5033"],
+        }
+    ]
+    direct = scenarios.run(
+        scenarios.apply_overrides(
+            base, {"levers.max_refusal": 0.01, "organisation": {"units": units}}
+        )
+    ).metrics()
+    merged = v.merge(direct, on=["municipality_code", "year", "metric"], suffixes=("", "_direct"))
+    assert len(merged) == len(v) == 5 * 2 * 3
+    np.testing.assert_allclose(merged["value"], merged["value_direct"])
+
+    kad = df[(df["metric"] == "beds_kad") & (df["municipality_code"] == "region")]
+    kad = kad.set_index(["levers.max_refusal", "organisation", "year"])["value"]
+    for org in ("alone", "dms_all_four"):
+        for year in (2026, 2050):
+            # a stricter refusal target never needs fewer beds
+            assert kad[(0.01, org, year)] >= kad[(0.1, org, year)]
+    for r in (0.01, 0.1):
+        # pooling four bed units into one (Erlang B) never needs more beds for the region
+        assert kad[(r, "dms_all_four", 2050)] <= kad[(r, "alone", 2050)]
+    assert kad[(0.01, "dms_all_four", 2050)] < kad[(0.01, "alone", 2050)]
+    # the levers do not touch the population projection: identical in every variant
+    pop = df[df["metric"] == "population"].pivot_table(
+        index=["municipality_code", "year"], columns="variant", values="value"
+    )
+    assert np.allclose(pop.to_numpy(), pop.to_numpy()[:, :1])
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (ROOT / "scenarios" / "sweeps").glob("*.yaml"))
+)
+def test_shipped_sweeps_are_valid(name):
+    spec = sw.load_sweep(ROOT / "scenarios" / "sweeps" / name)
+    eng = sw.ScenarioEngine()
+    sw.check_axes(spec, eng, eng.load_base(spec.base))
+    variants = sw.variants_of(spec)
+    assert len(variants) >= 20 and spec.title is not None
+
+
+def test_real_axis_errors_name_the_sweep_file_and_allowed_keys(tmp_path):
+    p = write(tmp_path, "base: baseline\ngrid: {levers.max_refusl: [0.1]}\n")
+    with pytest.raises(ScenarioError) as e:
+        sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
+    msg = str(e.value)
+    assert str(p) in msg and "grid.levers.max_refusl" in msg and "max_refusal" in msg
+    p = write(tmp_path, "base: baseline\ngrid: {levers.max_refusal: [0.05, 1.5]}\n")
+    with pytest.raises(ScenarioError, match=r"levers\.max_refusal = 1\.5"):
+        sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
+    p = write(tmp_path, "base: nosuch\n")
+    with pytest.raises(ScenarioError, match="unknown scenario 'nosuch'") as e:
+        sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
+    assert str(p) in str(e.value) and "key 'base'" in str(e.value)

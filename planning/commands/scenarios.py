@@ -17,12 +17,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run a scenario and print its summary",
         description="Run a shipped scenario (by name) or a scenario file and print its summary.",
     )
-    r.add_argument("scenario", nargs="?", help="scenario name (see `planning scenarios list`) or a .yaml file")
+    r.add_argument(
+        "scenario", nargs="?", help="scenario name (see `planning scenarios list`) or a .yaml file"
+    )
     r.add_argument("--all", action="store_true", help="run every shipped scenario")
-    r.add_argument("--runs", type=int, default=None, help="Monte Carlo runs beyond the central run (default: the scenario's)")
+    r.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="Monte Carlo runs beyond the central run (default: the scenario's)",
+    )
     r.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
-    r.add_argument("--out", type=Path, default=None, help="write the tidy frames into OUT/<scenario>/")
-    r.add_argument("--format", choices=OUTPUT_FORMATS, default="parquet", help="file format for --out (default parquet)")
+    r.add_argument(
+        "--out", type=Path, default=None, help="write the tidy frames into OUT/<scenario>/"
+    )
+    r.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="parquet",
+        help="file format for --out (default parquet)",
+    )
     r.add_argument("--lang", default="nb", help="language of titles: nb (default) or en")
     r.set_defaults(func=_run)
 
@@ -56,9 +70,13 @@ def _run(args: argparse.Namespace) -> int:
 
     lang = _check_lang(args.lang)
     if args.all == (args.scenario is not None):
-        raise InputError("give one SCENARIO or --all", key="run", allowed=scenarios.list_scenarios())
+        raise InputError(
+            "give one SCENARIO or --all", key="run", allowed=scenarios.list_scenarios()
+        )
     if args.runs is not None and args.runs < 0:
-        raise InputError("--runs must be 0 or more", key="--runs", allowed=f"0..{scenarios.MAX_RUNS}")
+        raise InputError(
+            "--runs must be 0 or more", key="--runs", allowed=f"0..{scenarios.MAX_RUNS}"
+        )
     names = scenarios.list_scenarios() if args.all else [args.scenario]
     for i, name in enumerate(names):
         result = scenarios.run(name, runs=args.runs, seed=args.seed)
@@ -104,8 +122,10 @@ def _validate(args: argparse.Namespace) -> int:
     for f in args.files:
         scn = scenarios.load_scenario(f)
         scn.catalogue()  # the catalogue with the scenario's overrides must validate too
-        print(f"ok: {f} ({scn.name}; {len(scn.organisation.units)} shared units; "
-              f"{scn.horizon.base_year}-{scn.horizon.end_year})")
+        print(
+            f"ok: {f} ({scn.name}; {len(scn.organisation.units)} shared units; "
+            f"{scn.horizon.base_year}-{scn.horizon.end_year})"
+        )
     return 0
 
 
@@ -114,5 +134,3 @@ def _sample(args: argparse.Namespace) -> int:
 
     sys.stdout.write(scenarios.sample_scenario())
     return 0
-
-

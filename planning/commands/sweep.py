@@ -47,7 +47,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         variants = sw.variants_of(spec)
         engine = sw.ScenarioEngine()
-        sw.check_axes(spec, engine, engine.load_base(spec.base))
+        sw.check_axes(spec, engine, sw.load_base(spec, engine))
         print(f"{len(variants)} variants; axes: {', '.join(spec.axes) or '(none)'}")
         print(sw.describe(variants[:20]))
         if len(variants) > 20:

@@ -1,0 +1,73 @@
+"""``planning backtest``: project from a past base year and compare with what happened."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "backtest",
+        help="project from a past base year and report % errors against the observed population",
+        description=(
+            "Project from --base-year with only data up to that year (both methods) and compare "
+            "with the observed population at --end-year: % error per municipality and age group, "
+            "MAPE and MALPE across municipalities."
+        ),
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--region", default=None, help="region name (default vaernesregionen)")
+    where.add_argument(
+        "--municipalities",
+        nargs="+",
+        default=None,
+        metavar="CODE",
+        help="municipality codes or names",
+    )
+    p.add_argument("--base-year", type=int, default=2016)
+    p.add_argument("--end-year", type=int, default=2026)
+    p.add_argument(
+        "--method",
+        nargs="+",
+        default=None,
+        help="methods (default: cohort-component hamilton-perry)",
+    )
+    p.add_argument(
+        "--markdown", action="store_true", help="print Markdown tables (for docs/demography.md)"
+    )
+    p.add_argument("--out", type=Path, default=None, help="write the error table to FILE (.csv)")
+    p.set_defaults(func=_backtest)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from planning import backtest, demography
+
+    spec = args.municipalities or args.region or "vaernesregionen"
+    methods = args.method or list(demography.METHODS)
+    for m in methods:
+        demography._check_method(m)
+    res = backtest.backtest(spec, base_year=args.base_year, end_year=args.end_year, methods=methods)
+    if args.markdown:
+        print(backtest.markdown(res))
+    else:
+        s = backtest.summarise(res)
+        wide = res.pivot_table(
+            index=["municipality_code", "method"], columns="age_group", values="pe", sort=False
+        )
+        print(
+            f"% error at {args.end_year} of projections from {args.base_year} (projected - observed) / observed"
+        )
+        print(wide.round(1).to_string())
+        print()
+        print("across municipalities: MAPE (mean absolute % error) and MALPE (mean signed % error)")
+        print(
+            s.pivot_table(index="method", columns="age_group", values=["mape", "malpe"], sort=False)
+            .round(1)
+            .to_string()
+        )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        res.to_csv(args.out, index=False)
+        print(f"wrote {len(res)} rows to {args.out}")
+    return 0
