@@ -159,6 +159,19 @@ def settings() -> Settings:
     return s
 
 
+def assumptions() -> list[str]:
+    """Names of the settings in data/demography.yaml whose status is an assumption (shown to
+    users next to results)."""
+    raw = data.load_yaml(SETTINGS_FILE)
+    out = []
+    for key, val in raw.items():
+        items = val.items() if key in ("variants", "monte_carlo") else [(None, val)]
+        for sub, v in items:
+            if isinstance(v, dict) and "assumption" in str(v.get("status", "")):
+                out.append(f"{key}.{sub}" if sub else key)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # cached inputs: observed population cube, WPP single-age tables
 # --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ manager, so the file loads no script from the web.
 
 from __future__ import annotations
 
+import atexit
 import html
 import json
 import multiprocessing
@@ -207,11 +208,17 @@ def _private_jupyter_env(root: Path) -> None:
 _WORKER_ROOT: Path | None = None
 
 
-def _init_worker() -> None:
-    """Process-pool initializer: private Jupyter/IPython folders for this worker."""
+def _init_worker(quiet: bool = False) -> None:
+    """Process-pool initializer: private Jupyter/IPython folders for this worker. With ``quiet``
+    the worker's stderr (and so its kernels' log lines, e.g. shutdown notices) goes to
+    ``kernels.log`` in the worker's folder; errors still reach the result of each report."""
     global _WORKER_ROOT
     _WORKER_ROOT = Path(tempfile.mkdtemp(prefix="vaernes-kernel-"))
+    atexit.register(shutil.rmtree, _WORKER_ROOT, ignore_errors=True)
     _private_jupyter_env(_WORKER_ROOT)
+    if quiet:
+        log = open(_WORKER_ROOT / "kernels.log", "ab", buffering=0)  # noqa: SIM115 (lives with the process)
+        os.dup2(log.fileno(), 2)
 
 
 def _kernel_manager_class() -> Any:
@@ -399,7 +406,10 @@ def render_reports(
     results: dict[str, ReportResult] = {}
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(scenarios)) or 1, mp_context=ctx, initializer=_init_worker
+        max_workers=min(workers, len(scenarios)) or 1,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(True,),
     ) as pool:
         futures = {pool.submit(_render_safely, s, str(out), kwargs): s for s in scenarios}
         for fut in as_completed(futures):

@@ -486,12 +486,29 @@ class ScenarioEngine:
         return _milestones(int(h.base_year), int(h.end_year))
 
     def fingerprint(self, base: Any) -> str:
+        """Hash of the base scenario, the data version and the model code: resume refuses to
+        mix results computed before and after any of them changed."""
         from planning import data
 
         doc = base.model_dump(mode="json") if isinstance(base, BaseModel) else base
-        return hashlib.sha256(
-            (_canonical(doc) + "|" + str(data.data_version())).encode()
-        ).hexdigest()
+        text = _canonical(doc) + "|" + str(data.data_version()) + "|" + _model_code_version()
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: Modules whose code decides a variant's numbers (hashed into the resume fingerprint).
+MODEL_MODULES = ("scenarios", "demography", "demand", "capacity", "parameters", "data", "stats")
+
+
+def _model_code_version() -> str:
+    """SHA-256 (16 hex digits) of the source of :data:`MODEL_MODULES`."""
+    import importlib.util
+
+    h = hashlib.sha256()
+    for name in MODEL_MODULES:
+        spec = importlib.util.find_spec(f"planning.{name}")
+        if spec is not None and spec.origin and Path(spec.origin).is_file():
+            h.update(name.encode() + b"\0" + Path(spec.origin).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _milestones(base_year: int, end_year: int) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planning import sweep as sw
 from planning.errors import InputError, ScenarioError
@@ -249,6 +252,24 @@ def test_grid_times_samples_share_the_same_draws():
     first = [v.labels["a.x"] for v in vs[:3]]
     assert first == [v.labels["a.x"] for v in vs[3:]]
     assert [v.labels["a.g"] for v in vs] == [1, 1, 1, 2, 2, 2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 4), min_size=0, max_size=3),
+    n=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_variant_count_and_ids_hold_for_any_grid(sizes, n, seed):
+    grid = {f"g.a{i}": list(range(k)) for i, k in enumerate(sizes)}
+    spec = sw.load_sweep(
+        {"seed": seed, "grid": grid, "samples": {"n": n, "ranges": {"s.x": {"low": 0, "high": 1}}}}
+    )
+    vs = sw.variants_of(spec)
+    assert len(vs) == math.prod(sizes) * n
+    assert len({v.id for v in vs}) == len(vs)
+    assert all(v.id == sw.variant_id(v.overrides) for v in vs)
+    assert [v.index for v in vs] == list(range(len(vs)))
 
 
 def test_plan_variants_columns_and_types():

@@ -124,6 +124,10 @@ def _project(args: argparse.Namespace) -> int:
         + "; population on 1 January (persons)"
     )
     print(_summary(pop, args.runs))
+    print(
+        "settings from data/demography.yaml; labelled assumption (no published source): "
+        + ", ".join(demography.assumptions())
+    )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if FORMATS[args.out.suffix.lower()] == "csv":

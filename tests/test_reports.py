@@ -1,0 +1,229 @@
+"""Reports (planning.reports, `planning report`): bed pooling against the capacity model, the
+report's tables and texts, the index page, and one real parallel render with a failing scenario
+(papermill, fresh kernels, nbconvert): the failure keeps its partial notebook, is marked in the
+index and does not stop the other scenario; the HTML is standalone, offline and under 10 MB."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planning import reports, scenarios
+from planning.capacity import erlang_b
+from planning.cli import main
+from planning.errors import InputError, PlanningError
+from planning.reports import ReportResult
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return scenarios.run("baseline", runs=0)
+
+
+@pytest.fixture(scope="module")
+def shared():
+    return scenarios.run("shared_dms", runs=0)
+
+
+# ------------------------------------------------------------------------------------------------
+# bed pooling: the science behind "separate against pooled"
+# ------------------------------------------------------------------------------------------------
+def test_separate_beds_match_the_capacity_model_and_pooling_never_needs_more(baseline):
+    codes = list(baseline.scenario.municipality_codes())
+    year = baseline.end_year
+    target = baseline.scenario.resolved_levers().max_refusal
+    curves, beds = reports.bed_pooling(baseline.demand, codes, year, target)
+    cap = baseline.capacity
+    for service in reports.BED_SERVICES:
+        b = beds[beds["service"] == service].set_index("arrangement")["beds"]
+        # the baseline runs every bed service alone: its capacity frame has the separate beds
+        alone = cap[(cap["service"] == service) & (cap["measure"] == "beds") & (cap["year"] == year)]["value"].sum()
+        assert b["separate"] == pytest.approx(alone)
+        assert b["pooled"] <= b["separate"]
+        c = curves[(curves["service"] == service) & (curves["arrangement"] == "pooled")]
+        rp = c["refusal_probability"].to_numpy()
+        assert rp[0] == 1.0 and np.all(np.diff(rp) <= 1e-15)  # fewer refusals with more beds
+        at = c.set_index("beds")["refusal_probability"]
+        assert at[int(b["pooled"])] <= target < at[int(b["pooled"]) - 1]  # the fewest beds that meet it
+
+
+def test_pooled_beds_equal_the_shared_unit_of_the_shared_dms_scenario(shared):
+    codes = list(shared.scenario.municipality_codes())
+    year = shared.end_year
+    curves, beds = reports.bed_pooling(shared.demand, codes, year, shared.scenario.resolved_levers().max_refusal)
+    cap = shared.capacity
+    dms = cap[(cap["unit"] == "dms_kad") & (cap["measure"] == "beds") & (cap["year"] == year)]["value"]
+    pooled = beds[(beds["service"] == "kad") & (beds["arrangement"] == "pooled")]["beds"]
+    assert float(pooled.iloc[0]) == pytest.approx(float(dms.iloc[0]))
+    load = curves[(curves["service"] == "kad") & (curves["arrangement"] == "pooled")]
+    a = float(beds[(beds["service"] == "kad")]["offered_load"].iloc[0])
+    np.testing.assert_allclose(load["refusal_probability"], erlang_b(load["beds"].to_numpy(), a))
+
+
+def test_bed_pooling_rejects_a_year_without_demand(baseline):
+    with pytest.raises(InputError, match="no bed_days demand"):
+        reports.bed_pooling(baseline.demand, ["5035"], 1990, 0.05)
+
+
+# ------------------------------------------------------------------------------------------------
+# report texts and tables
+# ------------------------------------------------------------------------------------------------
+def test_summary_states_the_headline_figures_and_the_change_from_baseline(shared, baseline):
+    nb = reports.summary_markdown(shared, baseline, "nb")
+    en = reports.summary_markdown(shared, baseline, "en")
+    h, hb = shared.headline(), baseline.headline()
+    assert f"{h['beds']:.0f}" in nb and "Mot referansen" in nb and "senger" in nb
+    assert "Against the baseline" in en and "Felles DMS" not in en.split("\n")[0]
+    d = h["beds"] - hb["beds"]
+    assert d < 0  # pooling the DMS beds needs fewer beds
+    assert f"\u2212{abs(d):.0f} senger" in nb and f"{d:.0f} beds" in en
+    assert "Mot referansen" not in reports.summary_markdown(baseline, baseline, "nb")
+
+
+def test_assumptions_table_lists_every_parameter_and_marks_assumptions(shared):
+    table = shared.scenario.catalogue().assumptions_table()
+    frame = reports.assumptions_frame(shared, "nb")
+    assert len(frame) >= len(table)
+    assert set(table["parameter"]) <= set(frame["parameter"])
+    html = reports.assumptions_html(shared, "nb")
+    n_assumptions = int((frame["status"] == "assumption").sum())
+    assert html.count("class='vp-assumption'") == n_assumptions > 0
+    assert html.count(">antatt<") == n_assumptions
+    assert "coverage.estimation.first_year" in html and ">2021<" in html  # years without separators
+
+
+def test_levers_set_by_a_scenario_are_labelled_as_such():
+    scn = scenarios.apply_overrides("baseline", {"levers.max_refusal": 0.02})
+    res = scenarios.run(scn)
+    frame = reports.assumptions_frame(res, "en").set_index("parameter")
+    assert frame.loc["levers.max_refusal", "status"] == "scenario"
+    assert frame.loc["levers.max_refusal", "value"] == "0.02"
+    assert frame.loc["levers.max_refusal", "status_label"] == "set by the scenario"
+
+
+def test_tables_escape_html_and_sources_name_publishers(shared):
+    import pandas as pd
+
+    html = reports.html_table(pd.DataFrame({"a": ["<script>x</script>"], "b": [1.5]}), numeric=["b"])
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<td class='num'>1.5</td>" in html
+    src = reports.sources_html("nb")
+    assert "Statistisk sentralbyrå" in src and "Kartverket" in src
+    assert "Ingen felles enheter" in reports.organisation_html(scenarios.run("baseline"), "nb")
+    org = reports.organisation_html(shared, "en", {"5035": "Stjørdal"})
+    assert "dms_kad" in org and "Stjørdal" in org
+
+
+# ------------------------------------------------------------------------------------------------
+# index page (synthetic results)
+# ------------------------------------------------------------------------------------------------
+def _headline(beds: float, fte: float, cost: float, by: dict[str, float]) -> dict:
+    return {"beds": beds, "fte": fte, "cost_nok": cost, "cost_nok_by_municipality": by, "year": 2050, "title": "T"}
+
+
+def test_index_shows_changes_from_baseline_and_marks_failures(tmp_path):
+    results = [
+        ReportResult("baseline", "ok", html="baseline.html", headline=_headline(40, 1374.3, 1.05e9, {"5035": 7.8e8, "5033": 3.5e7})),
+        ReportResult("shared_dms", "ok", html="shared_dms.html", headline=_headline(27, 1362.1, 1.04e9, {"5035": 7.7e8, "5033": 3.3e7})),
+        ReportResult("broken", "failed", notebook="failed/broken.ipynb", error="ScenarioError: <bad> value"),
+    ]
+    path = reports.write_index(results, tmp_path, lang="nb", names={"5035": "Stjørdal", "5033": "Tydal"})
+    page = path.read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert "href='baseline.html'" in page and "href='shared_dms.html'" in page
+    assert "href='failed/broken.ipynb'" in page and "feilet" in page
+    assert "&lt;bad&gt;" in page and "<bad>" not in page
+    assert "\u221213<" in page  # 27 - 40 beds against the baseline
+    assert "\u221212,2" in page  # FTE difference 1362.1 - 1374.3
+    assert "Stjørdal" in page and "Tydal" in page
+    assert page.index("Tydal") < page.index("Stjørdal")  # municipalities in code order (5033 < 5035)
+    rows = json.loads((tmp_path / "index.json").read_text())
+    assert [r["status"] for r in rows] == ["ok", "ok", "failed"]
+    en = reports.write_index(results, tmp_path, lang="en").read_text(encoding="utf-8")
+    assert "failed" in en and "−13" not in en and "-13<" in en.replace("\u2212", "-")
+
+
+def test_resolve_scenarios_checks_names():
+    assert reports.resolve_scenarios([], all_=True)[0] == "baseline"
+    assert reports.resolve_scenarios(["shared_dms", "shared_dms"]) == ["shared_dms"]
+    with pytest.raises(InputError, match="Did you mean shared_dms"):
+        reports.resolve_scenarios(["shared_dm"])
+    with pytest.raises(InputError, match="at least one scenario"):
+        reports.resolve_scenarios([])
+    with pytest.raises(PlanningError, match="not allowed"):
+        reports.resolve_scenarios(["../etc/passwd"])
+
+
+def test_cli_reports_bad_input_in_one_line(capsys, tmp_path):
+    assert main(["report", "nosuch", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nosuch" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit):
+        main(["report", "baseline", "--lang", "de"])
+
+
+def test_private_kernelspec_runs_this_interpreter(tmp_path, monkeypatch):
+    import sys
+
+    for var in ("JUPYTER_PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", "MPLBACKEND"):
+        monkeypatch.setenv(var, "")
+    reports._private_jupyter_env(tmp_path)
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[0] == sys.executable
+    assert Path(spec.resource_dir).is_relative_to(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------
+# real render: two scenarios in parallel, one failing
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatch):
+    src = scenarios.scenarios_dir()
+    scen_dir = tmp_path / "scenarios"
+    scen_dir.mkdir()
+    shutil.copy(src / "baseline.yaml", scen_dir)
+    (scen_dir / "broken.yaml").write_text("extends: baseline\nname: broken\nlevers:\n  max_refusal: 2\n", encoding="utf-8")
+    monkeypatch.setenv("VAERNES_SCENARIOS_DIR", str(scen_dir))  # inherited by the workers' kernels
+    out = tmp_path / "reports"
+    seen = []
+    results, index = reports.render_reports(["baseline", "broken"], out, lang="nb", runs=3, workers=2, on_done=seen.append)
+    ok, bad = results
+    assert sorted(r.scenario for r in seen) == ["baseline", "broken"]
+    assert ok.status == "ok", ok.error
+    assert bad.status == "failed" and "ScenarioError" in bad.error and "max_refusal" in bad.error
+    # the failure keeps its partial notebook, with the traceback in it
+    partial = out / bad.notebook
+    assert partial.is_file() and "max_refusal" in partial.read_text(encoding="utf-8")
+    assert not (out / "broken.html").exists()
+    # the successful report: standalone, offline, no code, under 10 MB, plotly.js once
+    page = (out / "baseline.html").read_text(encoding="utf-8")
+    assert ok.html_bytes == (out / "baseline.html").stat().st_size < reports.MAX_HTML_BYTES
+    assert re.search(r"<script[^>]+src=", page) is None
+    assert "cdn.plot.ly/plotly" not in page and "require.js" not in page and "mathjax@" not in page.lower()
+    assert page.count("* plotly.js v") == 1  # the bundle, inline, once
+    # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, map (the baseline
+    # shares no unit, so it has no cost-share chart)
+    assert page.count("Plotly.newPlot(") == 9
+    assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
+    assert "application/vnd.vaernes.headline+json" not in page
+    for heading in ("Sammendrag", "Befolkning", "Behov for tjenester", "Kapasitet", "Bemanning", "Kostnader", "Kart over regionen", "Forutsetninger og kilder", "Datakilder", "Om rapporten"):
+        assert f">{heading}<" in page or f"{heading}</h" in page, heading
+    assert "vaernes-planning 0." in page or "vaernes-planning " in page
+    # the headline the notebook emitted is the model's
+    expected = scenarios.run("baseline", runs=3).headline()
+    assert ok.headline["beds"] == pytest.approx(expected["beds"])
+    assert ok.headline["cost_nok"] == pytest.approx(expected["cost_nok"])
+    assert ok.headline["runs"] == 3
+    # the index links the report and the partial notebook
+    html = index.read_text(encoding="utf-8")
+    assert "href='baseline.html'" in html and "href='failed/broken.ipynb'" in html
+    # rendering again after fixing the scenario removes the stale partial notebook
+    (scen_dir / "broken.yaml").write_text("extends: baseline\nname: broken\n", encoding="utf-8")
+    again = reports.render_report("broken", out, runs=0)
+    assert again.status == "ok" and not partial.exists()
