@@ -176,6 +176,17 @@ def notebook_to_html(nb: Any, title: str, lang: str = "nb") -> str:
     return body
 
 
+#: Environment variables a report worker sets for itself (see :func:`_private_jupyter_env`).
+PRIVATE_ENV_VARS: tuple[str, ...] = (
+    "JUPYTER_PATH",
+    "JUPYTER_RUNTIME_DIR",
+    "IPYTHONDIR",
+    "JUPYTER_PLATFORM_DIRS",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+    "MPLBACKEND",
+)
+
+
 def _private_jupyter_env(root: Path) -> None:
     """Point Jupyter and IPython at private folders under ``root`` with a ``python3`` kernelspec
     that runs this interpreter (first on JUPYTER_PATH, so no user-level spec can shadow it)."""

@@ -15,6 +15,14 @@ from planning import reports
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
+@pytest.fixture(autouse=True)
+def _restore_jupyter_env(monkeypatch):
+    """Rendering in this process gives it private Jupyter folders; undo that after each test."""
+    for var in reports.PRIVATE_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(reports, "_WORKER_ROOT", None)
+
+
 def _execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     import papermill as pm
 

@@ -20,6 +20,14 @@ from planning.errors import InputError, PlanningError
 from planning.reports import ReportResult
 
 
+@pytest.fixture(autouse=True)
+def _restore_jupyter_env(monkeypatch):
+    """Rendering in this process gives it private Jupyter folders; undo that after each test."""
+    for var in reports.PRIVATE_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(reports, "_WORKER_ROOT", None)
+
+
 @pytest.fixture(scope="module")
 def baseline():
     return scenarios.run("baseline", runs=0)
@@ -169,8 +177,6 @@ def test_cli_reports_bad_input_in_one_line(capsys, tmp_path):
 def test_private_kernelspec_runs_this_interpreter(tmp_path, monkeypatch):
     import sys
 
-    for var in ("JUPYTER_PATH", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", "MPLBACKEND"):
-        monkeypatch.setenv(var, "")
     reports._private_jupyter_env(tmp_path)
     from jupyter_client.kernelspec import KernelSpecManager
 

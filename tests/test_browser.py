@@ -1,0 +1,140 @@
+"""Rendered reports in a real browser: headless Chromium (the distribution's package, installed by
+scripts/install-browser.sh) driven by Playwright, with every network request blocked. Two reports
+(bokmål and English) and the index: no JavaScript errors, every plotly chart draws, and every
+link on the index resolves. Skipped when Chromium is missing, except under CI (then it fails)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from planning import reports
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
+    if path:
+        return path
+    reason = f"headless Chromium not found at {CHROMIUM} (install it with scripts/install-browser.sh)"
+    if os.environ.get("CI"):
+        pytest.fail(reason + "; CI is set, so the browser tests must run")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Two reports in parallel (nb and en need separate calls: one language per index) + index."""
+    exe = _chromium()
+    out = tmp_path_factory.mktemp("reports")
+    saved = {v: os.environ.get(v) for v in reports.PRIVATE_ENV_VARS}
+    try:
+        results, index = reports.render_reports(["baseline", "shared_dms"], out, lang="nb", runs=3, workers=2)
+        en = reports.render_report("shared_dms", out / "en", lang="en", runs=3)
+    finally:  # rendering in this process set private Jupyter folders; restore the environment
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        reports._WORKER_ROOT = None
+    assert all(r.status == "ok" for r in results), [r.error for r in results]
+    assert en.status == "ok", en.error
+    return {"exe": exe, "out": out, "index": index, "en": out / "en" / "shared_dms.html"}
+
+
+@pytest.fixture(scope="module")
+def browser(rendered):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=rendered["exe"], args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, path: Path):
+    """Open a local file with all network access blocked; returns (page, errors, blocked)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    errors: list[str] = []
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, errors, blocked
+
+
+def _check_report(browser, path: Path, heading: str) -> None:
+    page, errors, blocked = _open(browser, path)
+    n_plots = page.locator(".plotly-graph-div").count()
+    assert n_plots >= 9
+    # every chart drew: plotly put its SVG layers and at least one trace into each div
+    page.wait_for_function(
+        "n => document.querySelectorAll('.plotly-graph-div .main-svg').length >= 2 * n", arg=n_plots, timeout=30_000
+    )
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('.plotly-graph-div')].map(d =>
+             d._fullData !== undefined && d._fullData.length > 0 && d.querySelector('.main-svg') !== null)"""
+    )
+    assert drawn == [True] * n_plots
+    assert page.evaluate("typeof window.Plotly") == "object"
+    assert page.locator(f"h2:has-text('{heading}')").count() == 1
+    assert page.locator("pre:has-text('Traceback')").count() == 0
+    # interactive: hovering a chart draws its hover layer without errors
+    page.locator(".plotly-graph-div").first.hover()
+    page.wait_for_timeout(200)
+    assert errors == [], errors
+    assert blocked == [], f"the report tried to load {blocked[:3]} from the network"
+    page.context.close()
+
+
+def test_reports_draw_every_chart_without_errors_offline(browser, rendered):
+    _check_report(browser, rendered["out"] / "baseline.html", "Sammendrag")
+    _check_report(browser, rendered["en"], "Summary")
+
+
+def test_index_links_resolve_and_open_a_working_report(browser, rendered):
+    index: Path = rendered["index"]
+    page, errors, blocked = _open(browser, index)
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    assert len(hrefs) == 2
+    for href in hrefs:
+        target = Path(unquote(urlparse(href).path))
+        assert target.is_file(), href
+        assert target.parent == index.parent
+    rows = page.locator("#scenarios tbody tr")
+    assert rows.count() == 2
+    assert "Felles DMS i Stjørdal" in rows.nth(1).inner_text()
+    page.locator("a[href='shared_dms.html']").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/shared_dms.html")
+    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length > 0", timeout=30_000)
+    assert errors == [] and blocked == [], (errors, blocked)
+    page.context.close()
