@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     me = psutil.Process()
     samples: list[tuple[float, int, float, float]] = []  # (t, done, driver MB, total MB)
+    peak_before_assembly = [0.0]  # driver peak RSS (MB) when the last chunk came back
 
     def on_chunk(done: int, total: int) -> None:
         procs = [me, *me.children(recursive=True)]
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             except psutil.Error:
                 pass
         samples.append((time.perf_counter(), done, me.memory_info().rss / 2**20, rss / 2**20))
+        peak_before_assembly[0] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     t0 = time.perf_counter()
     outcome = sw.run_sweep(
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         else None,
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "rss_by_progress": marks,
+        # peak RSS of the driver over the whole run, including assembling results.parquet
+        "driver_peak_mb_before_assembly": round(peak_before_assembly[0], 1),
+        "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "results_mb": round(outcome.results.stat().st_size / 2**20, 1),
     }
     print(json.dumps(figures, indent=2))

@@ -11,8 +11,8 @@ Two methods, selected by name:
     by sex and age is estimated with the residual method over the base window, as a rate per
     person of the origin cohort: whole years are trimmed (the highest and lowest total net
     migration years are dropped, which removes the 2022-2023 refugee spike), rates are smoothed
-    over age and the age profile is shrunk toward the county's, keeping the municipality's own
-    level. 105+ is an open age group.
+    over age and the age profile is shrunk toward that of Norwegian municipalities of similar
+    size, keeping the municipality's own level. 105+ is an open age group.
 
 ``hamilton-perry``
     Cohort change ratios P(a+1, t+1) / P(a, t) and child-woman ratios from the base window,
@@ -25,13 +25,16 @@ window and add demographic noise (Poisson births and net migration, binomial dea
 the central run. All settings come from ``data/demography.yaml`` (every value with its source).
 
 The core works on arrays shaped (runs, municipalities, sex, age) with a loop over projection years
-only; calibrated inputs are cached per base year for all municipalities at once.
+only (Monte Carlo runs in fixed blocks with their own spawned generators, on threads); calibrated
+inputs are cached per base year for all municipalities at once.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +89,12 @@ class _MonteCarlo(BaseModel):
     mortality_improvement_sd: _Value
 
 
+class _MigrationReference(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    pool: str
+    size_bandwidth: _Value
+
+
 class _Dependency(BaseModel):
     model_config = ConfigDict(extra="allow")
     working_ages: tuple[int, int]
@@ -103,6 +112,7 @@ class Settings(BaseModel):
     trim_share: _Value = Field(description="share of window years trimmed at each end")
     age_smoothing_sd: _Value
     migration_shrinkage_population: _Value
+    migration_reference: _MigrationReference
     fertility_prior_births: _Value
     birth_exposure_years: _Value
     variants: _Variants
@@ -165,7 +175,8 @@ def assumptions() -> list[str]:
     raw = data.load_yaml(SETTINGS_FILE)
     out = []
     for key, val in raw.items():
-        items = val.items() if key in ("variants", "monte_carlo") else [(None, val)]
+        nested = isinstance(val, dict) and "status" not in val
+        items = val.items() if nested else [(None, val)]
         for sub, v in items:
             if isinstance(v, dict) and "assumption" in str(v.get("status", "")):
                 out.append(f"{key}.{sub}" if sub else key)
@@ -408,6 +419,14 @@ def _shift(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _size_kernel(mean_pop: np.ndarray, bandwidth: float) -> np.ndarray:
+    """Weights (m, j) of municipality j in the migration reference of municipality m: a Gaussian
+    kernel in log mean population (persons) with sd ``bandwidth`` (natural-log units), so that
+    municipalities of similar size (and so similar centrality) dominate."""
+    lp = np.log(np.maximum(mean_pop, 1.0))
+    return np.exp(-0.5 * ((lp[:, None] - lp[None, :]) / bandwidth) ** 2)
+
+
 def _by_county(x: np.ndarray, county: np.ndarray, n: int) -> np.ndarray:
     """Sum over municipalities of each county, returned per municipality (first axis)."""
     sums = np.zeros((n, *x.shape[1:]))
@@ -461,15 +480,17 @@ def _calibrate(base_year: int) -> Calibration:
         return np.divide(n_s, d_s, out=np.zeros_like(n_s), where=d_s > 1e-9)
 
     own = smooth_rate(num, den)
-    county = smooth_rate(
-        _by_county(num, cube.county, cube.n_counties), _by_county(den, cube.county, cube.n_counties)
-    )
     den_tot = den.sum(axis=(1, 2))
     level = np.divide(num.sum(axis=(1, 2)), den_tot, out=np.zeros(len(den_tot)), where=den_tot > 0)
     mean_pop = den_tot / max(n_years - 2 * k, 1)
+    # reference age profile: all Norwegian municipalities of similar size (kernel in log population)
+    kernel = _size_kernel(mean_pop, s.migration_reference.size_bandwidth.value)  # (m, m)
+    reference = smooth_rate(
+        np.einsum("mj,jsa->msa", kernel, num), np.einsum("mj,jsa->msa", kernel, den)
+    )
     big_k = s.migration_shrinkage_population.value  # persons; data/demography.yaml (assumption)
     w = (mean_pop / (mean_pop + big_k))[:, None, None]
-    rate = w * own + (1 - w) * county
+    rate = w * own + (1 - w) * reference
     # age profile of level changes: Norway's net migration by age (WPP 2024, absolute values per
     # person); mostly children and young adults, zero from 80
     intensity = _migration_intensity()[None]
@@ -625,9 +646,25 @@ def project_array(
     return codes, years, out
 
 
-OLD_AGE_BINOMIAL = (
-    80  # from this age deaths are drawn binomially; below, Poisson (q < 0.03, WPP 2024)
-)
+OLD_AGE_BINOMIAL = 80  # from this age deaths are drawn binomially; below Poisson (q < 0.03, WPP 2024)
+RUN_BLOCK = 64  # Monte Carlo runs per block; each block has its own generator spawned from the seed
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Per-projection inputs of the cohort-component loop (shared by all run blocks)."""
+
+    years: np.ndarray
+    rate: np.ndarray  # (run, m, sex, age) net migrants per person of the origin cohort
+    profile: np.ndarray  # (1, m, sex, age) age profile of migration level changes
+    sd_mig: np.ndarray  # (m,) sd of the yearly total net migration rate
+    fert: np.ndarray  # (run, m) fertility level
+    g: np.ndarray  # (run, 1, 1, 1) multiple of WPP's mortality improvement
+    f_off: np.ndarray  # (run,) births per woman added to the national TFR
+    sex_split: np.ndarray  # (2,) shares of girls and boys among births
+    births: bool
+    deaths: bool
+    migration: bool
 
 
 def _cohort_component(
@@ -641,82 +678,122 @@ def _cohort_component(
     deaths: bool,
     migration: bool,
 ) -> None:
-    """Fill out[:, :, 1:] (run, m, year, sex, age) in place; out[:, :, 0] holds the base."""
+    """Fill out[:, :, 1:] (run, m, year, sex, age) in place; out[:, :, 0] holds the base.
+
+    Run 0 is the central run. Runs 1..N are projected in blocks of ``RUN_BLOCK`` runs, each with
+    its own generator spawned from ``seed`` (so results do not depend on the number of threads),
+    on up to ``os.cpu_count()`` threads (numpy releases the GIL in array arithmetic and sampling).
+    """
     s = settings()
     fl, ll, ml = letters
     n_runs, n_m = out.shape[0], out.shape[1]
-    base_year = int(years[0])
     n_window = cal.window[1] - cal.window[0] + 1
-    rng = np.random.default_rng(seed)
-    mc = n_runs > 1
+    seq = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(seq)
 
     # --- component levels per run (run 0 = central, no draws)
-    z = rng.standard_normal((4, n_runs, n_m)) if mc else np.zeros((4, 1, n_m))
+    z = rng.standard_normal((4, n_runs, n_m)) if n_runs > 1 else np.zeros((4, 1, n_m))
     z[:, 0] = 0.0
     var = s.variants
     sd_mig = cal.migration_sd[idx]  # yearly total net migration rate, sd over the window
     # persistent level: the letter, plus the uncertainty of a window mean (sd / sqrt(years))
     mig_level = (getattr(var.migration, ml) + z[0] / np.sqrt(n_window)) * sd_mig  # (run, m)
     profile = cal.migration_profile[idx][None]  # (1, m, sex, age)
-    rate = (
-        cal.migration_rate[idx][None] + mig_level[..., None, None] * profile
-    )  # (run, m, sex, age)
-    fert = cal.fertility_level[idx][None] * np.exp(z[1] * cal.fertility_sd[idx][None])  # (run, m)
-    g = getattr(var.life_expectancy, ll) + z[2, :, 0] * s.monte_carlo.mortality_improvement_sd.value
-    g = g[:, None, None, None]  # (run, 1, 1, 1) multiple of WPP improvement
+    inputs = _Inputs(
+        years=years,
+        rate=cal.migration_rate[idx][None] + mig_level[..., None, None] * profile,
+        profile=profile,
+        sd_mig=sd_mig,
+        fert=cal.fertility_level[idx][None] * np.exp(z[1] * cal.fertility_sd[idx][None]),
+        g=(
+            getattr(var.life_expectancy, ll)
+            + z[2, :, 0] * s.monte_carlo.mortality_improvement_sd.value
+        )[:, None, None, None],
+        f_off=getattr(var.fertility, fl) + z[3, :, 0] * s.monte_carlo.fertility_offset_sd.value,
+        sex_split=np.array([1.0 - cal.boy_share, cal.boy_share]),
+        births=births,
+        deaths=deaths,
+        migration=migration,
+    )
+    _project_block(out, inputs, slice(0, 1), None)  # central run: no noise
+    if n_runs == 1:
+        return
+    starts = range(1, n_runs, RUN_BLOCK)
+    blocks = [slice(a, min(a + RUN_BLOCK, n_runs)) for a in starts]
+    gens = [np.random.default_rng(child) for child in seq.spawn(len(blocks))]
+    workers = min(len(blocks), os.cpu_count() or 1)
+    if workers <= 1:
+        for b, gen in zip(blocks, gens, strict=True):
+            _project_block(out, inputs, b, gen)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [
+            pool.submit(_project_block, out, inputs, b, gen)
+            for b, gen in zip(blocks, gens, strict=True)
+        ]:
+            f.result()
+
+
+def _project_block(
+    out: np.ndarray, x: _Inputs, runs: slice, rng: np.random.Generator | None
+) -> None:
+    """Project runs ``runs`` of ``out`` (run, m, year, sex, age) over all years; with a generator,
+    add demographic noise (Poisson births and net migration, Poisson/binomial deaths) and the
+    yearly fluctuation of the municipalities' migration level."""
+    years = x.years
+    base_year = int(years[0])
+    var = settings().variants
     fy, asfr, tfr, last_est = _fertility_table()
-    # births per woman added to the national TFR: the letter plus a national draw per run
-    f_off = (
-        getattr(var.fertility, fl) + z[3, :, 0] * s.monte_carlo.fertility_offset_sd.value
-    )  # (run,)
     ramp = max(var.fertility_ramp_years.value, 1.0)  # years (assumption)
-    sex_split = np.array([1.0 - cal.boy_share, cal.boy_share])
+    rate = x.rate[runs] if x.rate.shape[0] > 1 else x.rate
+    fert = x.fert[runs] if x.fert.shape[0] > 1 else x.fert
+    g = x.g[runs] if x.g.shape[0] > 1 else x.g
+    f_off = x.f_off[runs] if x.f_off.shape[0] > 1 else x.f_off
     log_base = _logmx(np.array([base_year]))[0]
     old = OLD_AGE_BINOMIAL
-    p = out[:, :, 0].copy()
+    p = out[runs, :, 0].copy()
+    n_r, n_m = p.shape[0], p.shape[1]
     for i in range(1, len(years)):
         t = int(years[i - 1])  # the interval t -> t+1
         lw = _logmx(np.array([t]))[0]
         logmx = log_base + g * (lw - log_base)  # (run, 1, sex, age)
-        surv = _survival(logmx) if deaths else np.ones_like(logmx)
+        surv = _survival(logmx) if x.deaths else np.ones_like(logmx)
         # national schedule: WPP for years WPP projects beyond the base; otherwise held at the base
         ref = t if (t <= base_year or base_year >= last_est) else base_year
         fi = int(np.clip(ref - fy[0], 0, len(fy) - 1))
         scale = np.maximum(tfr[fi] + f_off * min((t - base_year + 1) / ramp, 1.0), 0.0) / tfr[fi]
-        if births:
+        if x.births:
             expo = _exposure(p[:, :, 0, :])  # (run, m, age)
             b = fert * scale[:, None] * (expo @ asfr[fi])  # (run, m) births in the year
-            newborn = (
-                b[..., None]
-                * sex_split
-                * (_newborn_survival(logmx[:, 0])[:, None, :] if deaths else 1.0)
+            newborn = b[..., None] * x.sex_split
+            if x.deaths:
+                newborn *= _newborn_survival(logmx[:, 0])[:, None, :]
+        else:
+            newborn = np.zeros((n_r, n_m, 2))
+        if rng is not None:
+            # year-to-year fluctuation of the municipality's net migration level
+            yearly = rng.standard_normal((n_r, n_m)) * x.sd_mig
+            q = 1.0 - np.broadcast_to(surv, p.shape)
+            survivors = np.empty_like(p)
+            survivors[..., :old] = p[..., :old] - np.minimum(
+                rng.poisson(p[..., :old] * q[..., :old]), p[..., :old]
             )
+            survivors[..., old:] = p[..., old:] - rng.binomial(
+                p[..., old:].astype(np.int64), q[..., old:]
+            )
+            newborn = rng.poisson(newborn).astype(float)
+            if x.migration:
+                net = p * (rate + yearly[..., None, None] * x.profile)
+                net = np.copysign(rng.poisson(np.abs(net)).astype(float), net)
+                survivors += net
         else:
-            newborn = np.zeros((p.shape[0], n_m, 2))
-        if mc:
-            # year-to-year fluctuation of the municipality's net migration level (runs 1..N)
-            yearly = np.zeros((n_runs, n_m))
-            yearly[1:] = rng.standard_normal((n_runs - 1, n_m)) * sd_mig
-            net = p * (rate + yearly[..., None, None] * profile) if migration else None
             survivors = p * surv
-            pr = p[1:]
-            q = 1.0 - np.broadcast_to(surv[1:], pr.shape)
-            young = np.minimum(rng.poisson(pr[..., :old] * q[..., :old]), pr[..., :old])
-            older = rng.binomial(pr[..., old:].astype(np.int64), q[..., old:])
-            survivors[1:, ..., :old] = pr[..., :old] - young
-            survivors[1:, ..., old:] = pr[..., old:] - older
-            newborn[1:] = rng.poisson(newborn[1:])
-            if net is not None:
-                nr = net[1:]
-                net[1:] = np.sign(nr) * rng.poisson(np.abs(nr))
-        else:
-            net = p * rate if migration else None
-            survivors = p * surv
-        moved = survivors + net if net is not None else survivors
-        p = _shift(moved)
+            if x.migration:
+                survivors += p * rate
+        p = _shift(survivors)
         p[..., 0] = newborn
         np.maximum(p, 0.0, out=p)
-        out[:, :, i] = p
+        out[runs, :, i] = p
 
 
 def _str_column(values: Sequence[str], inner: int, outer: int) -> pd.Series:
@@ -744,7 +821,9 @@ def to_frame(
 ) -> pd.DataFrame:
     """Tidy population frame from an array (run, municipality, year, sex, age), built once with
     numpy; the population column is a view of ``arr``. Rows are ordered by run, municipality,
-    year, sex, age. Integer columns are int64 without runs and int32 with runs (memory)."""
+    year, sex, age. Without runs the dtypes are those of ``data.load_population`` (str, int64,
+    str, int64, float64). With runs (tens of millions of rows) municipality_code and sex are
+    categoricals of the same strings and year, age and run are int32 (memory and speed)."""
     n_r, n_m, n_y, n_s, n_a = arr.shape
     it = np.int32 if with_run else np.int64
     n = arr.size
@@ -752,10 +831,20 @@ def to_frame(
     year.reshape(n_r * n_m, n_y, n_s * n_a)[:] = np.asarray(years, dtype=it)[None, :, None]
     age = np.empty(n, dtype=it)
     age.reshape(-1, n_a)[:] = np.arange(n_a, dtype=it)
+    if with_run:  # categorical codes: a few bytes per row instead of a string each
+        mun_codes = np.empty(n, dtype=np.int16)
+        mun_codes.reshape(n_r, n_m, -1)[:] = np.arange(n_m, dtype=np.int16)[None, :, None]
+        sex_codes = np.empty(n, dtype=np.int8)
+        sex_codes.reshape(-1, n_s, n_a)[:] = np.arange(n_s, dtype=np.int8)[None, :, None]
+        mun: object = pd.Categorical.from_codes(mun_codes, pd.Index(list(codes), dtype="str"))
+        sex: object = pd.Categorical.from_codes(sex_codes, pd.Index(list(SEXES), dtype="str"))
+    else:
+        mun = _str_column(codes, n_y * n_s * n_a, n_r)
+        sex = _str_column(SEXES, n_a, n_r * n_m * n_y)
     cols: dict[str, object] = {
-        "municipality_code": _str_column(codes, n_y * n_s * n_a, n_r),
+        "municipality_code": mun,
         "year": year,
-        "sex": _str_column(SEXES, n_a, n_r * n_m * n_y),
+        "sex": sex,
         "age": age,
         "population": arr.reshape(-1),
     }

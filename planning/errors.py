@@ -56,7 +56,22 @@ class InputError(PlanningError):
     """A function or CLI argument is out of range (unknown municipality, year outside data, ...)."""
 
 
+def _transpositions(value: str) -> set[str]:
+    """Codes that differ from a digit code ``value`` by two swapped adjacent digits (5305 → 5035)."""
+    if not value.isdigit():
+        return set()
+    return {value[:i] + value[i + 1] + value[i] + value[i + 2 :] for i in range(len(value) - 1)}
+
+
 def suggest(value: str, candidates: Iterable[str], n: int = 3) -> str:
-    """Return ' Did you mean X?' for close matches of ``value`` among ``candidates`` (or '')."""
-    matches = difflib.get_close_matches(str(value), [str(c) for c in candidates], n=n, cutoff=0.6)
+    """Return ' Did you mean X?' for close matches of ``value`` among ``candidates`` (or '').
+
+    For digit codes, candidates with two adjacent digits swapped (a common typing slip that
+    difflib ranks low: 5305 for 5035) come first, in sorted order.
+    """
+    value, pool = str(value), [str(c) for c in candidates]
+    swapped = _transpositions(value) - {value}
+    first = sorted(c for c in set(pool) if c in swapped)
+    close = difflib.get_close_matches(value, pool, n=n, cutoff=0.6)
+    matches = list(dict.fromkeys([*first, *close]))[:n]
     return f" Did you mean {' or '.join(matches)}?" if matches else ""

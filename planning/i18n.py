@@ -104,6 +104,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Headline figures at the horizon year for each scenario, and the change from the baseline ({baseline}). Click a scenario for its full report.",
     },
     "status": {"nb": "Status", "en": "Status"},
+    "index_units": {
+        "nb": "Senger = KAD og intermediære senger; kostnader i faste {year}-kroner.",
+        "en": "Beds = KAD and intermediate beds; costs in constant {year} NOK.",
+    },
     "ok": {"nb": "ferdig", "en": "done"},
     "failed": {"nb": "feilet", "en": "failed"},
     "partial_notebook": {"nb": "delvis kjørt notatbok", "en": "partially executed notebook"},

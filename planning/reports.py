@@ -452,6 +452,7 @@ def _figures(h: Mapping[str, Any] | None) -> dict[str, Any]:
         "cost_by_municipality": {str(k): v for k, v in dict(by_muni).items()},
         "year": h.get("year"),
         "title": h.get("title"),
+        "price_year": h.get("price_year"),
     }
 
 
@@ -546,7 +547,7 @@ def write_index(
             for c in codes
         ]
         rows.append(
-            f"<tr class='{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
+            f"<tr class='row-{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
             f"<td class='num'>{fmt_number(r.seconds, lang, 1)}&nbsp;{t('seconds', lang)}</td></tr>"
         )
     try:
@@ -557,6 +558,9 @@ def write_index(
         dv = "?"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     horizon = f"{t('horizon', lang)}: {', '.join(years)}. " if years else ""
+    price_years = sorted({str(f["price_year"]) for f in figs.values() if f.get("price_year")})
+    if price_years:
+        horizon += t("index_units", lang, year=", ".join(price_years)) + " "
     body = "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
     page = f"""<!DOCTYPE html>
 <html lang="{lang}">
@@ -573,7 +577,7 @@ td.num {{ text-align: right; white-space: nowrap; }}
 .diff {{ color: #555; font-size: 0.8rem; }}
 .ok {{ color: #1a7f37; }}
 .failed {{ color: #b42318; font-weight: 600; }}
-tr.failed {{ background: #fff5f5; }}
+tr.row-failed {{ background: #fff5f5; }}
 footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
 </style>
 </head>

@@ -138,6 +138,8 @@ class Range(_Strict):
             raise ValueError("a range needs low and high (or choices)")
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
             raise ValueError(f"need finite low < high, got low={self.low}, high={self.high}")
+        if self.log and self.integer:
+            raise ValueError("log and integer cannot be combined")
         if self.log and self.low <= 0:
             raise ValueError("a log range needs low > 0")
         if self.integer and math.ceil(self.low) > math.floor(self.high):
@@ -1017,9 +1019,16 @@ def _fingerprint(spec: SweepSpec, engine_fp: str, selection: Selection) -> str:
 
 
 def _prepare_out(out: OutDir, fingerprint: str, resume: bool, info: dict[str, Any]) -> None:
+    """Check that ``out`` is free for this sweep (or, with ``resume``, holds this sweep's parts)
+    and write ``sweep.json``. A folder without finished parts has nothing to protect."""
     marker = out.path("sweep.json")
     parts = out.path("parts")
-    if marker.exists():
+    has_parts = parts.is_dir() and any(parts.glob("part-*.parquet"))
+    if has_parts and not marker.exists():
+        raise InputError(
+            "output folder has parts but no sweep.json; choose another --out", file=out.root
+        )
+    if has_parts:
         try:
             old = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
@@ -1032,17 +1041,13 @@ def _prepare_out(out: OutDir, fingerprint: str, resume: bool, info: dict[str, An
             )
         if old.get("fingerprint") != fingerprint:
             raise InputError(
-                "output folder holds a different sweep (sweep file, base scenario or data "
-                "changed); choose another --out",
+                "output folder holds a different sweep (sweep file, base scenario, data or model "
+                "code changed); choose another --out",
                 file=out.root,
             )
-    elif parts.exists() and any(parts.iterdir()):
-        raise InputError(
-            "output folder has parts but no sweep.json; choose another --out", file=out.root
-        )
+        return
     parts.mkdir(exist_ok=True)
-    if not marker.exists():
-        out.write_text_atomic(["sweep.json"], json.dumps(info, indent=2, default=str))
+    out.write_text_atomic(["sweep.json"], json.dumps(info, indent=2, default=str))
 
 
 def run_sweep(
@@ -1097,10 +1102,9 @@ def run_sweep(
     }
     _prepare_out(outdir, fingerprint, resume, info)
     done = _scan_parts(outdir)
-    todo = [v for v in variants if v.id not in done]
-    if limit is not None:
-        todo = todo[:limit]
-    skipped = len(variants) - len([v for v in variants if v.id not in done])
+    remaining = [v for v in variants if v.id not in done]
+    skipped = len(variants) - len(remaining)
+    todo = remaining if limit is None else remaining[:limit]
 
     warm_s = cold_s
     if todo and scheduler is None and workers is None:
@@ -1201,7 +1205,6 @@ def _assemble(
     )
     vframe = pd.concat([vtable.to_pandas(), status], axis=1)
     axis_arrays = {a: vtable.column(a).combine_chunks() for a in spec.axes}
-    id_to_index = {v.id: v.index for v in variants}
 
     parts = sorted({p for p, _ in done.values()}, key=lambda p: p.name)
     with_run = any("run" in pq.read_schema(p).names for p in parts)
@@ -1241,7 +1244,6 @@ def _assemble(
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, target)
-    del id_to_index
 
     summary = _summary(target, with_run)
     errors = vframe[vframe["status"] == "error"].reset_index(drop=True)

@@ -333,3 +333,59 @@ def test_assumptions_are_listed_for_users():
     names = demography.assumptions()
     assert "base_window" in names and "variants.life_expectancy" in names
     assert "open_age" not in names and "variants.migration" not in names  # seen / derived
+
+
+# ------------------------------------------------------------------------------- migration reference
+def test_size_kernel_weights_similar_sizes():
+    """The migration reference weighs a municipality of equal size 1, half or twice its size
+    exp(-1/2) = 0.61 (bandwidth ln 2), and is symmetric."""
+    k = demography._size_kernel(np.array([800.0, 1600.0, 400.0, 200_000.0]), np.log(2.0))
+    np.testing.assert_allclose(np.diag(k), 1.0)
+    np.testing.assert_allclose(k, k.T)
+    np.testing.assert_allclose(k[0, 1:3], np.exp(-0.5))
+    assert k[0, 3] < 1e-6  # a city does not shape a village's migration profile
+
+
+def test_small_rural_municipality_loses_young_adults():
+    """Young adults leave small rural municipalities for study and work (SSB 07459 residuals):
+    Tydal's calibrated net migration at ages 18-23 is negative for both sexes in every base year,
+    although its overall level is near zero. (A county reference dominated by Trondheim's
+    students made these ages positive.)"""
+    i = demography._cube().codes.index("5033")
+    for base in (2011, 2016, 2026):
+        cal = demography.calibrate(base)
+        assert (cal.migration_rate[i, :, 18:24].mean(axis=-1) < 0).all()
+
+
+def test_monte_carlo_frame_dtypes_and_deterministic_contract(central, mc):
+    """Deterministic frames keep load_population's dtypes; Monte Carlo frames hold the same
+    strings as categoricals and int32 integers (memory)."""
+    obs = data.load_population(["5035"], [2026])
+    for col in ("municipality_code", "year", "sex", "age", "population"):
+        assert central[col].dtype == obs[col].dtype, col
+    assert isinstance(mc["municipality_code"].dtype, pd.CategoricalDtype)
+    assert isinstance(mc["sex"].dtype, pd.CategoricalDtype)
+    assert list(mc["sex"].cat.categories) == ["female", "male"]
+    assert set(mc["municipality_code"].astype(str)) == set(VAERNES)
+    assert all(mc[c].dtype == np.int32 for c in ("year", "age", "run"))
+    r0 = mc[mc["run"] == 0].drop(columns="run").reset_index(drop=True).astype(obs.dtypes.to_dict())
+    det = central[central["year"] <= 2040].reset_index(drop=True)
+    pd.testing.assert_frame_equal(r0, det)
+
+
+def test_monte_carlo_does_not_depend_on_thread_count(monkeypatch):
+    """Run blocks have their own generators spawned from the seed: one thread or many give the
+    same numbers."""
+    _, _, many = demography.project_array("5033", end_year=2035, runs=3 * demography.RUN_BLOCK, seed=3)
+    monkeypatch.setattr(demography.os, "cpu_count", lambda: 1)
+    _, _, one = demography.project_array("5033", end_year=2035, runs=3 * demography.RUN_BLOCK, seed=3)
+    np.testing.assert_array_equal(many, one)
+    assert len(np.unique(many[1:, 0, -1].sum(axis=(-1, -2)))) > 10  # runs differ
+
+
+def test_unknown_code_with_swapped_digits_suggests_the_code():
+    """5305 is Stjørdal (5035) with two digits swapped: suggested first."""
+    with pytest.raises(InputError, match=r"Did you mean 5035\b"):
+        data.resolve_municipalities("5305")
+    with pytest.raises(InputError, match=r"Did you mean 5033\b"):
+        demography.project("5303")

@@ -41,7 +41,12 @@ def _execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
 
 
 def _stdout(nb: nbformat.NotebookNode) -> str:
-    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
+    )
 
 
 @pytest.mark.parametrize("name", ["explore.ipynb", "report.ipynb", "compare.ipynb"])
@@ -49,7 +54,9 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code), "strip outputs before committing"
+    assert all(not c.outputs and c.execution_count is None for c in code), (
+        "strip outputs before committing"
+    )
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     # the parameters cell holds literals only (papermill overrides them); derived values come later
@@ -75,14 +82,21 @@ def test_explore_notebook_runs_and_pooling_saves_beds(tmp_path):
     assert m, out
     alone, shared = int(m.group(1)), int(m.group(2))
     assert 0 < shared < alone  # one shared DMS needs fewer beds than four separate units
-    widgets = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widgets = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert len(widgets) == 2  # the control panel and the chart panel
 
 
 @pytest.mark.slow
 def test_compare_notebook_runs_side_by_side(tmp_path):
     nb = _execute("compare.ipynb", tmp_path, scenario_names=["shared_dms", "shared_staff"], runs=3)
-    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    html = "".join(
+        o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", [])
+    )
     assert html.count("Plotly.newPlot(") == 3  # beds, FTE, cost per inhabitant
     assert "* plotly.js v" in html  # inline, no CDN
     assert "Felles DMS i Stjørdal" in html

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import planning
 from planning import reports, scenarios
 from planning.capacity import erlang_b
 from planning.cli import main
@@ -50,22 +51,30 @@ def test_separate_beds_match_the_capacity_model_and_pooling_never_needs_more(bas
     for service in reports.BED_SERVICES:
         b = beds[beds["service"] == service].set_index("arrangement")["beds"]
         # the baseline runs every bed service alone: its capacity frame has the separate beds
-        alone = cap[(cap["service"] == service) & (cap["measure"] == "beds") & (cap["year"] == year)]["value"].sum()
+        alone = cap[
+            (cap["service"] == service) & (cap["measure"] == "beds") & (cap["year"] == year)
+        ]["value"].sum()
         assert b["separate"] == pytest.approx(alone)
         assert b["pooled"] <= b["separate"]
         c = curves[(curves["service"] == service) & (curves["arrangement"] == "pooled")]
         rp = c["refusal_probability"].to_numpy()
         assert rp[0] == 1.0 and np.all(np.diff(rp) <= 1e-15)  # fewer refusals with more beds
         at = c.set_index("beds")["refusal_probability"]
-        assert at[int(b["pooled"])] <= target < at[int(b["pooled"]) - 1]  # the fewest beds that meet it
+        assert (
+            at[int(b["pooled"])] <= target < at[int(b["pooled"]) - 1]
+        )  # the fewest beds that meet it
 
 
 def test_pooled_beds_equal_the_shared_unit_of_the_shared_dms_scenario(shared):
     codes = list(shared.scenario.municipality_codes())
     year = shared.end_year
-    curves, beds = reports.bed_pooling(shared.demand, codes, year, shared.scenario.resolved_levers().max_refusal)
+    curves, beds = reports.bed_pooling(
+        shared.demand, codes, year, shared.scenario.resolved_levers().max_refusal
+    )
     cap = shared.capacity
-    dms = cap[(cap["unit"] == "dms_kad") & (cap["measure"] == "beds") & (cap["year"] == year)]["value"]
+    dms = cap[(cap["unit"] == "dms_kad") & (cap["measure"] == "beds") & (cap["year"] == year)][
+        "value"
+    ]
     pooled = beds[(beds["service"] == "kad") & (beds["arrangement"] == "pooled")]["beds"]
     assert float(pooled.iloc[0]) == pytest.approx(float(dms.iloc[0]))
     load = curves[(curves["service"] == "kad") & (curves["arrangement"] == "pooled")]
@@ -117,8 +126,12 @@ def test_levers_set_by_a_scenario_are_labelled_as_such():
 def test_tables_escape_html_and_sources_name_publishers(shared):
     import pandas as pd
 
-    html = reports.html_table(pd.DataFrame({"a": ["<script>x</script>"], "b": [1.5]}), numeric=["b"])
-    assert "<script>" not in html and "&lt;script&gt;" in html and "<td class='num'>1.5</td>" in html
+    html = reports.html_table(
+        pd.DataFrame({"a": ["<script>x</script>"], "b": [1.5]}), numeric=["b"]
+    )
+    assert (
+        "<script>" not in html and "&lt;script&gt;" in html and "<td class='num'>1.5</td>" in html
+    )
     src = reports.sources_html("nb")
     assert "Statistisk sentralbyrå" in src and "Kartverket" in src
     assert "Ingen felles enheter" in reports.organisation_html(scenarios.run("baseline"), "nb")
@@ -130,16 +143,37 @@ def test_tables_escape_html_and_sources_name_publishers(shared):
 # index page (synthetic results)
 # ------------------------------------------------------------------------------------------------
 def _headline(beds: float, fte: float, cost: float, by: dict[str, float]) -> dict:
-    return {"beds": beds, "fte": fte, "cost_nok": cost, "cost_nok_by_municipality": by, "year": 2050, "title": "T"}
+    return {
+        "beds": beds,
+        "fte": fte,
+        "cost_nok": cost,
+        "cost_nok_by_municipality": by,
+        "year": 2050,
+        "title": "T",
+    }
 
 
 def test_index_shows_changes_from_baseline_and_marks_failures(tmp_path):
     results = [
-        ReportResult("baseline", "ok", html="baseline.html", headline=_headline(40, 1374.3, 1.05e9, {"5035": 7.8e8, "5033": 3.5e7})),
-        ReportResult("shared_dms", "ok", html="shared_dms.html", headline=_headline(27, 1362.1, 1.04e9, {"5035": 7.7e8, "5033": 3.3e7})),
-        ReportResult("broken", "failed", notebook="failed/broken.ipynb", error="ScenarioError: <bad> value"),
+        ReportResult(
+            "baseline",
+            "ok",
+            html="baseline.html",
+            headline=_headline(40, 1374.3, 1.05e9, {"5035": 7.8e8, "5033": 3.5e7}),
+        ),
+        ReportResult(
+            "shared_dms",
+            "ok",
+            html="shared_dms.html",
+            headline=_headline(27, 1362.1, 1.04e9, {"5035": 7.7e8, "5033": 3.3e7}),
+        ),
+        ReportResult(
+            "broken", "failed", notebook="failed/broken.ipynb", error="ScenarioError: <bad> value"
+        ),
     ]
-    path = reports.write_index(results, tmp_path, lang="nb", names={"5035": "Stjørdal", "5033": "Tydal"})
+    path = reports.write_index(
+        results, tmp_path, lang="nb", names={"5035": "Stjørdal", "5033": "Tydal"}
+    )
     page = path.read_text(encoding="utf-8")
     assert "<script" not in page
     assert "href='baseline.html'" in page and "href='shared_dms.html'" in page
@@ -148,7 +182,9 @@ def test_index_shows_changes_from_baseline_and_marks_failures(tmp_path):
     assert "\u221213<" in page  # 27 - 40 beds against the baseline
     assert "\u221212,2" in page  # FTE difference 1362.1 - 1374.3
     assert "Stjørdal" in page and "Tydal" in page
-    assert page.index("Tydal") < page.index("Stjørdal")  # municipalities in code order (5033 < 5035)
+    assert page.index("Tydal") < page.index(
+        "Stjørdal"
+    )  # municipalities in code order (5033 < 5035)
     rows = json.loads((tmp_path / "index.json").read_text())
     assert [r["status"] for r in rows] == ["ok", "ok", "failed"]
     en = reports.write_index(results, tmp_path, lang="en").read_text(encoding="utf-8")
@@ -194,11 +230,15 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     scen_dir = tmp_path / "scenarios"
     scen_dir.mkdir()
     shutil.copy(src / "baseline.yaml", scen_dir)
-    (scen_dir / "broken.yaml").write_text("extends: baseline\nname: broken\nlevers:\n  max_refusal: 2\n", encoding="utf-8")
+    (scen_dir / "broken.yaml").write_text(
+        "extends: baseline\nname: broken\nlevers:\n  max_refusal: 2\n", encoding="utf-8"
+    )
     monkeypatch.setenv("VAERNES_SCENARIOS_DIR", str(scen_dir))  # inherited by the workers' kernels
     out = tmp_path / "reports"
     seen = []
-    results, index = reports.render_reports(["baseline", "broken"], out, lang="nb", runs=3, workers=2, on_done=seen.append)
+    results, index = reports.render_reports(
+        ["baseline", "broken"], out, lang="en", runs=3, workers=2, on_done=seen.append
+    )
     ok, bad = results
     assert sorted(r.scenario for r in seen) == ["baseline", "broken"]
     assert ok.status == "ok", ok.error
@@ -211,16 +251,33 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     page = (out / "baseline.html").read_text(encoding="utf-8")
     assert ok.html_bytes == (out / "baseline.html").stat().st_size < reports.MAX_HTML_BYTES
     assert re.search(r"<script[^>]+src=", page) is None
-    assert "cdn.plot.ly/plotly" not in page and "require.js" not in page and "mathjax@" not in page.lower()
+    assert (
+        "cdn.plot.ly/plotly" not in page
+        and "require.js" not in page
+        and "mathjax@" not in page.lower()
+    )
     assert page.count("* plotly.js v") == 1  # the bundle, inline, once
     # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, map (the baseline
     # shares no unit, so it has no cost-share chart)
     assert page.count("Plotly.newPlot(") == 9
     assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
     assert "application/vnd.vaernes.headline+json" not in page
-    for heading in ("Sammendrag", "Befolkning", "Behov for tjenester", "Kapasitet", "Bemanning", "Kostnader", "Kart over regionen", "Forutsetninger og kilder", "Datakilder", "Om rapporten"):
-        assert f">{heading}<" in page or f"{heading}</h" in page, heading
-    assert "vaernes-planning 0." in page or "vaernes-planning " in page
+    headings = re.findall(r"<h2[^>]*>([^<]+)<", page)
+    assert headings == [
+        "Summary",
+        "Population",
+        "Demand for services",
+        "Capacity",
+        "Staff",
+        "Costs",
+        "Map of the region",
+        "Assumptions and sources",
+        "Data sources",
+        "About this report",
+    ]
+    assert '<html lang="en">' in page
+    assert f"package version vaernes-planning {planning.__version__}" in page
+    assert "Each municipality on its own" in page  # the scenario's English title
     # the headline the notebook emitted is the model's
     expected = scenarios.run("baseline", runs=3).headline()
     assert ok.headline["beds"] == pytest.approx(expected["beds"])
@@ -229,7 +286,41 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     # the index links the report and the partial notebook
     html = index.read_text(encoding="utf-8")
     assert "href='baseline.html'" in html and "href='failed/broken.ipynb'" in html
-    # rendering again after fixing the scenario removes the stale partial notebook
-    (scen_dir / "broken.yaml").write_text("extends: baseline\nname: broken\n", encoding="utf-8")
-    again = reports.render_report("broken", out, runs=0)
-    assert again.status == "ok" and not partial.exists()
+
+
+def test_a_successful_render_replaces_a_stale_failure(tmp_path):
+    """Same machinery with a tiny template: a later success removes the old partial notebook."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('scenario = "x"\nlang = "nb"\nruns = 0\nseed = None')
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        'if scenario == "bad":\n    raise ValueError("bad scenario")\nprint("drawn")'
+    )
+    nb.cells = [params, body]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    template = tmp_path / "t.ipynb"
+    nbformat.write(nb, template)
+    out = tmp_path / "out"
+    (out / "failed").mkdir(parents=True)
+    (out / "failed" / "x.ipynb").write_text("{}", encoding="utf-8")
+    ok = reports.render_report("x", out, template=template)
+    assert (
+        ok.status == "ok"
+        and (out / "x.html").is_file()
+        and not (out / "failed" / "x.ipynb").exists()
+    )
+    assert "drawn" in (out / "x.html").read_text(encoding="utf-8") and "raise ValueError" not in (
+        out / "x.html"
+    ).read_text(encoding="utf-8")
+    bad = reports.render_report("bad", out, template=template)
+    assert (
+        bad.status == "failed"
+        and bad.error == "ValueError: bad scenario"
+        and (out / "failed" / "bad.ipynb").is_file()
+    )

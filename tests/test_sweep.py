@@ -302,6 +302,11 @@ def write(tmp_path: Path, text: str) -> Path:
             "low < high",
         ),
         ("grid: {a.x: [1, 1]}\n", "grid", "same value twice"),
+        (
+            "seed: 1\nsamples: {n: 2, ranges: {a.x: {low: 1, high: 9, log: true, integer: true}}}\n",
+            "samples.ranges.a.x",
+            "cannot be combined",
+        ),
         ("grid: {a: [1], a.x: [2]}\n", None, "overlap"),
         ("grid: {a.x: []}\n", "grid", "no values"),
         ("grid: {year: [1]}\n", "grid", "clashes"),
@@ -477,6 +482,11 @@ def test_resume_after_partial_run_gives_the_full_table(tmp_path):
 
 
 def test_resume_refuses_a_different_sweep(tmp_path):
+    # a folder with sweep.json but no finished variant (e.g. the scheduler was unreachable)
+    # holds nothing to protect: any sweep may start there
+    run_toy(tmp_path, "empty", toy_spec(), limit=0)
+    assert (tmp_path / "empty" / "sweep.json").exists()
+    assert run_toy(tmp_path, "empty", toy_spec(grid={"levers.max_refusal": [0.02]})).total == 1
     run_toy(tmp_path, "out", toy_spec(), limit=2)
     other = toy_spec(grid={"levers.max_refusal": [0.02]})
     with pytest.raises(InputError, match="different sweep"):
@@ -633,6 +643,17 @@ def test_real_sweep_through_the_cli(tmp_path, capsys):
         index=["municipality_code", "year"], columns="variant", values="value"
     )
     assert np.allclose(pop.to_numpy(), pop.to_numpy()[:, :1])
+
+
+def test_cli_dry_run_lists_variants(tmp_path, capsys):
+    from planning.cli import main
+
+    path = ROOT / "scenarios" / "sweeps" / "dms_refusal_migration.yaml"
+    assert main(["sweep", str(path), "--out", str(tmp_path / "unused"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("48 variants; axes: levers.max_refusal, demography.variant, organisation")
+    assert "... and 28 more" in out
+    assert not (tmp_path / "unused").exists()
 
 
 @pytest.mark.parametrize(

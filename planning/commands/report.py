@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scenarios",
         nargs="*",
         metavar="SCENARIO",
-        help="scenario names (see `planning scenario list`)",
+        help="scenario names (see `planning scenarios list`)",
     )
     p.add_argument("--all", action="store_true", help="render every shipped scenario")
     p.add_argument(

@@ -1,0 +1,61 @@
+"""Benchmark: render every shipped scenario's report, as `planning report --all` does.
+
+Run: .venv/bin/python bench/bench_reports.py [--workers 2] [--runs N] [--keep DIR]
+
+Target (issue 6): all six scenario reports in under 60 s on a 2-core machine (2 workers, each
+report in a fresh kernel: papermill + nbconvert, plotly.js inline once per file). Prints the wall
+time, each report's time and size, and whether the target was met (exit code 1 if not, or if a
+report failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from planning import reports, scenarios
+
+TARGET_S = 60.0  # issue 6: six reports in under 60 s on 2 cores
+MAX_MB = reports.MAX_HTML_BYTES / 1e6
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--runs", type=int, default=None, help="Monte Carlo runs (default: the template's)"
+    )
+    ap.add_argument(
+        "--keep", type=Path, default=None, help="write the reports here instead of a temp folder"
+    )
+    args = ap.parse_args()
+
+    names = scenarios.list_scenarios()
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
+        out = args.keep or Path(tmp)
+        t0 = time.perf_counter()
+        results, index = reports.render_reports(names, out, workers=args.workers, runs=args.runs)
+        wall = time.perf_counter() - t0
+    print(
+        f"{len(names)} scenarios, {args.workers} workers, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    for r in results:
+        print(
+            f"  {r.scenario:<22} {r.status:<7} {r.seconds:6.1f} s  {r.html_bytes / 1e6:5.2f} MB  (kernel starts: {r.attempts})"
+        )
+    ok, failed = reports.summarise(results)
+    biggest = max((r.html_bytes for r in results), default=0) / 1e6
+    print(
+        f"wall time {wall:.1f} s for {ok} reports (target < {TARGET_S:.0f} s: {'met' if wall < TARGET_S else 'NOT met'})"
+    )
+    print(
+        f"largest HTML {biggest:.2f} MB (limit {MAX_MB:.0f} MB); index: {index if args.keep else '(temporary)'}"
+    )
+    return 0 if failed == 0 and wall < TARGET_S and biggest < MAX_MB else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
