@@ -646,7 +646,9 @@ def project_array(
     return codes, years, out
 
 
-OLD_AGE_BINOMIAL = 80  # from this age deaths are drawn binomially; below Poisson (q < 0.03, WPP 2024)
+OLD_AGE_BINOMIAL = (
+    80  # from this age deaths are drawn binomially; below Poisson (q < 0.03, WPP 2024)
+)
 RUN_BLOCK = 64  # Monte Carlo runs per block; each block has its own generator spawned from the seed
 
 
@@ -682,7 +684,7 @@ def _cohort_component(
 
     Run 0 is the central run. Runs 1..N are projected in blocks of ``RUN_BLOCK`` runs, each with
     its own generator spawned from ``seed`` (so results do not depend on the number of threads),
-    on up to ``os.cpu_count()`` threads (numpy releases the GIL in array arithmetic and sampling).
+    on as many threads as the process has CPUs (numpy releases the GIL in array arithmetic and sampling).
     """
     s = settings()
     fl, ll, ml = letters
@@ -721,7 +723,7 @@ def _cohort_component(
     starts = range(1, n_runs, RUN_BLOCK)
     blocks = [slice(a, min(a + RUN_BLOCK, n_runs)) for a in starts]
     gens = [np.random.default_rng(child) for child in seq.spawn(len(blocks))]
-    workers = min(len(blocks), os.cpu_count() or 1)
+    workers = min(len(blocks), _cpus())
     if workers <= 1:
         for b, gen in zip(blocks, gens, strict=True):
             _project_block(out, inputs, b, gen)
@@ -732,6 +734,13 @@ def _cohort_component(
             for b, gen in zip(blocks, gens, strict=True)
         ]:
             f.result()
+
+
+def _cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 def _project_block(

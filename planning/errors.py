@@ -38,7 +38,7 @@ class PlanningError(ValueError):
             where.append(self.file)
         if self.key:
             where.append(f"key '{self.key}'")
-        text = (": ".join([" ".join(where), self.problem]) if where else self.problem)
+        text = ": ".join([" ".join(where), self.problem]) if where else self.problem
         if self.allowed:
             text += f" (allowed: {self.allowed})"
         return text
