@@ -150,6 +150,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "host": {"nb": "Vertskommune", "en": "Host municipality"},
     "members": {"nb": "Deltakere", "en": "Members"},
     "cost_key": {"nb": "Kostnadsnøkkel", "en": "Cost key"},
+    "cost_key_population": {"nb": "etter folketall", "en": "by population"},
+    "cost_key_use": {"nb": "etter bruk", "en": "by use"},
+    "cost_key_fixed_plus_use": {
+        "nb": "fast andel likt delt + bruk",
+        "en": "fixed share split equally + use",
+    },
     "no_shared_units": {
         "nb": "Ingen felles enheter i dette scenarioet: hver kommune driver alle tjenestene selv.",
         "en": "No shared units in this scenario: every municipality runs every service itself.",

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -239,13 +240,15 @@ def _kernel_manager_class() -> Any:
     from jupyter_client.manager import AsyncKernelManager
 
     runtime = os.environ.get("JUPYTER_RUNTIME_DIR", "")
-    # socket path: <runtime>/kernel-<36-char uuid>-ipc-<n>; Linux allows 107 bytes, macOS 103
-    if os.name != "posix" or not runtime or len(runtime) + 56 > 100:
+    # socket paths: <runtime>/k-<12 hex>-<n> (absolute: never relative to a working directory);
+    # Linux allows 107 bytes, macOS 103
+    if os.name != "posix" or not runtime or not os.path.isabs(runtime) or len(runtime) + 20 > 100:
         return AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(runtime, f"k-{uuid.uuid4().hex[:12]}"))
             super().__init__(**kwargs)
 
     return IPCKernelManager
@@ -403,10 +406,24 @@ def render_reports(
     check_language(lang)
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", key="workers")
-    if runs is not None and runs < 0:
-        raise InputError(f"runs must be 0 or more, got {runs}", key="runs")
+    from planning.scenarios import MAX_RUNS
+
+    if runs is not None and not 0 <= runs <= MAX_RUNS:
+        raise InputError(
+            f"runs must be 0..{MAX_RUNS}, got {runs}", key="--runs", allowed=f"0..{MAX_RUNS}"
+        )
+    if seed is not None and seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed}", key="--seed")
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise InputError(
+            f"cannot write reports there ({e.strerror})", key="--out", file=out
+        ) from None
     kwargs = {
         "lang": lang,
         "runs": runs,
@@ -951,7 +968,7 @@ def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | 
                 "service": u.service,
                 "host": n.get(u.host, u.host),
                 "members": ", ".join(n.get(m, m) for m in u.members),
-                "cost_key": u.cost_key
+                "cost_key": t(f"cost_key_{u.cost_key}", lang)
                 + (f" ({u.fixed_share:.0%})" if u.fixed_share is not None else ""),
                 "note": u.note or "",
             }

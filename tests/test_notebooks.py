@@ -35,6 +35,8 @@ def _execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
         kernel_name="python3",
         cwd=str(NOTEBOOKS),
         progress_bar=False,
+        start_timeout=120,
+        execution_timeout=300,
         kernel_manager_class=reports._kernel_manager_class(),
     )
     return nbformat.read(out, as_version=4)

@@ -136,7 +136,7 @@ def test_tables_escape_html_and_sources_name_publishers(shared):
     assert "Statistisk sentralbyrå" in src and "Kartverket" in src
     assert "Ingen felles enheter" in reports.organisation_html(scenarios.run("baseline"), "nb")
     org = reports.organisation_html(shared, "en", {"5035": "Stjørdal"})
-    assert "dms_kad" in org and "Stjørdal" in org
+    assert "dms_kad" in org and "Stjørdal" in org and "by population" in org
 
 
 # ------------------------------------------------------------------------------------------------
@@ -208,6 +208,12 @@ def test_cli_reports_bad_input_in_one_line(capsys, tmp_path):
     assert err.startswith("error: ") and "nosuch" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["report", "baseline", "--lang", "de"])
+    assert main(["report", "baseline", "--runs", "-1", "--out", str(tmp_path)]) == 2
+    assert "runs must be 0.." in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["report", "baseline", "--out", str(blocker / "sub")]) == 2
+    assert "cannot write reports there" in capsys.readouterr().err
 
 
 def test_private_kernelspec_runs_this_interpreter(tmp_path, monkeypatch):
