@@ -9,10 +9,10 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "backtest",
-        help="project from a past base year and report % errors against the observed population",
+        help="project from a past base year and report %% errors against the observed population",
         description=(
             "Project from --base-year with only data up to that year (both methods) and compare "
-            "with the observed population at --end-year: % error per municipality and age group, "
+            "with the observed population at --end-year: %% error per municipality and age group, "
             "MAPE and MALPE across municipalities."
         ),
     )
