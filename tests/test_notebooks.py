@@ -105,3 +105,26 @@ def test_compare_notebook_runs_side_by_side(tmp_path):
     # the difference table: the shared DMS needs fewer beds than the baseline
     row = re.search(r"<tr><td>Felles DMS i Stjørdal</td><td class='num'>([^<]+)</td>", html)
     assert row and row.group(1).startswith("\u2212"), html[-2000:]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_is_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), path.name
+    assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1, path.name
+
+
+@pytest.mark.slow
+def test_sweep_notebook_runs_two_sweeps_and_plots(tmp_path):
+    out = tmp_path / "sweeps"
+    nb = _execute("sweep.ipynb", tmp_path, OUT=str(out), WORKERS=1)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    assert len(list(out.rglob("results.parquet"))) == 2
+    figures = [
+        o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})
+        or "text/html" in o.get("data", {})
+    ]
+    assert figures, "the sweep notebook should draw its charts"
