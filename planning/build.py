@@ -587,6 +587,25 @@ def _hand_written(out: Path) -> dict[str, str]:
     }
 
 
+def _hand_written_entry(out: Path, name: str, title: str) -> dict:
+    """Manifest entry of a hand-written parameter file (provenance lives inside the file)."""
+    p = out / name
+    return {
+        "name": Path(name).stem,
+        "path": name,
+        "title": title,
+        "publisher": "see each value's source",
+        "table": "see each value's source",
+        "year": "see each value",
+        "licenses": [{"name": "per value; compiled by vaernes-planning (MIT)"}],
+        "credit": "see each value's source",
+        "built_from": "written by hand from shared domain facts",
+        "method": "hand-written parameter file",
+        "bytes": p.stat().st_size,
+        "hash": "sha256:" + _sha256(p),
+    }
+
+
 def write_manifest(out: Path, resources: list[Resource]) -> dict:
     """Write datapackage.json and SOURCES.md for ``resources`` plus hand-written parameter files."""
     entries = []
@@ -609,25 +628,7 @@ def write_manifest(out: Path, resources: list[Resource]) -> dict:
                 **r.extra,
             }
         )
-    for name, title in _hand_written(out).items():
-        p = out / name
-        if p.exists():
-            entries.append(
-                {
-                    "name": Path(name).stem,
-                    "path": name,
-                    "title": title,
-                    "publisher": "see each value's source",
-                    "table": "see each value's source",
-                    "year": "see each value",
-                    "licenses": [{"name": "per value; compiled by vaernes-planning (MIT)"}],
-                    "credit": "see each value's source",
-                    "built_from": "written by hand from shared domain facts",
-                    "method": "hand-written parameter file",
-                    "bytes": p.stat().st_size,
-                    "hash": "sha256:" + _sha256(p),
-                }
-            )
+    entries += [_hand_written_entry(out, name, title) for name, title in _hand_written(out).items()]
     package = {
         "profile": "data-package",
         "name": "vaernes-planning-data",
@@ -651,25 +652,11 @@ def refresh_manifest(out: Path) -> dict:
         p = out / e["path"]
         e["bytes"] = p.stat().st_size
         e["hash"] = "sha256:" + _sha256(p)
-    for name, title in _hand_written(out).items():
-        if name not in known and (out / name).exists():
-            p = out / name
-            package["resources"].append(
-                {
-                    "name": Path(name).stem,
-                    "path": name,
-                    "title": title,
-                    "publisher": "see each value's source",
-                    "table": "see each value's source",
-                    "year": "see each value",
-                    "licenses": [{"name": "per value; compiled by vaernes-planning (MIT)"}],
-                    "credit": "see each value's source",
-                    "built_from": "written by hand from shared domain facts",
-                    "method": "hand-written parameter file",
-                    "bytes": p.stat().st_size,
-                    "hash": "sha256:" + _sha256(p),
-                }
-            )
+    package["resources"] += [
+        _hand_written_entry(out, name, title)
+        for name, title in _hand_written(out).items()
+        if name not in known
+    ]
     with open(out / MANIFEST, "w", encoding="utf-8") as f:
         json.dump(package, f, ensure_ascii=False, indent=2)
         f.write("\n")
