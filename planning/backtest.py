@@ -34,6 +34,12 @@ def backtest(
     end year), pe (% error at the end year), mape and malpe (% over the years base+1..end).
     """
     first, last = data.population_years()
+    if not isinstance(base_year, int | np.integer) or not first <= base_year < last:
+        raise InputError(
+            f"backtest base year {base_year} is outside the observed population",
+            key="base_year",
+            allowed=f"{first}..{last - 1}",
+        )
     if not isinstance(end_year, int | np.integer) or not base_year < end_year <= last:
         raise InputError(
             f"backtest end year {end_year} must be after the base year {base_year} and observed",

@@ -76,6 +76,11 @@ def test_bad_end_year():
         backtest.backtest("vaernes", 2016, 2016)
 
 
+def test_base_year_outside_data_names_the_base_year():
+    with pytest.raises(InputError, match="key 'base_year'.*2000.*2005..2025"):
+        backtest.backtest("vaernes", 2000, 2010)
+
+
 def test_cli_markdown_and_errors(capsys):
     assert (
         cli.main(
