@@ -64,6 +64,7 @@ _HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
     text-align: left; vertical-align: top; max-width: 28em; overflow-wrap: anywhere; }
   .jp-RenderedHTMLCommon table.vp-table td.num { text-align: right; white-space: nowrap; }
   .jp-RenderedHTMLCommon tr.vp-assumption td { background: #fff4e5; }
+  .jp-RenderedHTMLCommon table.vp-table td.vp-status { white-space: nowrap; }
   .jp-RenderedHTMLCommon tr.vp-assumption td.vp-status { color: #8a4b00; font-weight: 600; }
 </style>
 {%- endblock extra_css -%}
@@ -948,7 +949,7 @@ def assumptions_html(result: Any, lang: str = "nb") -> str:
         rows[cols],
         labels,
         highlight=(rows["status"] == "assumption").to_numpy(),
-        numeric=("value",),
+        numeric=("value", "year"),
         status_column="status_label",
     )
 
