@@ -4,6 +4,7 @@ tests/test_reports.py and tests/test_browser.py, which render it for real scenar
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,13 +24,23 @@ def _restore_jupyter_env(monkeypatch):
     monkeypatch.setattr(reports, "_WORKER_ROOT", None)
 
 
-def _execute(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+def _execute(
+    name: str, tmp_path: Path, extra_cells: tuple[str, ...] = (), **parameters
+) -> nbformat.NotebookNode:
+    """Run notebooks/<name> with papermill; ``extra_cells`` are code cells appended to a copy
+    (run in the same kernel after the notebook's own cells)."""
     import papermill as pm
 
     reports._init_worker()  # private kernelspec (this interpreter), runtime and IPython folders
+    source = NOTEBOOKS / name
+    if extra_cells:
+        nb = nbformat.read(source, as_version=4)
+        nb.cells.extend(nbformat.v4.new_code_cell(c) for c in extra_cells)
+        source = tmp_path / f"input_{name}"
+        nbformat.write(nb, source)
     out = tmp_path / name
     pm.execute_notebook(
-        str(NOTEBOOKS / name),
+        str(source),
         str(out),
         parameters=parameters,
         kernel_name="python3",
@@ -76,9 +87,50 @@ def test_report_template_parameters():
     assert sum("headline" in c.metadata.get("tags", []) for c in nb.cells) == 1
 
 
+# Appended to explore.ipynb by the test: move the horizon slider, call the notebook's update()
+# and read the charts back; then force the no-anywidget fallback for one chart.
+EXPLORE_PROBE = """
+import json
+
+import anywidget
+import plotly.graph_objects as go
+from plotly.missing_anywidget import FigureWidget as NoAnywidget
+
+
+def bars(fw):
+    return {t.name: [float(v) for v in t.y] for t in fw.data}
+
+
+def last_year(fw):
+    return int(max(max(t.x) for t in fw.data))
+
+
+probe = {"widgets": sorted(k for k, c in charts.items() if isinstance(c, anywidget.AnyWidget))}
+ids = {k: id(c) for k, c in charts.items()}
+probe["beds_before"], probe["last_year_before"] = bars(charts["beds"]), last_year(charts["growth"])
+controls["end_year"].value = 2035
+update()
+probe["same_objects"] = ids == {k: id(c) for k, c in charts.items()}
+probe["beds_after"], probe["last_year_after"] = bars(charts["beds"]), last_year(charts["growth"])
+probe["beds_title_after"] = charts["beds"].layout.title.text
+real = go.FigureWidget
+go.FigureWidget = NoAnywidget  # what plotly >= 6 gives without the anywidget package
+try:
+    charts["fte"] = make_chart(go.Figure(charts["fte"]))
+finally:
+    go.FigureWidget = real
+controls["end_year"].value = 2040
+update()
+probe["fallback_is_output"] = isinstance(charts["fte"], widgets.Output)
+probe["fallback_model_id"] = charts["fte"].model_id
+probe["fallback_status"] = status.value
+print("PROBE " + json.dumps(probe))
+"""
+
+
 @pytest.mark.slow
 def test_explore_notebook_runs_and_pooling_saves_beds(tmp_path):
-    nb = _execute("explore.ipynb", tmp_path, runs=3)
+    nb = _execute("explore.ipynb", tmp_path, extra_cells=(EXPLORE_PROBE,), runs=3)
     out = _stdout(nb)
     m = re.search(r"beds_alone=(\d+) beds_shared=(\d+)", out)
     assert m, out
@@ -91,6 +143,45 @@ def test_explore_notebook_runs_and_pooling_saves_beds(tmp_path):
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert len(widgets) == 2  # the control panel and the chart panel
+    # the two panels hold the six FigureWidgets (anywidget models carrying plotly's figure data)
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+
+    def descendants(model_id: str) -> set[str]:
+        children = state[model_id]["state"].get("children", [])
+        found = {model_id}
+        for child in children:
+            found |= descendants(child.removeprefix("IPY_MODEL_"))
+        return found
+
+    shown = set().union(
+        *(
+            descendants(w["data"]["application/vnd.jupyter.widget-view+json"]["model_id"])
+            for w in widgets
+        )
+    )
+    figures = [i for i in shown if "_widget_data" in state[i]["state"]]
+    assert len(figures) == 6 and all(state[i]["model_name"] == "AnyModel" for i in figures)
+
+    probe = json.loads(re.search(r"^PROBE (.*)$", out, flags=re.M).group(1))
+    assert probe["widgets"] == ["beds", "cost", "demand", "fte", "growth", "pyramid"]
+    assert probe["same_objects"]  # updated in place, not replaced
+    # horizon 2050 -> 2035: the growth panel now ends in 2035, the bed chart is for 2035
+    assert (probe["last_year_before"], probe["last_year_after"]) == (2050, 2035)
+    assert "2035" in probe["beds_title_after"]
+    before, after = probe["beds_before"], probe["beds_after"]
+    assert before.keys() == after.keys() and len(before) == 2  # separate and pooled bars
+    for bars in (before, after):  # pooling never needs more beds than separate units
+        separate, pooled = bars.values()
+        assert all(p <= s for p, s in zip(pooled, separate, strict=True))
+        assert sum(pooled) < sum(separate)
+    # fewer old people in 2035 than in 2050: fewer beds, both separate and pooled
+    assert all(sum(a) < sum(b) for a, b in zip(after.values(), before.values(), strict=True))
+    # without anywidget the chart is an Output widget that is redrawn, and the status says so
+    assert probe["fallback_is_output"]
+    assert "anywidget mangler" in probe["fallback_status"]
+    redrawn = state[probe["fallback_model_id"]]["state"]["outputs"]
+    assert len(redrawn) == 1  # cleared, then drawn once
+    assert any("plotly" in mime for mime in redrawn[0]["data"]), redrawn[0]["data"].keys()
 
 
 @pytest.mark.slow
@@ -124,7 +215,9 @@ def test_sweep_notebook_runs_two_sweeps_and_plots(tmp_path):
     assert not errors
     assert len(list(out.rglob("results.parquet"))) == 2
     figures = [
-        o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})
-        or "text/html" in o.get("data", {})
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {}) or "text/html" in o.get("data", {})
     ]
     assert figures, "the sweep notebook should draw its charts"
