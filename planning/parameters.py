@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -54,17 +54,6 @@ SERVICES: tuple[str, ...] = (
     "fastlege",
     "brukerkontor",
 )
-#: Services a municipality can run together with others in a :class:`Unit`.
-SHAREABLE_SERVICES: tuple[str, ...] = (
-    "kad",
-    "intermediaer",
-    "helsestasjon",
-    "skolehelsetjeneste",
-    "jordmor",
-    "kommuneoverlege",
-    "legevakt",
-    "brukerkontor",
-)
 ShareableService = Literal[
     "kad",
     "intermediaer",
@@ -75,6 +64,8 @@ ShareableService = Literal[
     "legevakt",
     "brukerkontor",
 ]
+#: Services a municipality can run together with others in a :class:`Unit`.
+SHAREABLE_SERVICES: tuple[str, ...] = get_args(ShareableService)
 CostKey = Literal["population", "use", "fixed_plus_use"]
 Profession = Literal[
     "sykepleier",

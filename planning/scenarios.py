@@ -1399,20 +1399,6 @@ def compare(
         else:
             central = j
         frames.append(central.assign(scenario=res.name))
-    if not frames:
-        return pd.DataFrame(
-            columns=[
-                "scenario",
-                "municipality_code",
-                "year",
-                "metric",
-                "value",
-                "baseline_value",
-                "difference",
-                "relative_difference",
-            ]
-        )
-    out = pd.concat(frames, ignore_index=True)
     first = [
         "scenario",
         "municipality_code",
@@ -1423,6 +1409,9 @@ def compare(
         "difference",
         "relative_difference",
     ]
+    if not frames:
+        return pd.DataFrame(columns=first)
+    out = pd.concat(frames, ignore_index=True)
     return out[first + [c for c in out.columns if c not in first]]
 
 
