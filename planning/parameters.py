@@ -372,16 +372,7 @@ class ServiceCatalogue(_Model):
         return self
 
     def _professions_used(self) -> Iterator[tuple[str, str]]:
-        for name in (
-            "kad",
-            "intermediaer",
-            "helsestasjon",
-            "skolehelsetjeneste",
-            "jordmor",
-            "kommuneoverlege",
-            "legevakt",
-            "brukerkontor",
-        ):
+        for name in SHAREABLE_SERVICES:
             yield name, getattr(self, name).profession
         for name in ("hjemmetjenester", "langtidsopphold"):
             for p in getattr(self.coverage, name).profession_mix:

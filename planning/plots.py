@@ -83,6 +83,19 @@ def band(df: pd.DataFrame, keys: Sequence[str], value: str = "value") -> pd.Data
     return quantiles(df, list(keys), value=value, q=BAND_QUANTILES)
 
 
+def _band_trace(b: pd.DataFrame, colour: str, **kw: object) -> go.Scatter:
+    """The P10-P90 band of :func:`band` over years as one filled, hover-less trace."""
+    return go.Scatter(
+        x=np.concatenate([b["year"], b["year"][::-1]]),
+        y=np.concatenate([b["p90"], b["p10"][::-1]]),
+        fill="toself",
+        fillcolor=_rgba(colour, 0.2),
+        line=dict(width=0),
+        hoverinfo="skip",
+        **kw,
+    )
+
+
 def _layout(fig: go.Figure, title: str, lang: str, **kw: object) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0.01, xanchor="left"),
@@ -252,17 +265,7 @@ def age_group_growth(
         colour = PALETTE[(i - 1) % len(PALETTE)]
         if b is not None:
             fig.add_trace(
-                go.Scatter(
-                    x=np.concatenate([b["year"], b["year"][::-1]]),
-                    y=np.concatenate([b["p90"], b["p10"][::-1]]),
-                    fill="toself",
-                    fillcolor=_rgba(colour, 0.2),
-                    line=dict(width=0),
-                    hoverinfo="skip",
-                    name=t("band", lang),
-                    legendgroup="band",
-                    showlegend=i == 1,
-                ),
+                _band_trace(b, colour, name=t("band", lang), legendgroup="band", showlegend=i == 1),
                 row=1,
                 col=i,
             )
@@ -333,15 +336,7 @@ def demand_by_service(
         b = band(d, ["year"])
         if b is not None:
             fig.add_trace(
-                go.Scatter(
-                    x=np.concatenate([b["year"], b["year"][::-1]]),
-                    y=np.concatenate([b["p90"], b["p10"][::-1]]),
-                    fill="toself",
-                    fillcolor=_rgba(colour, 0.2),
-                    line=dict(width=0),
-                    hoverinfo="skip",
-                    showlegend=False,
-                ),
+                _band_trace(b, colour, showlegend=False),
                 row=r + 1,
                 col=c + 1,
             )
