@@ -362,7 +362,9 @@ def build_kostra(source: Path, out: Path) -> list[Resource]:
     )
     missing = [c for c in KOSTRA_COLUMNS if c not in raw.columns]
     if missing:
-        raise DataError(f"missing columns {missing}", file="kostra_care_panel_vaernes_2007_2025.csv")
+        raise DataError(
+            f"missing columns {missing}", file="kostra_care_panel_vaernes_2007_2025.csv"
+        )
     long = raw.rename(columns={"kommunenr_2024": "municipality_code", "år": "year"}).melt(
         id_vars=["municipality_code", "year"],
         value_vars=list(KOSTRA_COLUMNS),
@@ -402,11 +404,15 @@ def build_geometry(source: Path, out: Path) -> list[Resource]:
     import geopandas as gpd
 
     gdf = gpd.read_file(_need(source, "kartverket/kommuner_trondelag_2024_S.geojson"))
-    gdf = gdf.rename(columns={"kommunenummer": "municipality_code", "kommunenavn": "municipality_name"})
+    gdf = gdf.rename(
+        columns={"kommunenummer": "municipality_code", "kommunenavn": "municipality_name"}
+    )
     gdf["municipality_code"] = gdf["municipality_code"].astype(str).str.zfill(4)
     # ~100 m tolerance in degrees of latitude: ample for a report map, keeps the file small.
     gdf["geometry"] = gdf.geometry.simplify(0.001, preserve_topology=True)
-    gdf = gdf[["municipality_code", "municipality_name", "geometry"]].sort_values("municipality_code")
+    gdf = gdf[["municipality_code", "municipality_name", "geometry"]].sort_values(
+        "municipality_code"
+    )
     path = out / "trondelag_municipalities.geojson"
     path.unlink(missing_ok=True)
     gdf.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=5)
@@ -461,7 +467,9 @@ SOURCED_TRAVEL = [
 
 
 def build_places(source: Path, out: Path) -> list[Resource]:
-    raw = pd.read_csv(_need(source, "places/place_coordinates_vaernes.csv"), dtype={"kommunenr": str})
+    raw = pd.read_csv(
+        _need(source, "places/place_coordinates_vaernes.csv"), dtype={"kommunenr": str}
+    )
     wanted = set(CENTRE_PLACE.values()) | set(PLACE_ROLES)
     places = raw[raw["id"].isin(wanted)].copy()
     places["role"] = places["id"].map(lambda i: PLACE_ROLES.get(i, "municipality_centre"))
@@ -470,8 +478,12 @@ def build_places(source: Path, out: Path) -> list[Resource]:
         "unverified",
         "seen",
     )
-    places = places.rename(columns={"id": "place_id", "kommunenr": "municipality_code", "source_url": "source"})
-    places = places[["place_id", "name", "municipality_code", "role", "lat", "lon", "source", "status", "note"]]
+    places = places.rename(
+        columns={"id": "place_id", "kommunenr": "municipality_code", "source_url": "source"}
+    )
+    places = places[
+        ["place_id", "name", "municipality_code", "role", "lat", "lon", "source", "status", "note"]
+    ]
     places.sort_values("place_id").to_csv(out / "places.csv", index=False)
 
     rows = []
@@ -493,7 +505,9 @@ def build_places(source: Path, out: Path) -> list[Resource]:
             min_status = "sourced" if s and s["minutes"] is not None else "estimated"
             method = []
             if dist_status == "estimated":
-                method.append(f"distance = great-circle {gc:.1f} km × detour factor {DETOUR_FACTOR} (assumption)")
+                method.append(
+                    f"distance = great-circle {gc:.1f} km × detour factor {DETOUR_FACTOR} (assumption)"
+                )
             if min_status == "estimated":
                 method.append(f"minutes = distance / {DRIVING_SPEED_KMH:.0f} km/h (assumption)")
             rows.append(
@@ -582,7 +596,9 @@ HAND_WRITTEN_TITLES = {
 def _hand_written(out: Path) -> dict[str, str]:
     """Every YAML parameter file in data/, with a title."""
     return {
-        p.name: HAND_WRITTEN_TITLES.get(p.name, f"Parameter file {p.name}: every value with its own source and status")
+        p.name: HAND_WRITTEN_TITLES.get(
+            p.name, f"Parameter file {p.name}: every value with its own source and status"
+        )
         for p in sorted(out.glob("*.yaml"))
     }
 
@@ -761,12 +777,9 @@ def parse_jsonstat2(doc: dict) -> pd.DataFrame:
     )
     out = out[out["municipality_code"].str.fullmatch(r"\d{4}")]
     out = out.dropna(subset=["population"])  # regions that did not exist in a year are blank
-    return (
-        out.groupby(["municipality_code", "year", "sex", "age"], as_index=False, observed=True)[
-            "population"
-        ]
-        .sum()
-    )
+    return out.groupby(["municipality_code", "year", "sex", "age"], as_index=False, observed=True)[
+        "population"
+    ].sum()
 
 
 def refresh_population(

@@ -46,7 +46,9 @@ def _path(name: str) -> Path:
     return p
 
 
-def _read_csv(name: str, required: Sequence[str], dtype: dict[str, Any] | None = None) -> pd.DataFrame:
+def _read_csv(
+    name: str, required: Sequence[str], dtype: dict[str, Any] | None = None
+) -> pd.DataFrame:
     p = _path(name)
     try:
         df = pd.read_csv(p, dtype=dtype)
@@ -184,7 +186,9 @@ def load_population(
         codes = resolve_municipalities(municipalities)
         df = df[df["municipality_code"].isin(codes)]
     if years is not None:
-        ys = _check_years([years] if isinstance(years, int) else years, population_years(), "population")
+        ys = _check_years(
+            [years] if isinstance(years, int) else years, population_years(), "population"
+        )
         df = df[df["year"].isin(ys)]
     return _public_population(df)
 
@@ -194,7 +198,9 @@ def load_population_norway(years: int | Iterable[int] | None = None) -> pd.DataF
     df = _population_norway()
     if years is not None:
         span = (int(df["year"].min()), int(df["year"].max()))
-        ys = _check_years([years] if isinstance(years, int) else years, span, "population of Norway")
+        ys = _check_years(
+            [years] if isinstance(years, int) else years, span, "population of Norway"
+        )
         df = df[df["year"].isin(ys)]
     return df.reset_index(drop=True)
 
@@ -280,7 +286,10 @@ def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
         raise InputError("no municipalities given", key="municipalities")
     m = _municipalities()
     codes = set(m["municipality_code"])
-    by_name = {n.split(" - ")[0].split("-")[0].strip().lower(): c for c, n in zip(m["municipality_code"], m["municipality_name"], strict=True)}
+    by_name = {
+        n.split(" - ")[0].split("-")[0].strip().lower(): c
+        for c, n in zip(m["municipality_code"], m["municipality_name"], strict=True)
+    }
     out: list[str] = []
     for item in items:
         s = str(item).strip()
@@ -306,7 +315,9 @@ def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
 # UN WPP 2024
 # --------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=16)
-def _csv_cached(name: str, required: tuple[str, ...], dtypes: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+def _csv_cached(
+    name: str, required: tuple[str, ...], dtypes: tuple[tuple[str, str], ...]
+) -> pd.DataFrame:
     return _read_csv(name, list(required), dtype=dict(dtypes) or None)
 
 
@@ -382,7 +393,11 @@ def load_kostra() -> pd.DataFrame:
     _nonnegative(df, "value", "kostra_care.csv")
     unknown = set(df["indicator"]) - set(KOSTRA_INDICATORS)
     if unknown:
-        raise DataError(f"unknown indicators {sorted(unknown)}", file=data_dir() / "kostra_care.csv", allowed=KOSTRA_INDICATORS)
+        raise DataError(
+            f"unknown indicators {sorted(unknown)}",
+            file=data_dir() / "kostra_care.csv",
+            allowed=KOSTRA_INDICATORS,
+        )
     return df
 
 
@@ -399,17 +414,31 @@ def load_places() -> pd.DataFrame:
 def centre_place(municipality_code: str) -> str:
     """Place id of a municipality's centre in places.csv."""
     p = load_places()
-    rows = p[(p["municipality_code"] == municipality_code) & p["role"].str.contains("municipality_centre")]
+    rows = p[
+        (p["municipality_code"] == municipality_code)
+        & p["role"].str.contains("municipality_centre")
+    ]
     if rows.empty:
         raise InputError(
             f"no centre place for municipality {municipality_code}",
             key="municipality_code",
-            allowed=sorted(p.loc[p["role"].str.contains("municipality_centre"), "municipality_code"]),
+            allowed=sorted(
+                p.loc[p["role"].str.contains("municipality_centre"), "municipality_code"]
+            ),
         )
     return str(rows["place_id"].iloc[0])
 
 
-TRAVEL_COLUMNS = ["from_id", "to_id", "distance_km", "distance_status", "minutes", "minutes_status", "method", "source"]
+TRAVEL_COLUMNS = [
+    "from_id",
+    "to_id",
+    "distance_km",
+    "distance_status",
+    "minutes",
+    "minutes_status",
+    "method",
+    "source",
+]
 
 
 def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
@@ -434,7 +463,9 @@ def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFr
     for col in ("from_id", "to_id"):
         bad = set(overrides[col]) - known
         if bad:
-            raise DataError(f"unknown place ids {sorted(bad)}", file=src, key=col, allowed=sorted(known))
+            raise DataError(
+                f"unknown place ids {sorted(bad)}", file=src, key=col, allowed=sorted(known)
+            )
     travel = travel.set_index(["from_id", "to_id"])
     for _, row in overrides.iterrows():
         for a, b in ((row["from_id"], row["to_id"]), (row["to_id"], row["from_id"])):
@@ -443,7 +474,10 @@ def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFr
                     if float(row[col]) < 0:
                         raise DataError("travel values must be >= 0", file=src, key=col)
                     travel.loc[(a, b), col] = float(row[col])
-                    travel.loc[(a, b), col.split("_")[0] + "_status" if col == "distance_km" else "minutes_status"] = "user"
+                    travel.loc[
+                        (a, b),
+                        col.split("_")[0] + "_status" if col == "distance_km" else "minutes_status",
+                    ] = "user"
                     travel.loc[(a, b), "source"] = f"user override ({src})"
     return travel.reset_index()
 
@@ -535,7 +569,9 @@ def verify(files: Iterable[str] | None = None) -> list[str]:
     if files is None:
         listed = set(resources) | {"datapackage.json", "SOURCES.md"}
         extra = sorted(
-            f.name for f in data_dir().iterdir() if f.is_file() and not f.name.startswith(".") and f.name not in listed
+            f.name
+            for f in data_dir().iterdir()
+            if f.is_file() and not f.name.startswith(".") and f.name not in listed
         )
         if extra:
             raise DataError(f"files not listed in datapackage.json: {extra}", file=data_dir())

@@ -12,7 +12,8 @@ Two methods, selected by name:
     person of the origin cohort: whole years are trimmed (the highest and lowest total net
     migration years are dropped, which removes the 2022-2023 refugee spike), rates are smoothed
     over age and the age profile is shrunk toward that of Norwegian municipalities of similar
-    size, keeping the municipality's own level. 105+ is an open age group.
+    size; the level (total net migration rate) is pooled toward theirs with empirical-Bayes
+    weights estimated from the base window. 105+ is an open age group.
 
 ``hamilton-perry``
     Cohort change ratios P(a+1, t+1) / P(a, t) and child-woman ratios from the base window,
@@ -103,6 +104,12 @@ class _Dependency(BaseModel):
     status: str
 
 
+class _LevelPooling(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    method: str
+    max_yearly_rate: _Value
+
+
 class Settings(BaseModel):
     """Projection settings from ``data/demography.yaml`` (every value with unit, source, status)."""
 
@@ -113,6 +120,7 @@ class Settings(BaseModel):
     age_smoothing_sd: _Value
     migration_shrinkage_population: _Value
     migration_reference: _MigrationReference
+    migration_level_pooling: _LevelPooling
     fertility_prior_births: _Value
     birth_exposure_years: _Value
     variants: _Variants
@@ -175,11 +183,13 @@ def assumptions() -> list[str]:
     raw = data.load_yaml(SETTINGS_FILE)
     out = []
     for key, val in raw.items():
-        nested = isinstance(val, dict) and "status" not in val
-        items = val.items() if nested else [(None, val)]
-        for sub, v in items:
+        if not isinstance(val, dict):
+            continue
+        if "assumption" in str(val.get("status", "")):
+            out.append(key)
+        for sub, v in val.items():
             if isinstance(v, dict) and "assumption" in str(v.get("status", "")):
-                out.append(f"{key}.{sub}" if sub else key)
+                out.append(f"{key}.{sub}")
     return out
 
 
@@ -384,11 +394,13 @@ class Calibration:
         np.ndarray
     )  # (m, sex, age) net migrants per person of the origin cohort per year
     migration_profile: np.ndarray  # (m, sex, age) age profile of level changes, population mean 1
-    migration_level: np.ndarray  # (m,) trimmed mean total net migration rate per person
+    migration_level: np.ndarray  # (m,) pooled net migration level, per person per year
     migration_sd: np.ndarray  # (m,) sd of the yearly total net migration rate
     ccr: np.ndarray  # (m, sex, age) Hamilton-Perry cohort change ratios (origin age)
     cwr: np.ndarray  # (m, sex) children aged 0 per woman 15-49 a year earlier
     boy_share: float
+    migration_level_own: np.ndarray  # (m,) trimmed window mean of the own yearly rate
+    migration_level_weight: np.ndarray  # (m,) weight of the own level in the pooled level
 
 
 def _window(base_year: int) -> np.ndarray:
@@ -432,6 +444,48 @@ def _by_county(x: np.ndarray, county: np.ndarray, n: int) -> np.ndarray:
     sums = np.zeros((n, *x.shape[1:]))
     np.add.at(sums, county, x)
     return sums[county]
+
+
+def _pool_level(
+    yearly_rate: np.ndarray,
+    p_tot: np.ndarray,
+    nm_tot: np.ndarray,
+    kernel: np.ndarray,
+    kept_nm: np.ndarray,
+    kept_pop: np.ndarray,
+    own_level: np.ndarray,
+    n_kept: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical-Bayes (James-Stein) pooling of each municipality's net migration level toward
+    that of municipalities of similar size: (pooled level (m,), weight of the own level (m,)).
+
+    Own level: the trimmed window mean of the yearly total net migration rate (per person per
+    year); its sampling variance s2/n from the year-to-year spread. Reference level: the same for
+    the size kernel of the age profile. The variance tau2 of the *persistent* part of the
+    deviations from the reference is the covariance, across municipalities, of the mean deviation
+    in the first and in the second half of the window (noise in the two halves is independent, a
+    persistent level shows in both). Weight of the own level: tau2 / (tau2 + s2/n).
+    """
+    ref_yearly = np.divide(
+        nm_tot @ kernel.T, p_tot @ kernel.T, out=np.zeros_like(nm_tot), where=p_tot @ kernel.T > 0
+    )  # (t, m)
+    ref_den = kernel @ kept_pop
+    ref_level = np.divide(kernel @ kept_nm, ref_den, out=np.zeros_like(ref_den), where=ref_den > 0)
+    n_years = len(yearly_rate)
+    if n_years < 2:
+        return own_level, np.ones_like(own_level)
+    half = n_years // 2
+    dev = yearly_rate - ref_yearly
+    first, second = dev[:half].mean(axis=0), dev[n_years - half :].mean(axis=0)
+    # boundary changes (e.g. Aure and Tustna 2006) show as huge one-year "migration": left out
+    bound = settings().migration_level_pooling.max_yearly_rate.value  # data/demography.yaml
+    ok = (np.abs(yearly_rate) < bound).all(axis=0) & (p_tot > 0).all(axis=0)
+    if ok.sum() < 3:
+        return own_level, np.ones_like(own_level)
+    tau2 = max(float(np.cov(first[ok], second[ok])[0, 1]), 1e-12)
+    sampling = yearly_rate.var(axis=0, ddof=1) / max(n_kept, 1)
+    weight = tau2 / (tau2 + sampling)
+    return weight * own_level + (1.0 - weight) * ref_level, weight
 
 
 def calibrate(base_year: int) -> Calibration:
@@ -501,7 +555,20 @@ def _calibrate(base_year: int) -> Calibration:
     implied = np.divide(
         (rate * den).sum(axis=(1, 2)), den_tot, out=np.zeros(len(den_tot)), where=den_tot > 0
     )
-    rate = rate + (level - implied)[:, None, None] * profile  # keep the municipality's own level
+    own_level = level
+    level, level_weight = _pool_level(
+        yearly_rate,
+        p_tot,
+        nm_tot,
+        kernel,
+        num.sum(axis=(1, 2)),
+        den_tot,
+        own_level,
+        n_years - 2 * k,
+    )
+    rate = (
+        rate + (level - implied)[:, None, None] * profile
+    )  # the (pooled) level of the municipality
     rate = np.maximum(rate, -surv[-1, 0])  # no more leave than survive
     migration_sd = yearly_rate.std(axis=0, ddof=1) if n_years > 1 else np.zeros(len(level))
 
@@ -538,11 +605,16 @@ def _calibrate(base_year: int) -> Calibration:
         p1s[..., 0], women[:, None], out=np.zeros_like(p1s[..., 0]), where=women[:, None] > 0
     )
 
-    arrays = (k_m, fert_sd, rate, profile, level, migration_sd, ccr, cwr)
+    arrays = (k_m, fert_sd, rate, profile, level, migration_sd, ccr, cwr, own_level, level_weight)
     for a in arrays:
         a.setflags(write=False)
     return Calibration(
-        base_year, (int(win[0]), int(win[-1])), *arrays, boy_share=_boy_share(base_year)
+        base_year,
+        (int(win[0]), int(win[-1])),
+        *arrays[:8],
+        boy_share=_boy_share(base_year),
+        migration_level_own=own_level,
+        migration_level_weight=level_weight,
     )
 
 

@@ -82,7 +82,10 @@ def test_year_outside_data():
 
 def test_every_file_is_in_the_manifest_with_licence_and_checksum():
     checked = data.verify()
-    on_disk = {p.name for p in (ROOT / "data").iterdir() if p.is_file()} - {"datapackage.json", "SOURCES.md"}
+    on_disk = {p.name for p in (ROOT / "data").iterdir() if p.is_file()} - {
+        "datapackage.json",
+        "SOURCES.md",
+    }
     assert on_disk == set(checked)
     s = data.sources()
     assert s["licence"].str.len().gt(0).all()
@@ -95,7 +98,9 @@ def test_every_file_is_in_the_manifest_with_licence_and_checksum():
 
 def test_altering_a_file_fails_the_checksum(data_copy):
     p = data_copy / "kostra_care.csv"
-    p.write_text(p.read_text(encoding="utf-8").replace("5031,2008", "5031,2009", 1), encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("5031,2008", "5031,2009", 1), encoding="utf-8"
+    )
     with pytest.raises(DataError, match="kostra_care.csv.*checksum"):
         data.verify()
 
@@ -114,7 +119,7 @@ def test_missing_file_is_named(data_copy):
 
 def test_truncated_parquet_is_named(data_copy):
     p = data_copy / "population.parquet"
-    p.write_bytes(p.read_bytes()[: 10_000])
+    p.write_bytes(p.read_bytes()[:10_000])
     with pytest.raises(DataError, match=r"population\.parquet.*corrupt or truncated"):
         data.load_population(["5035"])
 
@@ -145,7 +150,10 @@ def test_cli_names_corrupt_file_without_traceback(data_copy):
     (data_copy / "population.parquet").write_bytes(b"PAR1 not really")
     env = {**__import__("os").environ, "VAERNES_DATA_DIR": str(data_copy)}
     r = subprocess.run(
-        [sys.executable, "-m", "planning", "data", "verify"], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "planning", "data", "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert r.returncode == 2
     assert "population.parquet" in r.stderr
@@ -158,11 +166,18 @@ def test_travel_values_are_labelled_and_overridable():
     row = t[(t.from_id == "stjordalshalsen") & (t.to_id == "meraker_muni")].iloc[0]
     assert row.distance_km == 43.0 and row.distance_status == "sourced"
     assert (t.loc[t.distance_status == "estimated", "method"].str.contains("assumption")).all()
-    o = data.load_travel(pd.DataFrame({"from_id": ["selbu_muni"], "to_id": ["stjordalshalsen"], "minutes": [45.0]}))
-    both = o[((o.from_id == "selbu_muni") & (o.to_id == "stjordalshalsen")) | ((o.to_id == "selbu_muni") & (o.from_id == "stjordalshalsen"))]
+    o = data.load_travel(
+        pd.DataFrame({"from_id": ["selbu_muni"], "to_id": ["stjordalshalsen"], "minutes": [45.0]})
+    )
+    both = o[
+        ((o.from_id == "selbu_muni") & (o.to_id == "stjordalshalsen"))
+        | ((o.to_id == "selbu_muni") & (o.from_id == "stjordalshalsen"))
+    ]
     assert (both["minutes"] == 45.0).all() and (both["minutes_status"] == "user").all()
     with pytest.raises(DataError, match="unknown place ids"):
-        data.load_travel(pd.DataFrame({"from_id": ["atlantis"], "to_id": ["stjordalshalsen"], "minutes": [1.0]}))
+        data.load_travel(
+            pd.DataFrame({"from_id": ["atlantis"], "to_id": ["stjordalshalsen"], "minutes": [1.0]})
+        )
 
 
 def test_kostra_panel_blank_cells_are_absent_not_zero():
@@ -171,7 +186,9 @@ def test_kostra_panel_blank_cells_are_absent_not_zero():
     # home-service users 67-79 are not published after 2016 (PROVENANCE.md)
     hs = k[(k.indicator == "home_service_users") & (k.age_group == "67-79")]
     assert hs["year"].max() <= 2016
-    pop = k[(k.indicator == "population") & (k.age_group == "total") & (k.municipality_code == "5035")]
+    pop = k[
+        (k.indicator == "population") & (k.age_group == "total") & (k.municipality_code == "5035")
+    ]
     snap = data.load_population(["5035"], [2020])["population"].sum()
     assert pop.loc[pop.year == 2020, "value"].iloc[0] == pytest.approx(snap, rel=0.01)
 
@@ -203,7 +220,10 @@ def test_refresh_parses_recorded_response_and_merges(data_copy):
     refresh_population(data_copy, fetch, years=[2026])
     data.clear_cache()
     assert sent["query"]["response"]["format"] == "json-stat2"
-    assert data.load_population(["5033"], [2026])["population"].sum() == parsed.query("municipality_code == '5033'")["population"].sum() + 10
+    assert (
+        data.load_population(["5033"], [2026])["population"].sum()
+        == parsed.query("municipality_code == '5033'")["population"].sum() + 10
+    )
     assert data.load_population(["5035"], [2026])["population"].sum() == 25_108  # untouched
     data.verify()  # checksums refreshed
 
@@ -217,7 +237,12 @@ def test_refresh_without_network_leaves_snapshot(data_copy):
     with pytest.raises(DataError, match="cannot reach SSB"):
         refresh_population(data_copy, offline)
     assert (data_copy / "population.parquet").read_bytes() == before
-    bad = {"id": ["Region"], "size": [1], "dimension": {"Region": {"category": {"index": {"5033": 0}}}}, "value": [1, 2]}
+    bad = {
+        "id": ["Region"],
+        "size": [1],
+        "dimension": {"Region": {"category": {"index": {"5033": 0}}}},
+        "value": [1, 2],
+    }
     with pytest.raises(DataError, match="value count"):
         refresh_population(data_copy, lambda u, q: bad)
     assert (data_copy / "population.parquet").read_bytes() == before
@@ -226,11 +251,18 @@ def test_refresh_without_network_leaves_snapshot(data_copy):
 def test_cli_refresh_offline_exit_code(data_copy):
     env = {**__import__("os").environ, "VAERNES_DATA_DIR": str(data_copy), "no_proxy": "*"}
     r = subprocess.run(
-        [sys.executable, "-c", "import socket\n"
-         "def _no(*a, **k): raise OSError('network disabled in test')\n"
-         "socket.getaddrinfo = _no\n"
-         "import sys; from planning.cli import main; sys.exit(main(['data', 'refresh', '--timeout', '2']))"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import socket\n"
+            "def _no(*a, **k): raise OSError('network disabled in test')\n"
+            "socket.getaddrinfo = _no\n"
+            "import sys; from planning.cli import main; sys.exit(main(['data', 'refresh', '--timeout', '2']))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert r.returncode == 2, r.stderr
     assert "cannot reach SSB" in r.stderr and "left as it was" in r.stderr

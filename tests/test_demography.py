@@ -157,6 +157,46 @@ def test_calibrated_levels_are_sane():
     assert np.isfinite(cal.migration_rate).all()
 
 
+def test_migration_level_pooling_is_a_shrinkage():
+    """The pooled level lies between the own level and the size reference, with more weight on
+    the own level where the own mean is more precise (large, steady municipalities)."""
+    for base in (2011, 2016, 2026):
+        cal = demography.calibrate(base)
+        w = cal.migration_level_weight
+        assert ((w > 0) & (w <= 1)).all()
+        own, pooled = cal.migration_level_own, cal.migration_level
+        # pooled = w * own + (1 - w) * reference: it moves toward the reference, never past it
+        ref = np.divide(pooled - w * own, 1 - w, out=own.copy(), where=w < 1)
+        lo, hi = np.minimum(own, ref) - 1e-12, np.maximum(own, ref) + 1e-12
+        assert ((pooled >= lo) & (pooled <= hi)).all()
+        idx = [demography._cube().codes.index(c) for c in VAERNES]
+        assert w[idx[0]] > w[idx[3]]  # Stjørdal's own level weighs more than Tydal's
+
+
+def test_pool_level_known_values():
+    """Two-half covariance estimator on a synthetic panel: persistent levels are kept, pure noise
+    is pooled to the reference."""
+    rng = np.random.default_rng(3)
+    n_m, n_t = 400, 10
+    kernel = np.ones((n_m, n_m))  # one reference for all: the grand mean
+    p_tot = np.full((n_t, n_m), 1000.0)
+    true = rng.normal(0.0, 0.01, n_m)  # persistent levels, sd 1 % a year
+    noise = rng.normal(0.0, 0.002, (n_t, n_m))
+    for levels, expect_w in ((true, 0.9), (np.zeros(n_m), 0.2)):
+        rate = levels + noise
+        nm = rate * p_tot
+        own = rate.mean(axis=0)
+        pooled, w = demography._pool_level(
+            rate, p_tot, nm, kernel, nm.sum(axis=0), p_tot.sum(axis=0), own, n_t
+        )
+        if expect_w > 0.5:
+            assert w.min() > expect_w  # tau2 = 1e-4 against s2/n = 4e-7
+            np.testing.assert_allclose(pooled, own, atol=5e-4)
+        else:
+            assert w.max() < expect_w
+            assert np.abs(pooled - own.mean()).max() < np.abs(own - own.mean()).max()
+
+
 # ------------------------------------------------------------------------------- variants
 def _end_total(variant: str, ages: tuple[int, int] = (0, 105)) -> pd.Series:
     pop = demography.project("vaernes", end_year=2050, variant=variant)

@@ -36,6 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--markdown", action="store_true", help="print Markdown tables (for docs/demography.md)"
     )
+    p.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="print only the MAPE / MALPE summary (automatic for more than 30 municipalities)",
+    )
+    p.add_argument(
+        "--bands",
+        type=int,
+        default=None,
+        metavar="RUNS",
+        help="also check the Monte Carlo P10-P90 band of RUNS runs: how often it held what was observed",
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of the --bands runs (default 1)")
     p.add_argument("--out", type=Path, default=None, help="write the error table to FILE (.csv)")
     p.set_defaults(func=_backtest)
 
@@ -52,20 +65,56 @@ def _backtest(args: argparse.Namespace) -> int:
         print(backtest.markdown(res))
     else:
         s = backtest.summarise(res)
-        wide = res.pivot_table(
-            index=["municipality_code", "method"], columns="age_group", values="pe", sort=False
-        )
+        n_codes = res["municipality_code"].nunique()
+        if not (args.summary_only or n_codes > 30):
+            wide = res.pivot_table(
+                index=["municipality_code", "method"], columns="age_group", values="pe", sort=False
+            )
+            print(
+                f"% error at {args.end_year} of projections from {args.base_year} (projected - observed) / observed"
+            )
+            print(wide.round(1).to_string())
+            print()
+        changed = sorted(res.loc[res["boundary_change"], "municipality_code"].unique())
         print(
-            f"% error at {args.end_year} of projections from {args.base_year} (projected - observed) / observed"
+            f"across {n_codes - len(changed)} municipalities: MAPE (mean absolute % error), "
+            f"MALPE (mean signed % error), MedAPE (median absolute % error) at {args.end_year}"
         )
-        print(wide.round(1).to_string())
-        print()
-        print("across municipalities: MAPE (mean absolute % error) and MALPE (mean signed % error)")
+        if changed:
+            print(
+                "left out (total changed by more than a tenth in one year between the base "
+                "window and the end year: boundary changes and back-series breaks): "
+                + ", ".join(changed)
+            )
         print(
-            s.pivot_table(index="method", columns="age_group", values=["mape", "malpe"], sort=False)
+            s.pivot_table(
+                index="method", columns="age_group", values=["mape", "malpe", "medape"], sort=False
+            )
             .round(1)
             .to_string()
         )
+    if args.bands is not None:
+        band = backtest.band_coverage(
+            spec, args.base_year, args.end_year, runs=args.bands, seed=args.seed
+        )
+        kept = band[~band["boundary_change"]]
+        share = kept.groupby("age_group", sort=False)["inside"].agg(["sum", "count"])
+        print()
+        print(
+            f"Monte Carlo P10-P90 band from {args.base_year} ({args.bands} runs, seed {args.seed}) "
+            f"held the observed {args.end_year} value (about 80 % expected):"
+        )
+        for group, row in share.iterrows():
+            print(
+                f"  {group:>6}: {int(row['sum'])} of {int(row['count'])} municipalities "
+                f"({100 * row['sum'] / row['count']:.0f} %)"
+            )
+        if kept["municipality_code"].nunique() <= 30:
+            print(
+                kept.drop(columns=["base_year", "end_year", "boundary_change"])
+                .round(0)
+                .to_string(index=False)
+            )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         res.to_csv(args.out, index=False)

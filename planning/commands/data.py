@@ -17,22 +17,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     b = dsub.add_parser("build", help="build data/ from raw source files")
-    b.add_argument("--source", type=Path, default=Path("../shared/data"), help="raw data folder (default ../shared/data)")
-    b.add_argument("--out", type=Path, default=None, help="output folder (default: the data folder in use)")
+    b.add_argument(
+        "--source",
+        type=Path,
+        default=Path("../shared/data"),
+        help="raw data folder (default ../shared/data)",
+    )
+    b.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: the data folder in use)"
+    )
     b.set_defaults(func=_build)
 
-    r = dsub.add_parser("refresh", help="fetch SSB table 07459 (PxWebApi, JSON-stat2) and rebuild the population snapshot")
-    r.add_argument("--years", type=int, nargs="*", default=None, help="years to fetch (default: the latest in the snapshot)")
+    r = dsub.add_parser(
+        "refresh",
+        help="fetch SSB table 07459 (PxWebApi, JSON-stat2) and rebuild the population snapshot",
+    )
+    r.add_argument(
+        "--years",
+        type=int,
+        nargs="*",
+        default=None,
+        help="years to fetch (default: the latest in the snapshot)",
+    )
     r.add_argument("--timeout", type=float, default=60.0)
     r.set_defaults(func=_refresh)
 
-    v = dsub.add_parser("verify", help="check every data file against its checksum in datapackage.json")
+    v = dsub.add_parser(
+        "verify", help="check every data file against its checksum in datapackage.json"
+    )
     v.set_defaults(func=_verify)
 
-    m = dsub.add_parser("manifest", help="recompute checksums in datapackage.json after editing a parameter YAML file")
+    m = dsub.add_parser(
+        "manifest",
+        help="recompute checksums in datapackage.json after editing a parameter YAML file",
+    )
     m.set_defaults(func=_manifest)
 
-    s = dsub.add_parser("sources", help="list every data file with publisher, table, year and licence")
+    s = dsub.add_parser(
+        "sources", help="list every data file with publisher, table, year and licence"
+    )
     s.set_defaults(func=_sources)
 
 
@@ -63,7 +86,9 @@ def _fetch(timeout: float):
                 file=url,
             ) from None
         except json.JSONDecodeError:
-            raise DataError("SSB did not return JSON; the snapshot was left as it was", file=url) from None
+            raise DataError(
+                "SSB did not return JSON; the snapshot was left as it was", file=url
+            ) from None
 
     return fetch
 
@@ -73,7 +98,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
     merged = refresh_population(data.data_dir(), _fetch(args.timeout), years=args.years)
     data.clear_cache()
-    print(f"refreshed population.parquet: {len(merged):,} rows, years {merged['year'].min()}..{merged['year'].max()}")
+    print(
+        f"refreshed population.parquet: {len(merged):,} rows, years {merged['year'].min()}..{merged['year'].max()}"
+    )
     return 0
 
 
@@ -88,12 +115,16 @@ def _manifest(args: argparse.Namespace) -> int:
 
     package = refresh_manifest(data.data_dir())
     data.clear_cache()
-    print(f"updated checksums of {len(package['resources'])} files in datapackage.json and SOURCES.md")
+    print(
+        f"updated checksums of {len(package['resources'])} files in datapackage.json and SOURCES.md"
+    )
     return 0
 
 
 def _sources(args: argparse.Namespace) -> int:
     s = data.sources()
     for _, r in s.iterrows():
-        print(f"{r['file']}\n  {r['title']}\n  {r['publisher']}; {r['table']}; {r['year']}; licence {r['licence']}; credit: {r['credit']}")
+        print(
+            f"{r['file']}\n  {r['title']}\n  {r['publisher']}; {r['table']}; {r['year']}; licence {r['licence']}; credit: {r['credit']}"
+        )
     return 0
