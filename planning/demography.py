@@ -85,9 +85,17 @@ class _Variants(BaseModel):
     migration: _Letters
 
 
+class _Derived(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    method: str
+    source: str
+    status: str
+
+
 class _MonteCarlo(BaseModel):
     fertility_offset_sd: _Value
     mortality_improvement_sd: _Value
+    national_migration_change: _Derived
 
 
 class _MigrationReference(BaseModel):
@@ -140,6 +148,7 @@ def clear_cache() -> None:
         _fertility_table,
         _migration_intensity,
         _boy_share,
+        _national_migration_change_sd,
         _calibrate,
     ):
         f.cache_clear()
@@ -401,6 +410,7 @@ class Calibration:
     boy_share: float
     migration_level_own: np.ndarray  # (m,) trimmed window mean of the own yearly rate
     migration_level_weight: np.ndarray  # (m,) weight of the own level in the pooled level
+    national_migration_change_sd: float  # per person per year; see _national_migration_change_sd
 
 
 def _window(base_year: int) -> np.ndarray:
@@ -444,6 +454,41 @@ def _by_county(x: np.ndarray, county: np.ndarray, n: int) -> np.ndarray:
     sums = np.zeros((n, *x.shape[1:]))
     np.add.at(sums, county, x)
     return sums[county]
+
+
+@functools.lru_cache(maxsize=8)
+def _national_migration_change_sd(base_year: int) -> float:
+    """How much Norway's net migration level moves from one decade to the next (per person per
+    year): root mean square of the change between the mean yearly net migration rate of ten
+    years and of the ten years before them, over all such pairs in Norway's population up to
+    the base year (SSB 07459, 1986-, residual method with the WPP survival used here).
+
+    National immigration moves every municipality's migration at once (the 2007-2015 labour
+    immigration, its fall after 2016): the Monte Carlo runs draw one common shift of this size
+    for all municipalities, so that regional totals get honest bands."""
+    nor = data.load_population_norway()
+    years = np.arange(int(nor["year"].min()), base_year + 1)
+    cube = np.zeros((len(years), 2, N_AGES))
+    sel = nor[nor["year"].between(years[0], base_year)]
+    cube[
+        sel["year"].to_numpy() - years[0],
+        (sel["sex"].to_numpy(dtype=str) == "male").astype(int),
+        sel["age"].to_numpy(),
+    ] = sel["population"].to_numpy(dtype=float)
+    p0, p1 = cube[:-1], cube[1:]
+    expected = _shift(p0 * _survival(_logmx(years[:-1])))
+    rate = (p1[..., 1:].sum(axis=(1, 2)) - expected[..., 1:].sum(axis=(1, 2))) / p0.sum(axis=(1, 2))
+    n = int(settings().base_window.value)  # the same ten years as the municipal window
+    changes = [
+        rate[i + n : i + 2 * n].mean() - rate[i : i + n].mean()
+        for i in range(len(rate) - 2 * n + 1)
+    ]
+    if not changes:
+        raise DataError(
+            f"Norway's population has fewer than {2 * n + 1} years up to {base_year}",
+            file="population_norway.parquet",
+        )
+    return float(np.sqrt(np.mean(np.square(changes))))
 
 
 def _pool_level(
@@ -615,6 +660,7 @@ def _calibrate(base_year: int) -> Calibration:
         boy_share=_boy_share(base_year),
         migration_level_own=own_level,
         migration_level_weight=level_weight,
+        national_migration_change_sd=_national_migration_change_sd(base_year),
     )
 
 
@@ -772,6 +818,11 @@ def _cohort_component(
     sd_mig = cal.migration_sd[idx]  # yearly total net migration rate, sd over the window
     # persistent level: the letter, plus the uncertainty of a window mean (sd / sqrt(years))
     mig_level = (getattr(var.migration, ml) + z[0] / np.sqrt(n_window)) * sd_mig  # (run, m)
+    # plus one national shift per run, common to all municipalities (decade-to-decade change of
+    # Norway's net migration level); drawn after z so that z stays the same stream
+    common = rng.standard_normal(n_runs) if n_runs > 1 else np.zeros(1)
+    common[0] = 0.0
+    mig_level = mig_level + (common * cal.national_migration_change_sd)[:, None]
     profile = cal.migration_profile[idx][None]  # (1, m, sex, age)
     inputs = _Inputs(
         years=years,

@@ -168,6 +168,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "nb": "Kostnader i faste {year}-kroner.",
         "en": "Costs in constant {year} NOK.",
     },
+    "trust_text": {
+        "nb": (
+            "**Hvor treffsikker er framskrivingen?** Samme metode, brukt fra {bases} med bare de "
+            "dataene som fantes da, bommet ti år senere i snitt med {total} på folketallet i disse "
+            "{n} kommunene, og med {old} på antallet innbyggere 80 år og eldre. Største bom på "
+            "folketallet: {worst}. Usikkerhetsbåndene (P10–P90) er bredest for de små kommunene; "
+            "les dem sammen med hovedløpet."
+        ),
+        "en": (
+            "**How accurate is the projection?** The same method, run from {bases} with only the "
+            "data available then, missed the population of these {n} municipalities ten years "
+            "later by {total} on average, and the number of inhabitants aged 80 and over by {old}. "
+            "Largest miss on the population: {worst}. The uncertainty bands (P10–P90) are widest "
+            "for the small municipalities; read them together with the central line."
+        ),
+    },
+    "and": {"nb": "og", "en": "and"},
     "p10": {"nb": "P10", "en": "P10"},
     "p50": {"nb": "P50", "en": "P50"},
     "p90": {"nb": "P90", "en": "P90"},

@@ -996,6 +996,50 @@ def sources_html(lang: str = "nb") -> str:
     return html_table(s, labels)
 
 
+def trust_markdown(
+    codes: Sequence[str], lang: str = "nb", names: Mapping[str, str] | None = None
+) -> str:
+    """How far the projection method has missed before (Markdown): ten-year backtests of the
+    default method for ``codes`` from the two latest base years that allow them (2011 and 2016
+    on the shipped data), MAPE of the total and of 80+, and the largest miss. Empty when the data
+    are too short for a ten-year backtest."""
+    from planning import backtest, data
+    from planning.i18n import fmt_percent
+
+    check_language(lang)
+    names = names or {}
+    first, last = data.population_years()
+    windows = [(e - 10, e) for e in (last - 5, last) if e - 10 >= first + 2]
+    if not windows:
+        return ""
+    res = [
+        backtest.backtest(codes, b, e, methods=("cohort-component",), groups=("total", "80+"))
+        for b, e in windows
+    ]
+    summary = [backtest.summarise(r).set_index("age_group")["mape"] for r in res]
+    joint = f" {t('and', lang)} "
+
+    def both(group: str) -> str:
+        return joint.join(fmt_percent(s[group] / 100, lang) for s in summary)
+
+    tot = [r[r["age_group"] == "total"] for r in res]
+    worst = max((row for frame in tot for row in frame.itertuples()), key=lambda row: abs(row.pe))
+    worst_text = (
+        f"{names.get(worst.municipality_code, worst.municipality_code)} "
+        f"{fmt_signed(worst.pe, lang, 1)}{chr(0xA0) if lang == 'nb' else ''}% "
+        f"({worst.base_year}–{worst.end_year})"
+    )
+    return t(
+        "trust_text",
+        lang,
+        bases=joint.join(str(b) for b, _ in windows),
+        total=both("total"),
+        old=both("80+"),
+        n=len(codes),
+        worst=worst_text,
+    )
+
+
 def about_markdown(result: Any, lang: str = "nb") -> str:
     """Provenance line: scenario file, package and data version, runs, seed and date."""
     p = result.provenance

@@ -127,6 +127,11 @@ def _check_report(browser, path: Path, heading: str) -> None:
 def test_reports_draw_every_chart_without_errors_offline(browser, rendered):
     _check_report(browser, rendered["out"] / "baseline.html", "Sammendrag")
     _check_report(browser, rendered["out"] / "shared_dms.html", "Kostnader")
+    # the steering group reads how far the method has missed before, in the population section
+    page, _, _ = _open(browser, rendered["out"] / "baseline.html")
+    trust = page.locator("p:has-text('Hvor treffsikker er framskrivingen?')")
+    assert trust.count() == 1 and "2011 og 2016" in trust.inner_text()
+    page.context.close()
 
 
 def test_index_links_resolve_and_open_a_working_report(browser, rendered):

@@ -250,6 +250,33 @@ def test_monte_carlo_non_negative_and_reproducible(mc):
     np.testing.assert_array_equal(runs, np.round(runs))
 
 
+def test_national_migration_change_uses_data_up_to_base_year(monkeypatch):
+    """The decade-to-decade change of Norway's net migration level: a few tenths of a per cent a
+    year, from Norway's population up to the base year only."""
+    full = demography._national_migration_change_sd(2016)
+    assert 0.001 < full < 0.006
+    nor = demography.data.load_population_norway()
+    monkeypatch.setattr(
+        demography.data, "load_population_norway", lambda: nor[nor["year"] <= 2016].copy()
+    )
+    demography._national_migration_change_sd.cache_clear()
+    try:
+        assert demography._national_migration_change_sd(2016) == full
+    finally:
+        demography._national_migration_change_sd.cache_clear()
+
+
+def test_common_national_migration_shift_correlates_municipalities():
+    """With births and deaths switched off only migration varies between runs; the common
+    national shift makes the municipalities' totals move together across runs (independent
+    draws alone would give a correlation near 0)."""
+    _, _, arr = demography.project_array(
+        ["5031", "5035"], end_year=2046, runs=300, seed=4, births=False, deaths=False
+    )
+    tot = arr[1:, :, -1].sum(axis=(2, 3))  # (run, municipality)
+    assert np.corrcoef(tot[:, 0], tot[:, 1])[0, 1] > 0.3
+
+
 def test_small_municipality_has_wider_relative_band(mc):
     tot = (
         mc[mc["year"] == 2040]

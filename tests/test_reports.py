@@ -330,3 +330,21 @@ def test_a_successful_render_replaces_a_stale_failure(tmp_path):
         and bad.error == "ValueError: bad scenario"
         and (out / "failed" / "bad.ipynb").is_file()
     )
+
+
+def test_trust_text_reports_the_backtests_of_the_scenario_municipalities():
+    """The report's accuracy paragraph quotes the ten-year backtests (MAPE of total and 80+) of
+    exactly the scenario's municipalities and names the largest miss."""
+    from planning import backtest, data
+
+    codes = ["5035", "5034", "5032", "5033"]
+    names = data.municipality_names()
+    text = reports.trust_markdown(codes, "en", names)
+    for base in (2011, 2016):
+        res = backtest.backtest(codes, base, base + 10, methods=("cohort-component",))
+        mape = backtest.summarise(res).set_index("age_group")["mape"]
+        assert f"{mape['total']:.1f}%" in text and f"{mape['80+']:.1f}%" in text
+    assert "from 2011 and 2016" in text and "these 4 municipalities" in text
+    assert "Tydal +9.6% (2011–2021)" in text
+    nb = reports.trust_markdown(codes, "nb", names)
+    assert nb.startswith("**Hvor treffsikker") and "Tydal +9,6\u00a0% (2011–2021)" in nb
