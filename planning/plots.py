@@ -34,6 +34,21 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",
     "#000000",
 )
+#: Paul Tol's "muted" qualitative scheme (colour-blind safe; 9 colours and a pale grey) for charts
+#: with more categories than PALETTE, such as the ten staff services (P. Tol, "Colour Schemes",
+#: SRON/EPS/TN/09-002, 2021).
+MANY_PALETTE: tuple[str, ...] = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#DDDDDD",
+)
 FEMALE_COLOUR = "#CC79A7"
 MALE_COLOUR = "#0072B2"
 #: Preferred measure per service when a service reports several (first present wins).
@@ -359,6 +374,16 @@ def demand_by_service(
     return _layout(fig, t("demand_title", lang), lang=lang, height=max(300, 240 * rows))
 
 
+def colours(n: int) -> tuple[str, ...]:
+    """Distinct colours for ``n`` categories: PALETTE (Okabe-Ito) up to 8, Tol's muted scheme up
+    to 10, both together beyond (18 before any colour repeats)."""
+    if n <= len(PALETTE):
+        return PALETTE
+    if n <= len(MANY_PALETTE):
+        return MANY_PALETTE
+    return MANY_PALETTE + PALETTE
+
+
 def staff_by_service(
     staff: pd.DataFrame,
     lang: str = "nb",
@@ -371,6 +396,7 @@ def staff_by_service(
     d = _central(staff)
     d = d[d["measure"] == measure].groupby(["service", "year"], as_index=False)["value"].sum()
     fig = go.Figure()
+    cols = colours(d["service"].nunique())
     for k, (s, g) in enumerate(d.groupby("service", sort=True)):
         label = (service_labels or {}).get(str(s), str(s))
         fig.add_trace(
@@ -380,7 +406,7 @@ def staff_by_service(
                 mode="lines",
                 stackgroup="fte",
                 name=label,
-                line=dict(color=PALETTE[k % len(PALETTE)], width=1),
+                line=dict(color=cols[k % len(cols)], width=1),
                 hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>",
             )
         )
@@ -414,6 +440,7 @@ def costs_by_municipality(
     order = d.groupby("municipality_code")["nok"].sum().sort_values(ascending=False).index.tolist()
     xlabels = {c: _name(str(c), names, lang) for c in order}
     fig = go.Figure()
+    cols = colours(d["item"].nunique())
     for k, (item, g) in enumerate(d.groupby("item", sort=True)):
         g = g.set_index("municipality_code").reindex(order).fillna({"nok": 0.0})
         label = (item_labels or {}).get(str(item)) or item_label(str(item), lang)
@@ -422,7 +449,7 @@ def costs_by_municipality(
                 x=[xlabels[c] for c in order],
                 y=g["nok"].to_numpy() / 1e6,
                 name=label,
-                marker_color=PALETTE[k % len(PALETTE)],
+                marker_color=cols[k % len(cols)],
                 hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>",
             )
         )

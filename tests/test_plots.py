@@ -227,6 +227,17 @@ def test_staff_stacks_fte_per_service():
     assert got == {"kad": 4.5, "jordmor": 2.0}
 
 
+def test_ten_services_get_ten_distinct_colours():
+    """The staff chart of a real scenario has ten services; no two share a colour."""
+    services = [f"s{i}" for i in range(10)]
+    staff = pd.DataFrame(
+        {"unit": "5035", "year": 2026, "service": services, "measure": "fte", "value": 1.0}
+    )
+    fig = plots.staff_by_service(staff)
+    assert len({t.line.color for t in fig.data}) == 10
+    assert plots.colours(4) == plots.PALETTE and len(set(plots.colours(18))) == 18
+
+
 def test_refusal_curves_style_and_validation():
     beds = np.arange(1, 11)
     curves = pd.concat(
