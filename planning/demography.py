@@ -92,10 +92,15 @@ class _Derived(BaseModel):
     status: str
 
 
+class _MortalityLevel(_Derived):
+    from_age: _Value
+
+
 class _MonteCarlo(BaseModel):
     fertility_offset_sd: _Value
     mortality_improvement_sd: _Value
     national_migration_change: _Derived
+    municipal_mortality_level: _MortalityLevel
 
 
 class _MigrationReference(BaseModel):
@@ -189,16 +194,17 @@ def settings() -> Settings:
 def assumptions() -> list[str]:
     """Names of the settings in data/demography.yaml whose status is an assumption (shown to
     users next to results)."""
-    raw = data.load_yaml(SETTINGS_FILE)
-    out = []
-    for key, val in raw.items():
-        if not isinstance(val, dict):
-            continue
-        if "assumption" in str(val.get("status", "")):
-            out.append(key)
-        for sub, v in val.items():
-            if isinstance(v, dict) and "assumption" in str(v.get("status", "")):
-                out.append(f"{key}.{sub}")
+    out: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        if path and "assumption" in str(node.get("status", "")):
+            out.append(path)
+        for key, val in node.items():
+            walk(val, f"{path}.{key}" if path else str(key))
+
+    walk(data.load_yaml(SETTINGS_FILE), "")
     return out
 
 
@@ -411,6 +417,7 @@ class Calibration:
     migration_level_own: np.ndarray  # (m,) trimmed window mean of the own yearly rate
     migration_level_weight: np.ndarray  # (m,) weight of the own level in the pooled level
     national_migration_change_sd: float  # per person per year; see _national_migration_change_sd
+    old_age_level_sd: float  # sd of municipal log mortality levels around the national rates
 
 
 def _window(base_year: int) -> np.ndarray:
@@ -489,6 +496,32 @@ def _national_migration_change_sd(base_year: int) -> float:
             file="population_norway.parquet",
         )
     return float(np.sqrt(np.mean(np.square(changes))))
+
+
+def _old_age_level_sd(p0: np.ndarray, p1: np.ndarray, surv: np.ndarray, deaths_from: int) -> float:
+    """Spread of municipalities' old-age mortality levels around the national rates: the
+    between-municipality standard deviation, beyond Poisson noise, of the ratio of observed
+    losses (deaths plus net out-migration, by the residual method) to expected deaths at ages
+    ``deaths_from``+ over the base window; a random-effects moment estimate weighted by expected
+    deaths. Populations (t, m, sex, age) on 1 January t and t+1; ``surv`` national survival.
+    Municipalities with boundary changes (a one-year change above ``max_yearly_rate``) or fewer
+    than 20 expected deaths are left out. The central projection keeps national rates (SSB 07459
+    has no municipal deaths); the Monte Carlo runs draw a level per municipality from this."""
+    expected_deaths = (p0 * (1.0 - surv))[..., deaths_from:].sum(axis=(0, 2, 3))
+    expected_alive = (p0 * surv)[..., deaths_from:].sum(axis=(0, 2, 3))
+    observed_alive = p1[..., deaths_from + 1 :].sum(axis=(0, 2, 3))
+    losses = expected_deaths - (observed_alive - expected_alive)
+    tot = p0.sum(axis=(2, 3))  # (t, m)
+    step = np.abs(p1.sum(axis=(2, 3)) - tot) / np.maximum(tot, 1.0)
+    bound = settings().migration_level_pooling.max_yearly_rate.value  # data/demography.yaml
+    ok = (expected_deaths > 20.0) & (step.max(axis=0) < bound)  # 20: rough Poisson sd < 25 %
+    if ok.sum() < 3:
+        return 0.0
+    e, r = expected_deaths[ok], losses[ok] / expected_deaths[ok]
+    w = e / e.sum()
+    mean = float((w * r).sum())
+    tau2 = float((w * (r - mean) ** 2).sum() - (w * np.maximum(r, 0.0) / e).sum())
+    return float(np.sqrt(max(tau2, 0.0)))
 
 
 def _pool_level(
@@ -661,6 +694,9 @@ def _calibrate(base_year: int) -> Calibration:
         migration_level_own=own_level,
         migration_level_weight=level_weight,
         national_migration_change_sd=_national_migration_change_sd(base_year),
+        old_age_level_sd=_old_age_level_sd(
+            p0, p1, surv, int(s.monte_carlo.municipal_mortality_level.from_age.value)
+        ),
     )
 
 
@@ -781,6 +817,7 @@ class _Inputs:
     fert: np.ndarray  # (run, m) fertility level
     g: np.ndarray  # (run, 1, 1, 1) multiple of WPP's mortality improvement
     f_off: np.ndarray  # (run,) births per woman added to the national TFR
+    mortality_shift: np.ndarray  # (run, m) municipal shift of log death rates (0 in run 0)
     sex_split: np.ndarray  # (2,) shares of girls and boys among births
     births: bool
     deaths: bool
@@ -823,6 +860,9 @@ def _cohort_component(
     common = rng.standard_normal(n_runs) if n_runs > 1 else np.zeros(1)
     common[0] = 0.0
     mig_level = mig_level + (common * cal.national_migration_change_sd)[:, None]
+    # municipal mortality level: death rates are national, municipalities differ around them
+    mortality_z = rng.standard_normal((n_runs, n_m)) if n_runs > 1 else np.zeros((1, n_m))
+    mortality_z[0] = 0.0
     profile = cal.migration_profile[idx][None]  # (1, m, sex, age)
     inputs = _Inputs(
         years=years,
@@ -835,6 +875,7 @@ def _cohort_component(
             + z[2, :, 0] * s.monte_carlo.mortality_improvement_sd.value
         )[:, None, None, None],
         f_off=getattr(var.fertility, fl) + z[3, :, 0] * s.monte_carlo.fertility_offset_sd.value,
+        mortality_shift=mortality_z * cal.old_age_level_sd,
         sex_split=np.array([1.0 - cal.boy_share, cal.boy_share]),
         births=births,
         deaths=deaths,
@@ -881,6 +922,8 @@ def _project_block(
     fert = x.fert[runs] if x.fert.shape[0] > 1 else x.fert
     g = x.g[runs] if x.g.shape[0] > 1 else x.g
     f_off = x.f_off[runs] if x.f_off.shape[0] > 1 else x.f_off
+    shift = x.mortality_shift[runs] if x.mortality_shift.shape[0] > 1 else x.mortality_shift
+    shift = shift[:, :, None, None] if np.any(shift) else 0.0  # (run, m, 1, 1)
     log_base = _logmx(np.array([base_year]))[0]
     old = OLD_AGE_BINOMIAL
     p = out[runs, :, 0].copy()
@@ -888,8 +931,8 @@ def _project_block(
     for i in range(1, len(years)):
         t = int(years[i - 1])  # the interval t -> t+1
         lw = _logmx(np.array([t]))[0]
-        logmx = log_base + g * (lw - log_base)  # (run, 1, sex, age)
-        surv = _survival(logmx) if x.deaths else np.ones_like(logmx)
+        logmx = log_base + g * (lw - log_base)  # (run, 1, sex, age), national
+        surv = _survival(logmx + shift) if x.deaths else np.ones_like(logmx)
         # national schedule: WPP for years WPP projects beyond the base; otherwise held at the base
         ref = t if (t <= base_year or base_year >= last_est) else base_year
         fi = int(np.clip(ref - fy[0], 0, len(fy) - 1))

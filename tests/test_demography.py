@@ -277,6 +277,55 @@ def test_common_national_migration_shift_correlates_municipalities():
     assert np.corrcoef(tot[:, 0], tot[:, 1])[0, 1] > 0.3
 
 
+def _old_age_panel(level_sd: float, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Synthetic window: 300 municipalities, 10 years, 1 000 persons at each age 75..104 and a
+    steady 20 000 at age 30; death probability 0.1 times a municipal level exp(sd * z)."""
+    rng = np.random.default_rng(seed)
+    n_t, n_m = 10, 300
+    p0 = np.zeros((n_t, n_m, 2, demography.N_AGES))
+    p0[..., 75:105] = 1000.0
+    p0[..., 30] = 20000.0
+    surv = np.full((n_t, 1, 2, demography.N_AGES), 0.9)
+    level = np.exp(level_sd * rng.standard_normal(n_m))[None, :, None, None]
+    deaths = rng.poisson(p0 * 0.1 * level)
+    deaths[..., :75] = 0
+    p1 = np.zeros_like(p0)
+    p1[..., 1:] = (p0 - deaths)[..., :-1]
+    return p0, p1, surv
+
+
+@pytest.mark.parametrize("level_sd", [0.0, 0.1])
+def test_old_age_level_sd_recovers_the_spread_of_mortality_levels(level_sd):
+    p0, p1, surv = _old_age_panel(level_sd)
+    got = demography._old_age_level_sd(p0, p1, surv, 75)
+    assert got == pytest.approx(level_sd, abs=0.015)
+
+
+def test_old_age_level_sd_on_the_data_is_a_few_per_cent():
+    """About 0.07 in every base year: a gamma prior worth some 200 expected deaths."""
+    for base in (2011, 2016, 2026):
+        assert 0.03 < demography.calibrate(base).old_age_level_sd < 0.12
+
+
+def test_municipal_mortality_level_widens_the_old_age_band(monkeypatch):
+    """With births and migration off, 80+ varies only by deaths: the drawn municipal mortality
+    level gives a wider band than binomial deaths and the common mortality improvement alone."""
+    import dataclasses
+
+    def band(cal):
+        monkeypatch.setattr(demography, "calibrate", lambda base_year: cal)
+        _, _, arr = demography.project_array(
+            ["5035"], end_year=2040, runs=200, seed=3, births=False, migration=False
+        )
+        old = arr[1:, 0, -1, :, 80:].sum(axis=(1, 2))
+        return np.quantile(old, 0.9) - np.quantile(old, 0.1)
+
+    cal = demography.calibrate(2026)
+    with_level = band(cal)
+    without = band(dataclasses.replace(cal, old_age_level_sd=0.0))
+    assert with_level > 1.2 * without  # 343 vs 273 persons (the common mortality draw stays)
+
+
 def test_small_municipality_has_wider_relative_band(mc):
     tot = (
         mc[mc["year"] == 2040]
