@@ -463,6 +463,25 @@ def _by_county(x: np.ndarray, county: np.ndarray, n: int) -> np.ndarray:
     return sums[county]
 
 
+def _survivor_residual(
+    p0: np.ndarray, p1: np.ndarray, surv: np.ndarray, from_age: int
+) -> np.ndarray:
+    """Residual net migration of those aged ``from_age``+ on 1 January (persons, summed over sex
+    and age; leading axes kept): observed a year later at ``from_age`` + 1 and over, minus the
+    expected survivors. Populations (..., sex, age) on 1 January t and t+1; ``surv`` survival."""
+    observed = p1[..., from_age + 1 :].sum(axis=(-2, -1))
+    return observed - (p0 * surv)[..., from_age:].sum(axis=(-2, -1))
+
+
+def border_breaks(totals: np.ndarray) -> np.ndarray:
+    """Municipalities whose total population (year, municipality) is empty or changes by more
+    than ``max_yearly_rate`` (data/demography.yaml) in any one year: boundary changes and breaks
+    in the back series mapped onto 2024 borders, not demography (bool per municipality)."""
+    bound = settings().migration_level_pooling.max_yearly_rate.value
+    prev, cur = totals[:-1], totals[1:]
+    return ((prev <= 0) | (np.abs(cur - prev) > bound * prev)).any(axis=0)
+
+
 @functools.lru_cache(maxsize=8)
 def _national_migration_change_sd(base_year: int) -> float:
     """How much Norway's net migration level moves from one decade to the next (per person per
@@ -483,8 +502,7 @@ def _national_migration_change_sd(base_year: int) -> float:
         sel["age"].to_numpy(),
     ] = sel["population"].to_numpy(dtype=float)
     p0, p1 = cube[:-1], cube[1:]
-    expected = _shift(p0 * _survival(_logmx(years[:-1])))
-    rate = (p1[..., 1:].sum(axis=(1, 2)) - expected[..., 1:].sum(axis=(1, 2))) / p0.sum(axis=(1, 2))
+    rate = _survivor_residual(p0, p1, _survival(_logmx(years[:-1])), 0) / p0.sum(axis=(1, 2))
     n = int(settings().base_window.value)  # the same ten years as the municipal window
     changes = [
         rate[i + n : i + 2 * n].mean() - rate[i : i + n].mean()
@@ -508,13 +526,9 @@ def _old_age_level_sd(p0: np.ndarray, p1: np.ndarray, surv: np.ndarray, deaths_f
     than 20 expected deaths are left out. The central projection keeps national rates (SSB 07459
     has no municipal deaths); the Monte Carlo runs draw a level per municipality from this."""
     expected_deaths = (p0 * (1.0 - surv))[..., deaths_from:].sum(axis=(0, 2, 3))
-    expected_alive = (p0 * surv)[..., deaths_from:].sum(axis=(0, 2, 3))
-    observed_alive = p1[..., deaths_from + 1 :].sum(axis=(0, 2, 3))
-    losses = expected_deaths - (observed_alive - expected_alive)
-    tot = p0.sum(axis=(2, 3))  # (t, m)
-    step = np.abs(p1.sum(axis=(2, 3)) - tot) / np.maximum(tot, 1.0)
-    bound = settings().migration_level_pooling.max_yearly_rate.value  # data/demography.yaml
-    ok = (expected_deaths > 20.0) & (step.max(axis=0) < bound)  # 20: rough Poisson sd < 25 %
+    losses = expected_deaths - _survivor_residual(p0, p1, surv, deaths_from).sum(axis=0)
+    totals = np.concatenate([p0.sum(axis=(2, 3)), p1[-1:].sum(axis=(2, 3))])  # (t + 1, m)
+    ok = (expected_deaths > 20.0) & ~border_breaks(totals)  # 20: rough Poisson sd < 25 %
     if ok.sum() < 3:
         return 0.0
     e, r = expected_deaths[ok], losses[ok] / expected_deaths[ok]
@@ -544,9 +558,8 @@ def _pool_level(
     in the first and in the second half of the window (noise in the two halves is independent, a
     persistent level shows in both). Weight of the own level: tau2 / (tau2 + s2/n).
     """
-    ref_yearly = np.divide(
-        nm_tot @ kernel.T, p_tot @ kernel.T, out=np.zeros_like(nm_tot), where=p_tot @ kernel.T > 0
-    )  # (t, m)
+    ref_pop = p_tot @ kernel.T  # (t, m)
+    ref_yearly = np.divide(nm_tot @ kernel.T, ref_pop, out=np.zeros_like(nm_tot), where=ref_pop > 0)
     ref_den = kernel @ kept_pop
     ref_level = np.divide(kernel @ kept_nm, ref_den, out=np.zeros_like(ref_den), where=ref_den > 0)
     n_years = len(yearly_rate)
@@ -644,9 +657,8 @@ def _calibrate(base_year: int) -> Calibration:
         own_level,
         n_years - 2 * k,
     )
-    rate = (
-        rate + (level - implied)[:, None, None] * profile
-    )  # the (pooled) level of the municipality
+    # shift the rates to the municipality's pooled level (spread over ages by ``profile``)
+    rate = rate + (level - implied)[:, None, None] * profile
     rate = np.maximum(rate, -surv[-1, 0])  # no more leave than survive
     migration_sd = yearly_rate.std(axis=0, ddof=1) if n_years > 1 else np.zeros(len(level))
 
@@ -683,13 +695,19 @@ def _calibrate(base_year: int) -> Calibration:
         p1s[..., 0], women[:, None], out=np.zeros_like(p1s[..., 0]), where=women[:, None] > 0
     )
 
-    arrays = (k_m, fert_sd, rate, profile, level, migration_sd, ccr, cwr, own_level, level_weight)
-    for a in arrays:
+    for a in (k_m, fert_sd, rate, profile, level, migration_sd, ccr, cwr, own_level, level_weight):
         a.setflags(write=False)
     return Calibration(
-        base_year,
-        (int(win[0]), int(win[-1])),
-        *arrays[:8],
+        base_year=base_year,
+        window=(int(win[0]), int(win[-1])),
+        fertility_level=k_m,
+        fertility_sd=fert_sd,
+        migration_rate=rate,
+        migration_profile=profile,
+        migration_level=level,
+        migration_sd=migration_sd,
+        ccr=ccr,
+        cwr=cwr,
         boy_share=_boy_share(base_year),
         migration_level_own=own_level,
         migration_level_weight=level_weight,
