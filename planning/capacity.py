@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from planning.demand import grid_codes
-from planning.errors import InputError
+from planning.errors import InputError, require_columns
 from planning.parameters import (
     SERVICES,
     SHAREABLE_SERVICES,
@@ -379,13 +379,9 @@ def evaluate(
     is shared. Runs are computed together (arrays of shape run × unit × year).
     """
     lv = (levers or Levers()).with_defaults(catalogue)
-    need = {"municipality_code", "year", "service", "measure", "value"}
-    if not need <= set(demand.columns):
-        raise InputError(
-            f"demand frame lacks columns {sorted(need - set(demand.columns))}",
-            key="demand",
-            allowed=sorted(need),
-        )
+    require_columns(
+        demand, sorted({"municipality_code", "year", "service", "measure", "value"}), "demand"
+    )
     if len(demand) == 0:
         raise InputError("demand frame is empty", key="demand")
     unknown = sorted(set(demand["service"].astype(str)) - set(SERVICES))
@@ -639,13 +635,7 @@ def _inhabitants(
     population: pd.DataFrame, runs: np.ndarray, codes: list[str], years: np.ndarray, has_run: bool
 ) -> np.ndarray:
     """Total inhabitants (R, M, Y) on the demand grid; a population without runs serves all."""
-    need = {"municipality_code", "year", "population"}
-    if not need <= set(population.columns):
-        raise InputError(
-            f"population frame lacks columns {sorted(need - set(population.columns))}",
-            key="population",
-            allowed=sorted(need),
-        )
+    require_columns(population, sorted({"municipality_code", "year", "population"}), "population")
     pop_run = "run" in population.columns
     if pop_run and not has_run:
         raise InputError("population has runs but demand has none", key="population.run")

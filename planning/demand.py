@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from planning.errors import InputError
+from planning.errors import InputError, require_columns
 from planning.parameters import (
     AGE_GROUP_BOUNDS,
     AGE_GROUPS,
@@ -86,13 +86,12 @@ def estimate_coverage_rates(
     rate, users, inhabitants (pooled person-years), regional_rate, method
     ('kostra' | 'kostra_indirect' | 'fallback').
     """
-    need = {"municipality_code", "year", "indicator", "age_group", "value"}
-    if not need <= set(kostra.columns):
-        raise InputError(
-            f"KOSTRA frame lacks columns {sorted(need - set(kostra.columns))}",
-            key="kostra",
-            allowed=sorted(need),
-        )
+    require_columns(
+        kostra,
+        sorted({"municipality_code", "year", "indicator", "age_group", "value"}),
+        "KOSTRA",
+        key="kostra",
+    )
     est = catalogue.coverage.estimation
     k = est.prior_users.value
     y0, y1 = int(est.first_year.value), int(est.last_year.value)
@@ -181,13 +180,7 @@ def population_array(population: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray
     Returns (keys, P): ``keys`` holds one row per (run,) municipality_code, year in sorted order;
     ``P[i, a]`` is the population aged ``a`` (0..105) in row ``i`` (persons).
     """
-    missing = [c for c in POPULATION_REQUIRED if c not in population.columns]
-    if missing:
-        raise InputError(
-            f"population frame lacks columns {missing}",
-            key="population",
-            allowed=POPULATION_REQUIRED,
-        )
+    require_columns(population, POPULATION_REQUIRED, "population")
     ages = population["age"].to_numpy()
     if len(ages) and (ages.min() < 0 or ages.max() > MAX_AGE):
         raise InputError("population ages outside 0..105", key="population.age", allowed="0..105")

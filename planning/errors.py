@@ -9,7 +9,7 @@ it never shows a traceback for these.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
@@ -54,6 +54,19 @@ class ScenarioError(PlanningError):
 
 class InputError(PlanningError):
     """A function or CLI argument is out of range (unknown municipality, year outside data, ...)."""
+
+
+def require_columns(
+    frame: object, columns: Sequence[str], what: str, key: str | None = None
+) -> None:
+    """Raise one :class:`InputError` naming the ``columns`` a data frame lacks (in their order),
+    keyed by ``key`` (default ``what``), with all required columns as the allowed values."""
+    have = set(getattr(frame, "columns", ()))
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise InputError(
+            f"{what} frame lacks columns {missing}", key=key or what, allowed=list(columns)
+        )
 
 
 def _transpositions(value: str) -> set[str]:

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from planning.errors import InputError
+from planning.errors import InputError, require_columns
 from planning.i18n import check_language, fmt_number, item_label, measure_label, status_label, t
 from planning.stats import quantiles
 
@@ -68,11 +68,7 @@ _FONT = dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13)
 # helpers
 # ----------------------------------------------------------------------------------------------
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"{what} frame lacks columns {missing}", key=what, allowed=", ".join(columns)
-        )
+    require_columns(df, columns, what)
     if df.empty:
         raise InputError(f"{what} frame has no rows", key=what)
 

@@ -58,7 +58,7 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import InputError, PlanningError, ScenarioError, suggest
+from planning.errors import InputError, PlanningError, ScenarioError, require_columns, suggest
 
 #: Columns of the results table that are not parameters (an axis may not use these names).
 RESERVED_COLUMNS: tuple[str, ...] = (
@@ -560,9 +560,7 @@ def _one_line(e: BaseException) -> str:
 
 
 def _select(df: pd.DataFrame, sel: Selection) -> pd.DataFrame:
-    missing = [c for c in METRIC_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(f"metrics frame lacks columns {missing}", allowed=METRIC_COLUMNS)
+    require_columns(df, METRIC_COLUMNS, "metrics")
     cols = list(METRIC_COLUMNS) + (["run"] if "run" in df.columns else [])
     mask = np.ones(len(df), dtype=bool)
     if sel.years is not None:
