@@ -360,7 +360,7 @@ def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
             out.extend(region(s))
         else:
             if s.isdigit():
-                problem = f"municipality code '{s}' does not exist on 2024 borders"
+                problem = f"unknown municipality code '{s}' (no such code on 2024 borders)"
                 candidates: list[str] = sorted(codes)
             else:
                 problem = f"unknown municipality or region '{s}'"
