@@ -10,6 +10,7 @@ MALPE of the end-year errors, the usual measures of subnational projection accur
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -317,12 +318,23 @@ def _counties() -> dict[str, str]:
 
 
 def _fit(codes: list[str], base_year: int, cat, kostra: pd.DataFrame | None, method: str):
-    """The coverage model from KOSTRA rows up to the base year only."""
-    known = data.load_kostra() if kostra is None else kostra
-    known = known[known["year"] <= base_year]
-    est = cat.coverage.estimation
+    """The coverage model from KOSTRA rows up to the base year only (the shipped panel's fit
+    for all of Norway is cached per process and setting)."""
+    s = cat.coverage.estimation.settings()
+    if kostra is None:
+        model = _national_fit(base_year, s, method)
+        return coverage.restrict(model, codes)
+    known = kostra[kostra["year"] <= base_year]
     return coverage.fit_coverage(
-        known, base_year, est.settings(), method, municipalities=codes, counties=_counties()
+        known, base_year, s, method, municipalities=codes, counties=_counties()
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _national_fit(base_year: int, settings, method: str) -> pd.DataFrame:
+    k = data.load_kostra()
+    return coverage.fit_coverage(
+        k[k["year"] <= base_year], base_year, settings, method, counties=_counties()
     )
 
 

@@ -468,7 +468,7 @@ def fit_coverage(
         key = list(zip(model["service"], model["age_group"], strict=True))
         model["sd_drift"] = [sd.get(k_, 0.0) for k_ in key]
     if municipalities is not None:
-        model = _extend(model, [str(c) for c in municipalities])
+        model = restrict(model, [str(c) for c in municipalities])
     return model
 
 
@@ -527,7 +527,7 @@ def _latest_rate(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.where(idx >= 0, uu / np.where(pp > 0, pp, 1.0), np.nan)
 
 
-def _extend(model: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+def restrict(model: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Restrict the model to ``codes``; codes without KOSTRA data get the mean of the pooled
     municipalities' values (source 'national')."""
     have = set(model["municipality_code"])
