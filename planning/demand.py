@@ -31,6 +31,7 @@ from planning.parameters import (
     Levers,
     ServiceCatalogue,
 )
+from planning.uncertainty import map_run_values
 
 MAX_AGE = 105  # oldest single age in the population frame (105 = 105+)
 AGES = np.arange(MAX_AGE + 1)
@@ -166,8 +167,8 @@ def shifted_rates(rate_by_age: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
     """(admissions, bed-days) per inhabitant-year for each single age 0..105."""
-    adm_y, adm_o, bd_y, bd_o = spec.band_rates()
-    old = AGES >= spec.age_split.value
+    adm_y, adm_o, bd_y, bd_o = (np.asarray(x, dtype=float)[..., None] for x in spec.band_rates())
+    old = AGES >= spec.age_split.value  # values may be arrays over rows: (n, 106) then
     return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
 
 
@@ -231,6 +232,9 @@ def project_demand(
     keys, P = population_array(population)
     if len(keys) == 0:
         raise InputError("population frame is empty", key="population")
+    if "run" in keys.columns:  # values may be arrays over runs: index them by each row's run
+        row_run = keys["run"].to_numpy(dtype=np.int64)
+        catalogue, lv = map_run_values(catalogue, lv, lambda a: a[row_run])
     codes = keys["municipality_code"].astype(str).to_numpy()
     years = keys["year"].to_numpy(dtype=np.int64)
     if coverage_rates is None:
@@ -239,19 +243,19 @@ def project_demand(
     shift = np.asarray(lv.age_shift(since), dtype=float)
 
     out: dict[tuple[str, str], np.ndarray] = {}
-    damping = float(catalogue.coverage.estimation.damping.value)
+    damping = float(np.mean(catalogue.coverage.estimation.damping.value))
     rate_by_age = coverage_matrices(coverage_rates, codes, years, damping)
     users = {s: (P * shifted_rates(rate_by_age[s], shift)).sum(axis=1) for s in COVERAGE_SERVICES}
     # institution_to_home_shift: residents moved out of institutions, to housing with 24-hour
     # staff and to home services, each staffed as the form it moves to
-    ramp = np.clip(since / float(lv.institution_to_home_years), 0.0, 1.0)  # type: ignore[arg-type]
-    moved = users["langtidsopphold"] * ramp * float(lv.institution_to_home_shift)  # type: ignore[arg-type]
-    to_housing = moved * float(lv.institution_to_housing_share)  # type: ignore[arg-type]
+    ramp = np.clip(since / np.asarray(lv.institution_to_home_years, dtype=float), 0.0, 1.0)
+    moved = users["langtidsopphold"] * ramp * np.asarray(lv.institution_to_home_shift, dtype=float)
+    to_housing = moved * np.asarray(lv.institution_to_housing_share, dtype=float)
     to_home = moved - to_housing
     users["langtidsopphold"] = users["langtidsopphold"] - moved
     users["heldogn_bolig"] = users["heldogn_bolig"] + to_housing
     users["hjemmetjenester"] = users["hjemmetjenester"] + to_home
-    growth = (1.0 + float(lv.fte_per_user_growth)) ** since  # type: ignore[arg-type]
+    growth = (1.0 + np.asarray(lv.fte_per_user_growth, dtype=float)) ** since
     cov = catalogue.coverage
     extra_fte = {
         "hjemmetjenester": to_home

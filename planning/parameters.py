@@ -92,8 +92,6 @@ class Sourced(BaseModel):
     year: int | None = None
     status: Status
     note: str | None = None
-    low: float | None = None  # plausible range (assumptions; sampling error of estimates)
-    high: float | None = None
 
     @field_validator("value")
     @classmethod
@@ -101,17 +99,6 @@ class Sourced(BaseModel):
         if not math.isfinite(v):
             raise ValueError("value must be a finite number")
         return v
-
-    @model_validator(mode="after")
-    def _range(self) -> Sourced:
-        if (self.low is None) != (self.high is None):
-            raise ValueError("give both low and high, or neither")
-        if self.low is not None and self.high is not None:
-            if not self.low <= self.value <= self.high:
-                raise ValueError(
-                    f"value {self.value} outside its range low {self.low} .. high {self.high}"
-                )
-        return self
 
     def __float__(self) -> float:
         return float(self.value)
@@ -239,7 +226,8 @@ class BedService(_Model):
         bd = self.bed_days_per_1000.value / 1000.0
         s, p = self.share_old.value, self.population_share_old.value
         adm_old, adm_young = adm * s / p, adm * (1 - s) / (1 - p)
-        los = bd / adm if adm > 0 else 0.0  # mean stay, same in both bands (assumption)
+        # mean stay, same in both bands (assumption); values may be arrays over runs
+        los = np.divide(bd, adm, out=np.zeros(np.shape(adm)), where=np.asarray(adm) > 0)
         return adm_young, adm_old, adm_young * los, adm_old * los
 
 
@@ -542,6 +530,8 @@ class Levers(_Model):
         """A copy with every ``None`` replaced by the catalogue default (age_shift_per_year stays
         None unless set: then it is derived from healthy_ageing × life_expectancy_gain)."""
         d = catalogue.levers
+        if all(getattr(self, name) is not None for name in type(d).model_fields):
+            return self  # already resolved (values may be arrays over runs: keep them)
         values = self.model_dump()
         for name in type(d).model_fields:
             if values.get(name) is None:
