@@ -223,9 +223,11 @@ class _Cube:
 @functools.lru_cache(maxsize=1)
 def _cube() -> _Cube:
     df = data.load_population()
-    codes, m_idx = np.unique(df["municipality_code"].to_numpy(dtype=str), return_inverse=True)
+    # factorize (native for Arrow-backed strings) rather than np.unique over 1.7 million str
+    m_idx, codes = pd.factorize(df["municipality_code"], sort=True)
+    codes = np.asarray(codes, dtype=str)
     years, y_idx = np.unique(df["year"].to_numpy(), return_inverse=True)
-    s_idx = (df["sex"].to_numpy(dtype=str) == "male").astype(np.int64)
+    s_idx = (df["sex"] == "male").to_numpy(dtype=np.int64)
     a_idx = df["age"].to_numpy()
     pop = np.zeros((len(years), len(codes), 2, N_AGES))
     pop[y_idx, m_idx, s_idx, a_idx] = df["population"].to_numpy(dtype=float)

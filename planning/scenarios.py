@@ -1492,8 +1492,9 @@ def municipality_year_table(result: ScenarioResult) -> Any:
     (and 'region' for the sum over the scenario's municipalities), municipality_name,
     county_name, year, then every metric of :meth:`ScenarioResult.metrics` (population,
     population_67+, population_80+, beds, beds_kad, beds_intermediaer, fte, cost_nok,
-    cost_nok_per_inhabitant) and ``users_<service>`` for every service whose demand is counted
-    in users (hjemmetjenester, langtidsopphold, ...). With ``--region norway`` this is the
+    cost_nok_per_inhabitant), ``users_<service>`` for every service whose demand is counted in
+    users (hjemmetjenester, langtidsopphold, heldogn_bolig) and ``places_<service>`` for the
+    places needed (langtidsopphold, heldogn_bolig). With ``--region norway`` this is the
     national table: one row per municipality and year, and Norway's total as 'region'."""
     import pandas as pd
 
@@ -1507,12 +1508,15 @@ def municipality_year_table(result: ScenarioResult) -> Any:
     d = result.demand
     if "run" in d.columns:
         d = d[d["run"] == 0]
-    users = d[d["measure"] == "users"]
+    users = d[d["measure"].isin(["users", "places"])]
     if not users.empty:
         u = users.pivot_table(
-            index=["municipality_code", "year"], columns="service", values="value", aggfunc="sum"
+            index=["municipality_code", "year"],
+            columns=["measure", "service"],
+            values="value",
+            aggfunc="sum",
         )
-        u.columns = [f"users_{c}" for c in u.columns]
+        u.columns = [f"{m}_{c}" for m, c in u.columns]
         tot = u.groupby(level="year").sum()
         tot.index = pd.MultiIndex.from_product([["region"], tot.index], names=u.index.names)
         u = pd.concat([u, tot]).reset_index()
