@@ -15,7 +15,7 @@ model, each as a :class:`Sourced` value that carries its unit, source, year and 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -430,7 +430,8 @@ class Unit(_Model):
     members: list[MunicipalityCode] = Field(min_length=1)
     cost_key: CostKey = "population"
     fixed_share: float | None = Field(default=None, ge=0.0, le=1.0)
-    note: str | None = None
+    source: str | None = None  # publisher/page (and year) saying the unit exists; None: proposal
+    note: str | None = None  # shown to readers (bokmål)
 
     @model_validator(mode="after")
     def _consistent(self) -> Unit:
@@ -450,8 +451,15 @@ class Unit(_Model):
 
 
 class Organisation(_Model):
-    """Which municipalities share which service. Unlisted (municipality, service) pairs run alone."""
+    """Which municipalities share which service. Unlisted (municipality, service) pairs run alone.
 
+    ``status_quo``: the units start from today's organisation (``data/organisation.yaml``: every
+    unit whose members all take part in the scenario); ``units`` then holds those units with the
+    scenario's changes applied by name (see :func:`planning.scenarios.load_scenario`). False: the
+    units are only those listed (none: every municipality runs every service alone).
+    """
+
+    status_quo: bool = False
     units: list[Unit] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -596,9 +604,21 @@ def catalogue_from_dict(raw: dict[str, Any], file: str = "services.yaml") -> Ser
 
 
 def load_organisation(path: str | Path | None = None) -> Organisation:
-    """Load the organisation (default ``data/organisation.yaml``: today's shared units)."""
+    """Load the organisation (default ``data/organisation.yaml``: today's shared units, each with
+    its ``source``). Raises DataError naming the file and key when it is malformed."""
     raw, file = _read_yaml(path, "organisation.yaml")
     return _validate(Organisation, raw, file, DataError)
+
+
+def status_quo_units(
+    municipalities: Iterable[str], organisation: Organisation | None = None
+) -> list[Unit]:
+    """Today's units (``data/organisation.yaml`` unless ``organisation`` is given) whose members
+    all lie in ``municipalities``, in file order. A unit with some members outside is left out:
+    those members then run that service alone in the model (documented in docs/scenarios.md)."""
+    org = organisation if organisation is not None else load_organisation()
+    codes = set(municipalities)
+    return [u for u in org.units if set(u.members) <= codes]
 
 
 def organisation_from_dict(raw: dict[str, Any], file: str = "scenario") -> Organisation:
