@@ -399,7 +399,7 @@ def render_reports(
     workers: int = 2,
     template: str | Path | None = None,
     timeout: float = 900.0,
-    baseline: str = "baseline",
+    reference: str = "today",
     on_done: Callable[[ReportResult], None] | None = None,
 ) -> tuple[list[ReportResult], Path]:
     """Render every scenario (in parallel, ``workers`` processes, one fresh kernel each) and write
@@ -453,25 +453,39 @@ def render_reports(
             if on_done is not None:
                 on_done(r)
     ordered = [results[s] for s in scenarios]
-    index = write_index(ordered, out, lang=lang, baseline=baseline)
+    index = write_index(ordered, out, lang=lang, reference=reference)
     return ordered, index
 
 
 # ---- index page --------------------------------------------------------------------------------
 def _figures(h: Mapping[str, Any] | None) -> dict[str, Any]:
     """Normalise a headline dict to beds, fte, cost_total (NOK) and cost_by_municipality
-    ({code: NOK}); missing entries are None."""
+    ({code: NOK}), and the same for its differences against today (``vs_reference``) and
+    against alone (``vs_alone``) when the report computed them; missing entries are None."""
     h = dict(h or {})
-    by_muni = h.get("cost_nok_by_municipality") or h.get("cost_by_municipality") or {}
-    return {
-        "beds": h.get("beds"),
-        "fte": h.get("fte"),
-        "cost_total": h.get("cost_nok", h.get("cost_total")),
-        "cost_by_municipality": {str(k): v for k, v in dict(by_muni).items()},
-        "year": h.get("year"),
-        "title": h.get("title"),
-        "price_year": h.get("price_year"),
-    }
+
+    def norm(d: Mapping[str, Any]) -> dict[str, Any]:
+        by_muni = d.get("cost_nok_by_municipality") or d.get("cost_by_municipality") or {}
+        return {
+            "beds": d.get("beds"),
+            "fte": d.get("fte"),
+            "cost_total": d.get("cost_nok", d.get("cost_total")),
+            "cost_by_municipality": {str(k): v for k, v in dict(by_muni).items()},
+        }
+
+    out = norm(h)
+    out.update(
+        {
+            "year": h.get("year"),
+            "title": h.get("title"),
+            "price_year": h.get("price_year"),
+            "reference_title": h.get("reference_title"),
+            "alone_title": h.get("alone_title"),
+        }
+    )
+    for key in ("vs_reference", "vs_alone"):
+        out[key] = norm(h[key]) if isinstance(h.get(key), Mapping) else None
+    return out
 
 
 def _num(x: Any) -> float | None:
@@ -481,22 +495,28 @@ def _num(x: Any) -> float | None:
         return None
 
 
-def _cell(value: Any, base: Any, lang: str, kind: str) -> str:
-    v, b = _num(value), _num(base)
+def _cell(value: Any, diffs: Sequence[Any], lang: str, kind: str) -> str:
+    """A number with its differences under it (against today first, then against alone)."""
+    v = _num(value)
     fmt = (
         (lambda x: fmt_nok(x, lang))
         if kind == "nok"
         else (lambda x: fmt_number(x, lang, 1 if kind == "fte" else 0))
     )
     main = html.escape(fmt(v)) if v is not None else "–"
-    if v is None or b is None:
-        return f"<td class='num'>{main}</td>"
-    d = v - b
-    if kind == "nok":
-        diff = fmt_signed(d / 1e6, lang, 1) + (" mill." if lang == "nb" else " m")
-    else:
-        diff = fmt_signed(d, lang, 1 if kind == "fte" else 0)
-    return f"<td class='num'>{main}<br><span class='diff'>{html.escape(diff)}</span></td>"
+    lines = []
+    for d, label in zip(diffs, ("vs_reference", "vs_alone"), strict=False):
+        d = _num(d)
+        if v is None or d is None:
+            continue
+        if kind == "nok":
+            text = fmt_signed(d / 1e6, lang, 1) + (" mill." if lang == "nb" else " m")
+        else:
+            text = fmt_signed(d, lang, 1 if kind == "fte" else 0)
+        lines.append(
+            f"<br><span class='diff {label}'>{html.escape(text)} {html.escape(t(label, lang))}</span>"
+        )
+    return f"<td class='num'>{main}{''.join(lines)}</td>"
 
 
 def write_index(
@@ -504,12 +524,16 @@ def write_index(
     out_dir: str | Path,
     *,
     lang: str = "nb",
-    baseline: str = "baseline",
+    reference: str = "today",
+    alone: str = "alone",
     names: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``<out_dir>/index.html``: one row per scenario with status, beds, FTE, yearly cost in
-    total and per municipality, each with its change against ``baseline`` when that rendered, and a
-    link to the report (or to the partial notebook of a failed run). Plain HTML, no scripts."""
+    total and per municipality, each with its change against today (``reference``) and then
+    against each municipality alone (``alone``), and a link to the report (or to the partial
+    notebook of a failed run). The differences come from each report's headline; for a report
+    without them, from the figures of the ``reference``/``alone`` rows when those rendered.
+    Plain HTML, no scripts."""
     check_language(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -521,11 +545,21 @@ def write_index(
         except Exception:  # the index must still be written when data cannot be read
             names = {}
     figs = {r.scenario: _figures(r.headline) for r in results}
-    base = (
-        figs.get(baseline)
-        if any(r.scenario == baseline and r.status == "ok" for r in results)
-        else None
-    )
+    ok = {r.scenario for r in results if r.status == "ok"}
+
+    def diff(f: dict[str, Any], key: str, which: str, code: str | None = None) -> Any:
+        """Difference of figure ``which`` (municipality ``code``) against today/alone."""
+        vs = f.get(key)
+        if vs is None:
+            other = reference if key == "vs_reference" else alone
+            if other not in ok or other not in figs or figs[other] is f:
+                return None
+            o, v = figs[other], f
+            a = v["cost_by_municipality"].get(code) if code else v[which]
+            b = o["cost_by_municipality"].get(code) if code else o[which]
+            return None if a is None or b is None else float(a) - float(b)
+        return vs["cost_by_municipality"].get(code) if code else vs.get(which)
+
     codes = sorted({c for f in figs.values() for c in f["cost_by_municipality"] if c != "region"})
     years = sorted({str(f["year"]) for f in figs.values() if f["year"] is not None})
     head = (
@@ -537,37 +571,38 @@ def write_index(
     rows = []
     for r in results:
         f = figs[r.scenario]
-        b = base if (base is not None and r.scenario != baseline) else None
         title = html.escape(str(f["title"] or r.scenario))
         if r.status == "ok" and r.html:
-            link = f"<a href='{html.escape(r.html)}'>{title}</a><br><code>{html.escape(r.scenario)}</code>"
+            link = f"<a href='{html.escape(r.html)}'>{title}</a>"
             status = f"<span class='ok'>{t('ok', lang)}</span>"
         else:
-            link = f"{title}<br><code>{html.escape(r.scenario)}</code>"
+            link = title
             nb_link = (
                 f"<br><a href='{html.escape(r.notebook)}'>{t('partial_notebook', lang)}</a>"
                 if r.notebook
                 else ""
             )
             status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
-        cells = [
-            _cell(f["beds"], b and b["beds"], lang, "num"),
-            _cell(f["fte"], b and b["fte"], lang, "fte"),
-            _cell(f["cost_total"], b and b["cost_total"], lang, "nok"),
-        ]
-        cells += [
-            _cell(
-                f["cost_by_municipality"].get(c),
-                b and b["cost_by_municipality"].get(c),
-                lang,
-                "nok",
-            )
-            for c in codes
-        ]
+
+        def cell(which: str, kind: str, code: str | None = None) -> str:
+            value = f["cost_by_municipality"].get(code) if code else f[which]
+            d = [diff(f, k, which, code) for k in ("vs_reference", "vs_alone")]
+            return _cell(value, d, lang, kind)
+
+        cells = [cell("beds", "num"), cell("fte", "fte"), cell("cost_total", "nok")]
+        cells += [cell("cost_total", "nok", c) for c in codes]
         rows.append(
             f"<tr class='row-{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
             f"<td class='num'>{fmt_number(r.seconds, lang, 1)}&nbsp;{t('seconds', lang)}</td></tr>"
         )
+    ref_title = next(
+        (f["reference_title"] for f in figs.values() if f.get("reference_title")),
+        (figs.get(reference) or {}).get("title") or t("reference", lang),
+    )
+    alone_title = next(
+        (f["alone_title"] for f in figs.values() if f.get("alone_title")),
+        (figs.get(alone) or {}).get("title") or alone,
+    )
     try:
         from planning.data import data_version
 
@@ -580,6 +615,7 @@ def write_index(
     if price_years:
         horizon += t("index_units", lang, year=", ".join(price_years)) + " "
     body = "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
+    intro = t("index_intro", lang, reference=ref_title, alone=alone_title)
     page = f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -593,6 +629,7 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 0.4rem 0.5rem; vertical-align:
 th {{ background: #f3f5f8; }}
 td.num {{ text-align: right; white-space: nowrap; }}
 .diff {{ color: #555; font-size: 0.8rem; }}
+.diff.vs_reference {{ color: #222; font-weight: 600; }}
 .ok {{ color: #1a7f37; }}
 .failed {{ color: #b42318; font-weight: 600; }}
 tr.row-failed {{ background: #fff5f5; }}
@@ -601,7 +638,7 @@ footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
 </head>
 <body>
 <h1>{html.escape(t("index_title", lang))}</h1>
-<p>{html.escape(t("index_intro", lang, baseline=baseline))} {html.escape(horizon)}{html.escape(t("cost_per_municipality", lang))}: {html.escape(", ".join(names.get(c, c) for c in codes))}.</p>
+<p>{html.escape(intro)} {html.escape(horizon)}{html.escape(t("cost_per_municipality", lang))}: {html.escape(", ".join(names.get(c, c) for c in codes))}.</p>
 <table id="scenarios">
 <thead><tr>{head}</tr></thead>
 <tbody>
@@ -760,9 +797,46 @@ def _region_value(metrics: Any, metric: str, year: int) -> float:
     return float(m["value"].iloc[0])
 
 
-def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str:
+def _region_end_values(result: Any) -> dict[str, float]:
+    s = result.summary
+    return s[s["municipality_code"] == "region"].set_index("metric")["value"].astype(float).to_dict()
+
+
+def difference_lines(
+    result: Any, reference: Any | None, alone: Any | None = None, lang: str = "nb"
+) -> list[str]:
+    """Markdown bullets: the change in beds, FTE and yearly cost at the end year against today
+    (``reference``) first, then against each municipality alone (``alone``). A comparison of a
+    scenario with itself is left out."""
+    out = []
+    v = _region_end_values(result)
+    for other, key in ((reference, "reference"), (alone, "alone")):
+        if other is None or other.name == result.name:
+            continue
+        b = _region_end_values(other)
+        d_beds, d_fte, d_cost = (v[k] - b[k] for k in ("beds", "fte", "cost_nok"))
+        title = html.escape(getattr(other.scenario.title, lang))
+        if lang == "nb":
+            lead = "Mot i dag" if key == "reference" else "Mot hver kommune for seg"
+            out.append(
+                f"- **{lead}** («{title}»): {fmt_signed(d_beds, lang)} senger, "
+                f"{fmt_signed(d_fte, lang, 1)} årsverk og {fmt_signed(d_cost / 1e6, lang, 1)} mill. kr per år."
+            )
+        else:
+            lead = "Against today" if key == "reference" else "Against each municipality alone"
+            out.append(
+                f"- **{lead}** ('{title}'): {fmt_signed(d_beds, lang)} beds, "
+                f"{fmt_signed(d_fte, lang, 1)} FTE and NOK {fmt_signed(d_cost / 1e6, lang, 1)} million a year."
+            )
+    return out
+
+
+def summary_markdown(
+    result: Any, reference: Any | None, lang: str = "nb", alone: Any | None = None
+) -> str:
     """The report's opening summary (Markdown): population growth, beds, FTE and yearly cost at
-    the end year, with P10–P90 when the result has runs and the change against ``baseline``."""
+    the end year, with P10–P90 when the result has runs, then the change against today
+    (``reference``) and against each municipality alone (``alone``)."""
     check_language(lang)
     scn = result.scenario
     y0, y1 = int(scn.horizon.base_year), int(scn.horizon.end_year)
@@ -782,10 +856,12 @@ def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str
     beds, fte, cost = (float(reg.loc[k, "value"]) for k in ("beds", "fte", "cost_nok"))
     price_year = result.provenance.get("price_year")
     desc = getattr(scn.description, lang)
+    diffs = difference_lines(result, reference, alone, lang)
     if lang == "nb":
         lines = [
             f"**{html.escape(getattr(scn.title, lang))}.** {desc}",
             "",
+            *diffs,
             f"- Innbyggere i regionen: {fmt_number(pop0, lang)} i {y0}, {fmt_number(pop1, lang)} i {y1}{band('population')}.",
             f"- Innbyggere 80 år og eldre: {fmt_number(o0, lang)} i {y0}, {fmt_number(o1, lang)} i {y1}{band('population_80+')}"
             f" ({fmt_signed(100 * (o1 / o0 - 1), lang)} %).",
@@ -799,6 +875,7 @@ def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str
         lines = [
             f"**{html.escape(getattr(scn.title, lang))}.** {desc}",
             "",
+            *diffs,
             f"- Inhabitants of the region: {fmt_number(pop0, lang)} in {y0}, {fmt_number(pop1, lang)} in {y1}{band('population')}.",
             f"- Inhabitants aged 80 or over: {fmt_number(o0, lang)} in {y0}, {fmt_number(o1, lang)} in {y1}{band('population_80+')}"
             f" ({fmt_signed(100 * (o1 / o0 - 1), lang)}%).",
@@ -808,32 +885,20 @@ def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str
             + (f" ({price_year} prices)" if price_year else "")
             + ".",
         ]
-    if baseline is not None and baseline.name != result.name:
-        b = baseline.summary
-        breg = b[b["municipality_code"] == "region"].set_index("metric")["value"]
-        d_beds, d_fte, d_cost = (
-            beds - float(breg["beds"]),
-            fte - float(breg["fte"]),
-            cost - float(breg["cost_nok"]),
-        )
-        if lang == "nb":
-            lines.append(
-                f"- Mot referansen ({html.escape(baseline.scenario.title.nb)}): {fmt_signed(d_beds, lang)} senger, "
-                f"{fmt_signed(d_fte, lang, 1)} årsverk og {fmt_signed(d_cost / 1e6, lang, 1)} mill. kr per år."
-            )
-        else:
-            lines.append(
-                f"- Against the baseline ({html.escape(baseline.scenario.title.en)}): {fmt_signed(d_beds, lang)} beds, "
-                f"{fmt_signed(d_fte, lang, 1)} FTE and NOK {fmt_signed(d_cost / 1e6, lang, 1)} million a year."
-            )
     return "\n".join(lines)
 
 
 def municipality_table(
-    result: Any, baseline: Any | None, lang: str = "nb", names: Mapping[str, str] | None = None
+    result: Any,
+    reference: Any | None,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    alone: Any | None = None,
 ) -> Any:
-    """Per municipality and region at the end year: inhabitants, 80+, beds, FTE, yearly cost, cost
-    per inhabitant (formatted strings) and, with ``baseline``, the change in cost."""
+    """Per municipality and region at the end year: inhabitants, 80+, FTE, yearly cost, cost per
+    inhabitant (formatted strings) and the change in cost against today (``reference``) and
+    against each municipality alone (``alone``). Beds are not attributed to municipalities (they
+    belong to units: see :func:`capacity_table`)."""
     import pandas as pd
 
     s = result.summary
@@ -843,13 +908,10 @@ def municipality_table(
     out = pd.DataFrame(
         {
             t("municipality", lang): [
-                ("" if c == "region" else "")
-                + ((names or {}).get(c, c) if c != "region" else t("region", lang))
-                for c in piv.index
+                (names or {}).get(c, c) if c != "region" else t("region", lang) for c in piv.index
             ],
             t("population", lang): [fmt_number(v, lang) for v in piv["population"]],
             "80+": [fmt_number(v, lang) for v in piv["population_80+"]],
-            t("beds", lang): [fmt_number(v, lang, 1) for v in piv["beds"]],
             t("fte", lang): [fmt_number(v, lang, 1) for v in piv["fte"]],
             t("total_cost", lang): [fmt_nok(v, lang) for v in piv["cost_nok"]],
             ("Kostnad per innbygger" if lang == "nb" else "Cost per inhabitant"): [
@@ -858,10 +920,12 @@ def municipality_table(
             ],
         }
     )
-    if baseline is not None and baseline.name != result.name:
-        b = baseline.summary
+    for other, label in ((reference, "difference"), (alone, "difference_alone")):
+        if other is None or other.name == result.name:
+            continue
+        b = other.summary
         bc = b[b["metric"] == "cost_nok"].set_index("municipality_code")["value"]
-        out[t("difference", lang)] = [
+        out[t(label, lang)] = [
             fmt_signed((piv.loc[c, "cost_nok"] - bc.get(c, float("nan"))) / 1e6, lang, 1)
             + (" mill. kr" if lang == "nb" else " m NOK")
             for c in piv.index
@@ -955,22 +1019,26 @@ def assumptions_html(result: Any, lang: str = "nb") -> str:
 
 
 def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | None = None) -> str:
-    """The scenario's shared units (name, service, host, members, cost key, note) as HTML."""
+    """The scenario's shared units as HTML: name, service (readable label), host, members, cost
+    key, source and note. A unit of today's organisation shows its source; a unit the scenario
+    proposes says so."""
     import pandas as pd
 
     units = result.scenario.organisation.units
     if not units:
         return f"<p>{html.escape(t('no_shared_units', lang))}</p>"
     n = names or {}
+    labels_ = service_labels(result.scenario.catalogue())
     df = pd.DataFrame(
         [
             {
                 "name": u.name,
-                "service": u.service,
+                "service": labels_.get(u.service, u.service),
                 "host": n.get(u.host, u.host),
                 "members": ", ".join(n.get(m, m) for m in u.members),
                 "cost_key": t(f"cost_key_{u.cost_key}", lang)
                 + (f" ({u.fixed_share:.0%})" if u.fixed_share is not None else ""),
+                "source": u.source or t("proposal", lang),
                 "note": u.note or "",
             }
             for u in units
@@ -982,6 +1050,7 @@ def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | 
         "host": t("host", lang),
         "members": t("members", lang),
         "cost_key": t("cost_key", lang),
+        "source": t("sources_of_unit", lang),
         "note": t("note", lang),
     }
     return html_table(df, labels)
@@ -1079,6 +1148,8 @@ def capacity_table(
     ).reset_index()
     n = names or {}
     out = piv[["service", "unit"]].copy()
+    svc = service_labels(result.scenario.catalogue())
+    out["service"] = [svc.get(x, x) for x in out["service"]]
     out["unit"] = [n.get(u, u) for u in out["unit"]]
     out["offered_load"] = [fmt_number(v, lang, 2) for v in piv["offered_load"]]
     out["beds"] = [fmt_number(v, lang) for v in piv["beds"]]

@@ -519,7 +519,7 @@ def _codes_of(raw: Mapping[str, Any]) -> list[str] | None:
     return None
 
 
-def _expand_organisation(raw: dict[str, Any]) -> list[Any] | None:
+def _expand_organisation(raw: dict[str, Any], owner: Any = None) -> list[Any] | None:
     """Turn the organisation of a raw scenario into its complete list of units, in place.
 
     With ``organisation.status_quo: true`` the units start from today's organisation
@@ -539,6 +539,22 @@ def _expand_organisation(raw: dict[str, Any]) -> list[Any] | None:
         from planning.parameters import status_quo_units
 
         base = [u.model_dump(mode="json", exclude_none=True) for u in status_quo_units(codes)]
+    known = {u["name"] for u in base}
+    for i, u in enumerate(changes):
+        if not isinstance(u, dict) or u.get("remove") is True or u.get("name") in known:
+            continue
+        missing = [k for k in ("service", "host", "members") if k not in u]
+        if missing and "name" in u:
+            where = "today's organisation for these municipalities" if org.get("status_quo") else "the scenario"
+            key = f"organisation.units.{i}"
+            raise ScenarioError(
+                f"no unit named '{u['name']}' in {where} to change; a new unit also needs "
+                f"{', '.join(missing)}",
+                file=owner(key) if owner else None,
+                key=key,
+                allowed=sorted(known) or None,
+            )
+        known.add(u.get("name"))
     units = _apply_unit_changes(base, changes)
     org["units"] = [u for u in units if not (isinstance(u, dict) and u.get("remove") is True)]
     return changes
@@ -681,11 +697,12 @@ def _literals(annotation: Any) -> list[Any]:
 def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
     """Validate a merged mapping into a :class:`Scenario`; errors name ``owner(key)`` and the key.
     The organisation is expanded first (today's units, when ``status_quo`` is set)."""
-    changes = _expand_organisation(merged)
+    changes = _expand_organisation(merged, owner)
     try:
         scn = Scenario.model_validate(merged)
     except ValidationError as err:
         key, msg = format_validation_error(err)
+        key = _unit_key_as_written(key, merged, changes)
         first = err.errors()[0]
         allowed: Any = None
         if msg == "unknown key":
@@ -698,9 +715,26 @@ def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
         elif first.get("type") != "missing" and not isinstance(first.get("input"), dict | list):
             msg = f"{msg} (got {first.get('input')!r})"
         raise ScenarioError(msg, file=owner(key), key=key, allowed=allowed) from None
-    _check_semantics(scn, owner)
     scn._unit_changes = changes
+    _check_semantics(scn, owner)
     return scn
+
+
+def _unit_key_as_written(key: str, merged: dict[str, Any], changes: list[Any] | None) -> str:
+    """An error key ``organisation.units.N...`` of the expanded unit list, rewritten to the index
+    of that unit in the scenario's own list where it has one (what the user wrote)."""
+    parts = key.split(".")
+    if changes is None or parts[:2] != ["organisation", "units"] or len(parts) < 3:
+        return key
+    if not parts[2].isdigit():
+        return key
+    units = (merged.get("organisation") or {}).get("units") or []
+    i = int(parts[2])
+    name = units[i].get("name") if i < len(units) and isinstance(units[i], dict) else None
+    own = [j for j, c in enumerate(changes) if isinstance(c, dict) and c.get("name") == name]
+    if own:
+        parts[2] = str(own[-1])
+    return ".".join(parts)
 
 
 def _check_semantics(scn: Scenario, owner: Any) -> None:
@@ -727,7 +761,11 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
     for i, unit in enumerate(scn.organisation.units):
         for j, m in enumerate(unit.members):
             if m not in members:
-                key = f"organisation.units.{i}.members.{j}"
+                key = _unit_key_as_written(
+                    f"organisation.units.{i}.members.{j}",
+                    {"organisation": {"units": [{"name": u.name} for u in scn.organisation.units]}},
+                    scn._unit_changes,
+                )
                 raise ScenarioError(
                     f"municipality {m} of unit '{unit.name}' is not in the scenario",
                     file=owner(key),
@@ -1719,8 +1757,8 @@ def _sourced_comment(s: Sourced) -> str:
 
 def sample_scenario() -> str:
     """A complete, valid scenario (no ``extends``) with every default written out and its source
-    in a comment; values equal the baseline, so running it reproduces the baseline."""
-    base = load_scenario("baseline")
+    in a comment; values equal ``today``, so running it reproduces today."""
+    base = load_scenario(REFERENCE)
     cat = base.catalogue()
     d, h = base.demography, base.horizon
     first, last = data.population_years()
@@ -1733,11 +1771,11 @@ def sample_scenario() -> str:
         "# assumption (no source found). A number you type without a source is an assumption.",
         "name: sample",
         "title:",
-        f"  nb: {_scalar('Eksempel (som referansen)')}",
-        f"  en: {_scalar('Sample (same as the baseline)')}",
+        f"  nb: {_scalar('Eksempel (som i dag)')}",
+        f"  en: {_scalar('Sample (same as today)')}",
         "description:",
-        f"  nb: {_scalar('Alle standardverdier skrevet ut; gir samme tall som referansen.')}",
-        f"  en: {_scalar('Every default written out; gives the same numbers as the baseline.')}",
+        f"  nb: {_scalar('Alle standardverdier skrevet ut; gir samme tall som i dag.')}",
+        f"  en: {_scalar('Every default written out; gives the same numbers as today.')}",
         "",
         f"# region name ({', '.join(data.region_names()[:2])}, trondelag, county-NN) or",
         "# municipalities: [5035, Meråker, ...] (codes or names); data/regions.json",
@@ -1784,13 +1822,18 @@ def sample_scenario() -> str:
     out += [
         "services: {}",
         "",
-        "# organisation: shared units; a municipality in no unit for a service runs it alone.",
+        "# organisation: status_quo: true starts from today's shared units (data/organisation.yaml,",
+        "# every unit whose members all take part, each with its source); units then lists changes by",
+        "# unit name (new units, changed fields, {name: X, remove: true}). status_quo: false and no",
+        "# units: each municipality runs every service alone (the scenario `alone`).",
+        "# A municipality in no unit for a service runs it alone.",
         "# services that can be shared: kad, intermediaer, helsestasjon, skolehelsetjeneste, jordmor,",
         "# kommuneoverlege, legevakt, brukerkontor. cost_key: population | use | fixed_plus_use",
         "# (with fixed_share 0..1). Example:",
         "#   units:",
-        "#     - {name: dms_kad, service: kad, host: '5035', members: ['5035', '5034'], cost_key: population}",
+        "#     - {name: 'Værnesregionen DMS, KAD-senger', members: ['5035', '5034', '5032', '5033']}",
         "organisation:",
+        f"  status_quo: {_scalar(base.organisation.status_quo)}",
         "  units: []",
         "",
         "prices:",

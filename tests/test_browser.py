@@ -51,7 +51,7 @@ def rendered(tmp_path_factory):
     saved = {v: os.environ.get(v) for v in reports.PRIVATE_ENV_VARS}
     try:
         results, index = reports.render_reports(
-            ["baseline", "shared_dms"], out, lang="nb", runs=3, workers=2
+            ["today", "shared_dms"], out, lang="nb", runs=3, workers=2
         )
     finally:  # rendering in this process set private Jupyter folders; restore the environment
         for var, value in saved.items():
@@ -125,10 +125,10 @@ def _check_report(browser, path: Path, heading: str) -> None:
 
 
 def test_reports_draw_every_chart_without_errors_offline(browser, rendered):
-    _check_report(browser, rendered["out"] / "baseline.html", "Sammendrag")
+    _check_report(browser, rendered["out"] / "today.html", "Sammendrag")
     _check_report(browser, rendered["out"] / "shared_dms.html", "Kostnader")
     # the steering group reads how far the method has missed before, in the population section
-    page, _, _ = _open(browser, rendered["out"] / "baseline.html")
+    page, _, _ = _open(browser, rendered["out"] / "today.html")
     trust = page.locator("p:has-text('Hvor treffsikker er framskrivingen?')")
     assert trust.count() == 1 and "2011 og 2016" in trust.inner_text()
     page.context.close()
@@ -145,7 +145,7 @@ def test_index_links_resolve_and_open_a_working_report(browser, rendered):
         assert target.parent == index.parent
     rows = page.locator("#scenarios tbody tr")
     assert rows.count() == 2
-    assert "Felles DMS i Stjørdal" in rows.nth(1).inner_text()
+    assert "Selbu tilbake i DMS" in rows.nth(1).inner_text()
     page.locator("a[href='shared_dms.html']").click()
     page.wait_for_load_state("load")
     assert page.url.endswith("/shared_dms.html")
