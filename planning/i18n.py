@@ -247,6 +247,10 @@ ITEMS: dict[str, dict[str, str]] = {
         "nb": "overliggedøgn (betaling til sykehuset)",
         "en": "overliggedøgn (paid to the hospital)",
     },
+    "legevaktsentral": {
+        "nb": "legevaktsentral (kjøpt)",
+        "en": "legevaktsentral (bought)",
+    },
 }
 
 

@@ -1107,6 +1107,44 @@ def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
     return estimate_coverage_rates(data.load_kostra(), _catalogue_for(services_json), list(codes))
 
 
+@functools.lru_cache(maxsize=32)
+def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) -> Any:
+    """Staffing of each municipality from its own KOSTRA figures under today's organisation
+    (:func:`planning.calibration.staffing_table`), or None when the catalogue has no
+    calibration section."""
+    from planning.calibration import staffing_table
+    from planning.demand import bed_rates_by_age
+    from planning.parameters import status_quo_units
+
+    catalogue = _catalogue_for(services_json)
+    if catalogue.calibration is None:
+        return None
+    year = int(catalogue.calibration.year.value)
+    first, last = data.population_years()
+    pop_year = min(max(year + 1, first), last)  # 1 January after the KOSTRA year (31 December)
+    pop = data.load_population(list(codes), [pop_year])
+    by_age = pop.groupby(["municipality_code", "age"])["population"].sum().unstack(fill_value=0.0)
+    by_age = by_age.reindex(columns=range(106), fill_value=0.0)
+    bed_days = {
+        s: dict(
+            zip(
+                by_age.index.astype(str),
+                (by_age.to_numpy(dtype=float) @ bed_rates_by_age(getattr(catalogue, s))[1]),
+                strict=True,
+            )
+        )
+        for s in ("kad", "intermediaer")
+    }
+    return staffing_table(
+        data.load_kostra(),
+        catalogue,
+        list(codes),
+        bed_days=bed_days,
+        units=status_quo_units(codes),
+        max_refusal=max_refusal,
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _travel(overrides_json: str) -> Any:
     import pandas as pd
@@ -1124,6 +1162,7 @@ def clear_cache() -> None:
         _projection_cached,
         _demand_cached,
         _coverage_rates,
+        _staffing,
         _travel,
         _catalogue_for,
         _base_catalogue,
@@ -1279,7 +1318,10 @@ def run(
     else:
         demand = _demand_cached(*demand_key).copy(deep=False)
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
-    plan = evaluate(population, demand, catalogue, scn.organisation, levers, travel=travel)
+    staffing = _staffing(codes, services_json, float(levers.max_refusal))  # type: ignore[arg-type]
+    plan = evaluate(
+        population, demand, catalogue, scn.organisation, levers, travel=travel, staffing=staffing
+    )
     costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
 
     provenance = {
