@@ -192,6 +192,27 @@ STRINGS: dict[str, dict[str, str]] = {
             "for the small municipalities; read them together with the central line."
         ),
     },
+    "today_section": {
+        "nb": "I dag: KOSTRA og modellens første år",
+        "en": "Today: KOSTRA and the model's first year",
+    },
+    "today_intro": {
+        "nb": (
+            "Tallene SSB (KOSTRA) sist talte ({observed_year}) ved siden av modellens første år "
+            "({modelled_year}) for slik tjenestene er organisert i dag. Målet er at modellen treffer "
+            "innenfor ±10 % for regionen og ±25 % per kommune. Sykepleierårsverk er kalibrert til "
+            "KOSTRA; brukere og beboere er framskrevet fra tidligere år. Treff for regionen: {hits}."
+        ),
+        "en": (
+            "The figures SSB (KOSTRA) last counted ({observed_year}) beside the model's first year "
+            "({modelled_year}) for services organised as today. The target is within ±10 % for the "
+            "region and ±25 % per municipality. Nurse FTE are calibrated to KOSTRA; users and "
+            "residents are projected from earlier years. Region: {hits}."
+        ),
+    },
+    "observed": {"nb": "i dag (KOSTRA {year})", "en": "today (KOSTRA {year})"},
+    "modelled": {"nb": "modell {year}", "en": "model {year}"},
+    "not_modelled": {"nb": "ikke framskrevet", "en": "not projected"},
     "and": {"nb": "og", "en": "and"},
     "p10": {"nb": "P10", "en": "P10"},
     "p50": {"nb": "P50", "en": "P50"},

@@ -853,7 +853,7 @@ def summary_markdown(
 
     pop0, pop1 = _region_value(m, "population", y0), _region_value(m, "population", y1)
     o0, o1 = _region_value(m, "population_80+", y0), _region_value(m, "population_80+", y1)
-    beds, fte, cost = (float(reg.loc[k, "value"]) for k in ("beds", "fte", "cost_nok"))
+    fte, cost = (float(reg.loc[k, "value"]) for k in ("fte", "cost_nok"))
     price_year = result.provenance.get("price_year")
     desc = getattr(scn.description, lang)
     diffs = difference_lines(result, reference, alone, lang)
@@ -865,7 +865,7 @@ def summary_markdown(
             f"- Innbyggere i regionen: {fmt_number(pop0, lang)} i {y0}, {fmt_number(pop1, lang)} i {y1}{band('population')}.",
             f"- Innbyggere 80 år og eldre: {fmt_number(o0, lang)} i {y0}, {fmt_number(o1, lang)} i {y1}{band('population_80+')}"
             f" ({fmt_signed(100 * (o1 / o0 - 1), lang)} %).",
-            f"- Senger (KAD og intermediære) i {y1}: {fmt_number(beds, lang)}{band('beds')}.",
+            capacity_markdown(result, lang, band("beds")),
             f"- Årsverk i {y1}: {fmt_number(fte, lang)}{band('fte')}.",
             f"- Årlig kostnad i {y1}: {fmt_nok(cost, lang)}"
             + (f" ({price_year}-kroner)" if price_year else "")
@@ -879,7 +879,7 @@ def summary_markdown(
             f"- Inhabitants of the region: {fmt_number(pop0, lang)} in {y0}, {fmt_number(pop1, lang)} in {y1}{band('population')}.",
             f"- Inhabitants aged 80 or over: {fmt_number(o0, lang)} in {y0}, {fmt_number(o1, lang)} in {y1}{band('population_80+')}"
             f" ({fmt_signed(100 * (o1 / o0 - 1), lang)}%).",
-            f"- Beds (KAD and intermediate) in {y1}: {fmt_number(beds, lang)}{band('beds')}.",
+            capacity_markdown(result, lang, band("beds")),
             f"- FTE in {y1}: {fmt_number(fte, lang)}{band('fte')}.",
             f"- Yearly cost in {y1}: {fmt_nok(cost, lang)}"
             + (f" ({price_year} prices)" if price_year else "")
@@ -931,6 +931,91 @@ def municipality_table(
             for c in piv.index
         ]
     return out
+
+
+def today_table(
+    result: Any,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    check: Any | None = None,
+) -> tuple[Any, str]:
+    """KOSTRA's latest observed figures ("today") beside the modelled first year, per
+    municipality and for the region: home-service users, long-term residents, nurse FTE in care
+    services and residents of housing with 24-hour staff (formatted strings), and the intro text
+    with the region's hits against the targets. ``check``: from
+    :func:`planning.calibration.first_year_check` (computed when None)."""
+    import pandas as pd
+
+    from planning import calibration, data
+
+    check_language(lang)
+    c = check if check is not None else calibration.first_year_check(result, data.load_kostra())
+    n = names or {}
+    order = [x for x in result.scenario.municipality_codes() if x in set(c["municipality_code"])]
+    order += ["region"]
+    oy = int(c["observed_year"].max()) if len(c) else 0
+    my = int(result.scenario.horizon.base_year)
+    out = pd.DataFrame(
+        {t("municipality", lang): [n.get(x, x) if x != "region" else t("region", lang) for x in order]}
+    )
+    idx = c.set_index(["municipality_code", "indicator"])
+    for ind, labels in calibration.CHECKED.items():
+        label = labels[0] if lang == "nb" else labels[1]
+        dec = 1 if ind == "nurse_fte" else 0
+        obs, mod = [], []
+        for x in order:
+            row = idx.loc[(x, ind)] if (x, ind) in idx.index else None
+            obs.append(fmt_number(row["observed"], lang, dec) if row is not None else "–")
+            if row is None or pd.isna(row["modelled"]):
+                mod.append(t("not_modelled", lang))
+            else:
+                rel = row["relative_difference"]
+                mod.append(
+                    fmt_number(row["modelled"], lang, dec)
+                    + (f" ({fmt_signed(100 * rel, lang, 0)} %)" if pd.notna(rel) else "")
+                )
+        out[f"{label}, {t('observed', lang, year=oy)}"] = obs
+        out[f"{label}, {t('modelled', lang, year=my)}"] = mod
+    reg = c[(c["municipality_code"] == "region") & c["modelled"].notna()]
+    hits = ", ".join(
+        f"{(calibration.CHECKED[r.indicator][0] if lang == 'nb' else calibration.CHECKED[r.indicator][1]).lower()} "
+        f"{fmt_signed(100 * r.relative_difference, lang, 1)} %"
+        for r in reg.itertuples()
+    )
+    return out, t("today_intro", lang, observed_year=oy, modelled_year=my, hits=hits)
+
+
+def capacity_markdown(result: Any, lang: str = "nb", band: str = "") -> str:
+    """Headline capacity at the end year (Markdown bullet): beds, long-term places and, where the
+    demand model projects them, places in housing with 24-hour staff."""
+    v = _region_end_values(result)
+    y1 = result.end_year
+    d = result.demand
+    if "run" in d.columns:
+        d = d[d["run"] == 0]
+    h24 = d[(d["service"] == "heldogn_bolig") & (d["measure"] == "users") & (d["year"] == y1)]
+    h24_v = float(h24["value"].sum()) if len(h24) else None
+    if lang == "nb":
+        text = (
+            f"- Kapasitet i {y1}: {fmt_number(v['beds'], lang)}{band} senger (KAD og intermediære), "
+            f"{fmt_number(v['long_term_places'], lang)} plasser på langtidsopphold"
+        )
+        text += (
+            f" og {fmt_number(h24_v, lang)} plasser i bolig med heldøgns bemanning."
+            if h24_v is not None
+            else "; boliger med heldøgns bemanning er ikke framskrevet ennå (dagens tall står i tabellen under)."
+        )
+    else:
+        text = (
+            f"- Capacity in {y1}: {fmt_number(v['beds'], lang)}{band} beds (KAD and intermediate), "
+            f"{fmt_number(v['long_term_places'], lang)} long-term places"
+        )
+        text += (
+            f" and {fmt_number(h24_v, lang)} places in housing with 24-hour staff."
+            if h24_v is not None
+            else "; housing with 24-hour staff is not projected yet (today's figures are in the table below)."
+        )
+    return text
 
 
 def assumptions_frame(result: Any, lang: str = "nb") -> Any:
@@ -1116,13 +1201,13 @@ def about_markdown(result: Any, lang: str = "nb") -> str:
     files = ", ".join(Path(f).name for f in p.get("lineage", []) or [])
     if lang == "nb":
         return (
-            f"Scenario `{result.name}` ({files}); {t('package_version', lang).lower()} vaernes-planning {p.get('package_version')}; "
+            f"Scenario «{result.scenario.title.nb}» (scenariofiler: {files}); {t('package_version', lang).lower()} vaernes-planning {p.get('package_version')}; "
             f"{t('data_version', lang).lower()} {p.get('data_version')}; {p.get('runs')} simuleringer, seed {p.get('seed')}; "
             f"laget {date}. Kostnader i faste {p.get('price_year')}-kroner. Tall merket *antatt* har ingen kilde og er forutsetninger; "
             "reisetider merket *estimert* er beregnet fra koordinater."
         )
     return (
-        f"Scenario `{result.name}` ({files}); package version vaernes-planning {p.get('package_version')}; "
+        f"Scenario '{result.scenario.title.en}' (scenario files: {files}); package version vaernes-planning {p.get('package_version')}; "
         f"data version {p.get('data_version')}; {p.get('runs')} runs, seed {p.get('seed')}; generated {date}. "
         f"Costs in constant {p.get('price_year')} NOK. Values marked *assumption* have no source; travel times "
         "marked *estimated* are computed from coordinates."

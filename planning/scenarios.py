@@ -1016,6 +1016,8 @@ METRICS: dict[str, str] = {
     "beds": "beds (KAD + intermediate)",
     "beds_kad": "beds",
     "beds_intermediaer": "beds",
+    "home_service_users": "persons (hjemmetjenester)",
+    "long_term_places": "places (residents on long-term stays)",
     "fte": "FTE (all services)",
     "cost_nok": "NOK per year (price year of the catalogue)",
     "cost_nok_per_inhabitant": "NOK per inhabitant per year",
@@ -1487,6 +1489,11 @@ def _metrics(res: ScenarioResult) -> Any:
     out["beds_intermediaer"] = total(sg, b * (svc == "intermediaer"))
     out["fte"] = total(sg, fte_u[su] * share)
     out["cost_nok"] = total(grid(res.costs), res.costs["nok"].to_numpy(dtype=float))
+    users = res.demand[res.demand["measure"] == "users"]
+    gu, ws = grid(users), users["value"].to_numpy(dtype=float)
+    svc_u = users["service"].to_numpy()
+    out["home_service_users"] = total(gu, ws * (svc_u == "hjemmetjenester"))
+    out["long_term_places"] = total(gu, ws * (svc_u == "langtidsopphold"))
 
     # (K, R, M, Y) -> add the region as municipality M
     arr = np.stack([out[k].reshape(n_runs, M, Y) for k in _ADDITIVE])
@@ -1543,6 +1550,7 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
         "year": res.end_year,
         "population": float(region["population"]),
         "beds": float(region["beds"]),
+        "long_term_places": float(region["long_term_places"]),
         "fte": float(region["fte"]),
         "cost_nok": float(region["cost_nok"]),
         "cost_nok_per_inhabitant": float(region["cost_nok_per_inhabitant"]),
