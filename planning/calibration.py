@@ -123,11 +123,14 @@ def staffing_table(
 
     hours, users, residents, nurses = (
         by_code(i)
-        for i in ("home_health_hours_per_week", "home_service_users", "long_term_residents", "nurse_fte")
+        for i in (
+            "home_health_hours_per_week",
+            "home_service_users",
+            "long_term_residents",
+            "nurse_fte",
+        )
     )
-    bed_nurses = _bed_nurses_today(
-        catalogue, codes, bed_days or {}, units, max_refusal
-    )
+    bed_nurses = _bed_nurses_today(catalogue, codes, bed_days or {}, units, max_refusal)
     rows = []
     for c in codes:
         if c in hours and share:
@@ -135,9 +138,7 @@ def staffing_table(
         else:
             h, h_src = fallback_hours, "fallback"
         fte_home = (
-            h * 52.0 / hours_fte / share
-            if h is not None and share
-            else home.fte_per_user.value
+            h * 52.0 / hours_fte / share if h is not None and share else home.fte_per_user.value
         )
         care = users.get(c, np.nan) * fte_home + residents.get(c, np.nan) * lt.fte_per_user.value
         beds = bed_nurses.get(c, 0.0)
@@ -233,7 +234,9 @@ def modelled_first_year(result: Any) -> pd.DataFrame:
         & (st["profession"] == NURSE)
         & st["service"].isin(list(CARE_SERVICES))
     ]
-    host = dict(zip(result.units["unit"].astype(str), result.units["host"].astype(str), strict=False))
+    host = dict(
+        zip(result.units["unit"].astype(str), result.units["host"].astype(str), strict=False)
+    )
     nurse = (
         st.assign(municipality_code=st["unit"].astype(str).map(lambda u: host.get(u, u)))
         .groupby("municipality_code", as_index=False)["value"]
@@ -241,7 +244,9 @@ def modelled_first_year(result: Any) -> pd.DataFrame:
         .rename(columns={"value": "modelled"})
         .assign(indicator="nurse_fte")
     )
-    return pd.concat([users, nurse[["municipality_code", "indicator", "modelled"]]], ignore_index=True)
+    return pd.concat(
+        [users, nurse[["municipality_code", "indicator", "modelled"]]], ignore_index=True
+    )
 
 
 def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
@@ -258,9 +263,13 @@ def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None)
     rows = []
     for ind in CHECKED:
         obs = _latest(kostra[kostra["municipality_code"].astype(str).isin(codes)], ind, y)
-        for c, oy, v in zip(obs["municipality_code"].astype(str), obs["year"], obs["value"], strict=True):
+        for c, oy, v in zip(
+            obs["municipality_code"].astype(str), obs["year"], obs["value"], strict=True
+        ):
             rows.append((c, ind, float(v), int(oy)))
-    observed = pd.DataFrame(rows, columns=["municipality_code", "indicator", "observed", "observed_year"])
+    observed = pd.DataFrame(
+        rows, columns=["municipality_code", "indicator", "observed", "observed_year"]
+    )
     model = modelled_first_year(result)
     out = observed.merge(model, on=["municipality_code", "indicator"], how="left")
     region = (
@@ -284,9 +293,13 @@ def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None)
         out=np.full(len(out), np.nan),
         where=obs_v > 0,
     )
-    out["target"] = np.where(out["municipality_code"] == "region", TARGETS["region"], TARGETS["municipality"])
+    out["target"] = np.where(
+        out["municipality_code"] == "region", TARGETS["region"], TARGETS["municipality"]
+    )
     rel = out["relative_difference"]
-    out["within"] = [None if pd.isna(r) else bool(abs(r) <= t) for r, t in zip(rel, out["target"], strict=True)]
+    out["within"] = [
+        None if pd.isna(r) else bool(abs(r) <= t) for r, t in zip(rel, out["target"], strict=True)
+    ]
     order = {k: i for i, k in enumerate(CHECKED)}
     out = out.assign(
         _i=out["indicator"].map(order), _r=(out["municipality_code"] == "region").astype(int)

@@ -29,6 +29,7 @@ from planning.parameters import (
     Organisation,
     ServiceCatalogue,
 )
+from planning.uncertainty import map_run_values
 
 DAYS_PER_YEAR = 365.0  # calendar days; offered load = bed-days / 365
 HOURS_PER_YEAR = 24.0 * 365.0  # round-the-clock hours in a year
@@ -77,12 +78,14 @@ def erlang_b(servers: Any, offered_load: Any) -> Any:
     return float(out) if out.ndim == 0 else out
 
 
-def beds_for_blocking(offered_load: Any, max_blocking: float) -> Any:
+def beds_for_blocking(offered_load: Any, max_blocking: Any) -> Any:
     """Fewest beds whose Erlang-B refusal probability is at most ``max_blocking`` (in (0, 1)).
 
-    Zero load needs zero beds. Vectorised over ``offered_load``; returns int or int array.
+    Zero load needs zero beds. Vectorised over ``offered_load`` (and ``max_blocking``, which
+    broadcasts against it); returns int or int array.
     """
-    if not 0.0 < float(max_blocking) < 1.0:
+    mb = np.asarray(max_blocking, dtype=float)
+    if not np.all((mb > 0.0) & (mb < 1.0)):
         raise InputError(
             f"max_blocking {max_blocking} is not a probability strictly between 0 and 1",
             key="max_refusal",
@@ -90,6 +93,7 @@ def beds_for_blocking(offered_load: Any, max_blocking: float) -> Any:
         )
     a = _check_load(offered_load)
     flat = a.ravel()
+    limit = np.broadcast_to(mb, a.shape).ravel() if mb.ndim else mb
     beds = np.zeros(flat.shape, dtype=np.int64)
     todo = flat > 0
     b = np.ones(flat.shape)
@@ -98,25 +102,26 @@ def beds_for_blocking(offered_load: Any, max_blocking: float) -> Any:
         k += 1
         ab = flat * b
         b = ab / (k + ab)
-        done_now = todo & (b <= max_blocking)
+        done_now = todo & (b <= limit)
         beds[done_now] = k
         todo &= ~done_now
     out = beds.reshape(a.shape)
     return int(out) if out.ndim == 0 else out
 
 
-def beds_for_occupancy(offered_load: Any, occupancy_target: float) -> Any:
+def beds_for_occupancy(offered_load: Any, occupancy_target: Any) -> Any:
     """Beds so that the mean occupancy load / beds does not exceed ``occupancy_target`` (0, 1].
 
     This is the classic planning rule that ignores refusals (compare with Erlang B)."""
-    if not 0.0 < float(occupancy_target) <= 1.0:
+    ot = np.asarray(occupancy_target, dtype=float)
+    if not np.all((ot > 0.0) & (ot <= 1.0)):
         raise InputError(
             f"occupancy target {occupancy_target} outside (0, 1]",
             key="occupancy_target",
             allowed="(0, 1]",
         )
     a = _check_load(offered_load)
-    out = np.ceil(a / occupancy_target - 1e-9).astype(np.int64)
+    out = np.ceil(a / ot - 1e-9).astype(np.int64)
     out = np.maximum(out, 0)
     return int(out) if out.ndim == 0 else out
 
@@ -380,7 +385,8 @@ def evaluate(
     is shared. ``staffing``: per-municipality staffing from its own KOSTRA figures
     (:func:`planning.calibration.staffing_table`: municipality_code, fte_per_user of home care,
     nurse_share of care FTE); without it the catalogue's values hold for every municipality.
-    Runs are computed together (arrays of shape run × unit × year).
+    Runs are computed together (arrays of shape run × unit × year); catalogue and lever values
+    may be arrays over runs (``planning.uncertainty.with_values``).
 
     Stand-alone providers run as small municipalities do: beds inside the sykehjem at a sykehjem
     place's staffing and without health-trust co-financing (``alone_staffing_factor``,
@@ -401,6 +407,7 @@ def evaluate(
     has_run = "run" in demand.columns
     runs, codes, years, columns, dense = _dense_demand(demand, has_run)
     M = len(codes)
+    catalogue, lv = map_run_values(catalogue, lv, lambda a: a[runs].reshape(-1, 1, 1))
 
     def D(service: str, measure: str) -> np.ndarray:
         col = columns.get((service, measure))
@@ -441,7 +448,7 @@ def evaluate(
 
     def host_cost(p: Any, profession: str) -> np.ndarray:
         """NOK per FTE for each provider (employed by its host): (1, P, 1)."""
-        return np.array([fte_cost[(profession, codes[h])] for h in p.hosts])[None, :, None]
+        return per_unit([fte_cost[(profession, codes[h])] for h in p.hosts])
 
     def added_minutes(p: Any) -> np.ndarray:
         """Population-weighted one-way minutes from member centre to host: (R, P, Y)."""
@@ -511,7 +518,7 @@ def evaluate(
     hours_wd = lg.doctor_hours_weekday.value * weekdays
     hours_we = lg.doctor_hours_weekend.value * lg.weekend_days.value
     rate_wd, rate_we = _legevakt_rates(lg, catchment)
-    aga_host = np.array([st.aga_rate(codes[h]) for h in p.hosts])[None, :, None]
+    aga_host = per_unit([st.aga_rate(codes[h]) for h in p.hosts])
     doctor_nok = (
         (hours_wd * rate_wd + hours_we * rate_we) * lg.doctor_rate_index.value * (1 + aga_host)
     )
@@ -614,7 +621,7 @@ def evaluate(
             bk.management_fte.value,
         )
     else:
-        management = np.full_like(workload, bk.management_fte.value)
+        management = np.zeros_like(workload) + bk.management_fte.value
     b.staff("brukerkontor", p.names, bk.profession, "fte_management", management)
     fte = workload + travel_fte + management
     b.cap("brukerkontor", p.names, "cases", cases)
@@ -638,7 +645,7 @@ def evaluate(
             b.staff(s, codes, prof, "fte_workload", f)
             b.staff(s, codes, prof, "fte_travel", np.zeros_like(f))
             b.staff(s, codes, prof, "fte", f)
-            nok = nok + f * np.array([fte_cost[(prof, c)] for c in codes])[None, :, None]
+            nok = nok + f * per_unit([fte_cost[(prof, c)] for c in codes])
         own.append((s, "staff", nok))
     b.cap(
         "fastlege", codes, "lists", D("fastlege", "population") / catalogue.fastlege.list_size.value
@@ -690,16 +697,28 @@ def evaluate(
     )
 
 
-def _value(s: Any) -> float:
-    """A Sourced value (0 when absent)."""
-    return float(s.value) if s is not None else 0.0
+def per_unit(values: list[Any]) -> np.ndarray:
+    """Stack one value per unit (scalars, or (R, 1, 1) arrays over runs) into (1 or R, X, 1)."""
+    flat = [np.asarray(v, dtype=float).reshape(-1) for v in values]
+    n = max(len(f) for f in flat) if flat else 1
+    return np.stack([np.broadcast_to(f, (n,)) for f in flat], axis=1)[:, :, None]
+
+
+def _value(s: Any) -> Any:
+    """A Sourced value, a float or an array over runs (0 when absent)."""
+    return np.asarray(s.value, dtype=float) if s is not None else 0.0
 
 
 def _staffing_arrays(
     catalogue: ServiceCatalogue, codes: list[str], staffing: pd.DataFrame | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(home-care FTE factor (1, M, 1) = own FTE per user / the catalogue's, nurse share
-    (1, M, 1) or None) from a staffing table; ones and None without one."""
+    """(home-care FTE factor (R or 1, M, 1), nurse share (1, M, 1) or None) from a staffing table;
+    ones and None without one.
+
+    The factor turns the demand's FTE (users × the catalogue's fte_per_user × growth) into each
+    municipality's own: its KOSTRA hours per user × 52 / ``staffing.hours_per_fte`` /
+    ``direct_time_share``, with the catalogue values of this evaluation (which may vary over
+    runs); the table's ``fte_per_user`` where the catalogue has no hours."""
     if staffing is None:
         return np.ones((1, len(codes), 1)), None
     require_columns(staffing, ["municipality_code", "fte_per_user", "nurse_share"], "staffing")
@@ -708,28 +727,41 @@ def _staffing_arrays(
     missing = [c for c in codes if c not in t.index]
     if missing:
         raise InputError(
-            f"staffing table lacks municipalities {missing}", key="staffing", allowed=sorted(t.index)
+            f"staffing table lacks municipalities {missing}",
+            key="staffing",
+            allowed=sorted(t.index),
         )
-    base = catalogue.coverage.hjemmetjenester.fte_per_user.value
-    own = t.loc[codes, "fte_per_user"].to_numpy(dtype=float)
+    spec = catalogue.coverage.hjemmetjenester
+    base = np.asarray(spec.fte_per_user.value, dtype=float)
     ns = t.loc[codes, "nurse_share"].to_numpy(dtype=float)
+    if "hours_per_week_per_user" in t.columns and spec.direct_time_share is not None:
+        hours = t.loc[codes, "hours_per_week_per_user"].to_numpy(dtype=float)[None, :, None]
+        own = (
+            hours
+            * 52.0
+            / np.asarray(catalogue.staffing.hours_per_fte.value, dtype=float)
+            / np.asarray(spec.direct_time_share.value, dtype=float)
+        )
+    else:
+        own = t.loc[codes, "fte_per_user"].to_numpy(dtype=float)[None, :, None]
     if not (np.all(np.isfinite(own)) and np.all(own >= 0) and np.all((ns >= 0) & (ns <= 1))):
         raise InputError("staffing table has blank or out-of-range values", key="staffing")
-    factor = own / base if base > 0 else np.ones_like(own)
-    return factor[None, :, None], ns[None, :, None]
+    factor = np.divide(own, base, out=np.ones_like(own * base), where=base > 0)
+    return factor, ns[None, :, None]
 
 
 def _profession_shares(mix: dict[str, Any], nurse_share: np.ndarray | None) -> dict[str, Any]:
     """Shares of FTE by profession: the catalogue's, or with the nurse share of each municipality
     and the other professions scaled to fill the rest in their catalogue proportions."""
-    shares = {p: float(s.value) for p, s in mix.items()}
+    shares = {p: np.asarray(s.value, dtype=float) for p, s in mix.items()}
     if nurse_share is None or "sykepleier" not in shares:
         return shares
     rest = 1.0 - shares["sykepleier"]
     out: dict[str, Any] = {"sykepleier": nurse_share}
     for p, v in shares.items():
         if p != "sykepleier":
-            out[p] = (1.0 - nurse_share) * (v / rest if rest > 0 else 0.0)
+            part = np.divide(v, rest, out=np.zeros_like(v * rest), where=rest > 0)
+            out[p] = (1.0 - nurse_share) * part
     return out
 
 

@@ -584,7 +584,7 @@ def write_index(
             )
             status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
 
-        def cell(which: str, kind: str, code: str | None = None) -> str:
+        def cell(which: str, kind: str, code: str | None = None, f: dict = f) -> str:
             value = f["cost_by_municipality"].get(code) if code else f[which]
             d = [diff(f, k, which, code) for k in ("vs_reference", "vs_alone")]
             return _cell(value, d, lang, kind)
@@ -799,7 +799,9 @@ def _region_value(metrics: Any, metric: str, year: int) -> float:
 
 def _region_end_values(result: Any) -> dict[str, float]:
     s = result.summary
-    return s[s["municipality_code"] == "region"].set_index("metric")["value"].astype(float).to_dict()
+    return (
+        s[s["municipality_code"] == "region"].set_index("metric")["value"].astype(float).to_dict()
+    )
 
 
 def difference_lines(
@@ -956,7 +958,11 @@ def today_table(
     oy = int(c["observed_year"].max()) if len(c) else 0
     my = int(result.scenario.horizon.base_year)
     out = pd.DataFrame(
-        {t("municipality", lang): [n.get(x, x) if x != "region" else t("region", lang) for x in order]}
+        {
+            t("municipality", lang): [
+                n.get(x, x) if x != "region" else t("region", lang) for x in order
+            ]
+        }
     )
     idx = c.set_index(["municipality_code", "indicator"])
     for ind, labels in calibration.CHECKED.items():

@@ -126,7 +126,9 @@ def test_staffing_starts_from_each_municipalitys_own_hours(today):
     for code in VAERNES:
         assert table.loc[code, "hours_per_week_per_user"] == own[code]
         assert table.loc[code, "fte_per_user"] == pytest.approx(
-            own[code] * 52 / cat.staffing.hours_per_fte.value
+            own[code]
+            * 52
+            / cat.staffing.hours_per_fte.value
             / cat.coverage.hjemmetjenester.direct_time_share.value
         )
     assert table.loc[TYDAL, "fte_per_user"] < table.loc[STJORDAL, "fte_per_user"] / 4
@@ -157,8 +159,12 @@ def test_nurse_share_reproduces_observed_nurses_when_observed_users_are_plugged_
     t = calibration.staffing_table(k, cat, ["9001", "9002", "9003"]).set_index("municipality_code")
     for code in ("9001", "9002"):
         r = t.loc[code]
-        assert r["care_fte"] * r["nurse_share"] + r["bed_nurse_fte"] == pytest.approx(r["nurse_fte"])
-    assert t.loc["9003", "hours_source"] == "fallback" and t.loc["9003", "nurse_source"] == "catalogue"
+        assert r["care_fte"] * r["nurse_share"] + r["bed_nurse_fte"] == pytest.approx(
+            r["nurse_fte"]
+        )
+    assert (
+        t.loc["9003", "hours_source"] == "fallback" and t.loc["9003", "nurse_source"] == "catalogue"
+    )
 
 
 def test_today_reproduces_the_latest_kostra_figures_in_its_first_year(check):
@@ -170,7 +176,7 @@ def test_today_reproduces_the_latest_kostra_figures_in_its_first_year(check):
     misses = scored[(scored["municipality_code"] != "region") & ~scored["within"].astype(bool)]
     # the one miss is Tydal's home-service users: the demand model pools 2021-2025 (40 users a
     # year on average) while KOSTRA counted 29 in 2025; a demand matter, not staffing
-    assert set(zip(misses["municipality_code"], misses["indicator"])) <= {
+    assert set(zip(misses["municipality_code"], misses["indicator"], strict=True)) <= {
         (TYDAL, "home_service_users")
     }
     k = data.load_kostra()
@@ -198,7 +204,9 @@ def test_first_year_check_lists_observed_and_modelled_side_by_side(check):
 # parameter coupling
 # ------------------------------------------------------------------------------------------------
 def test_hours_per_fte_reaches_home_care_fte(today):
-    short = scenarios.run(scenarios.apply_overrides("today", {"services.staffing.hours_per_fte": 1500}))
+    short = scenarios.run(
+        scenarios.apply_overrides("today", {"services.staffing.hours_per_fte": 1500})
+    )
     cat = short.scenario.catalogue()
     assert cat.coverage.hjemmetjenester.fte_per_user.value == pytest.approx(5.95 * 52 / 1500 / 0.5)
     for code in VAERNES:
@@ -208,7 +216,9 @@ def test_hours_per_fte_reaches_home_care_fte(today):
 
 def test_direct_time_share_lowers_home_care_fte(today):
     more = scenarios.run(
-        scenarios.apply_overrides("today", {"services.coverage.hjemmetjenester.direct_time_share": 0.6})
+        scenarios.apply_overrides(
+            "today", {"services.coverage.hjemmetjenester.direct_time_share": 0.6}
+        )
     )
     ratio = _fte(more, "hjemmetjenester") / _fte(today, "hjemmetjenester")
     assert ratio == pytest.approx(0.5 / 0.6)

@@ -80,9 +80,7 @@ def test_pooled_beds_equal_the_shared_unit_of_the_shared_dms_scenario(shared):
         shared.demand, codes, year, shared.scenario.resolved_levers().max_refusal
     )
     cap = shared.capacity
-    dms = cap[(cap["unit"] == KAD) & (cap["measure"] == "beds") & (cap["year"] == year)][
-        "value"
-    ]
+    dms = cap[(cap["unit"] == KAD) & (cap["measure"] == "beds") & (cap["year"] == year)]["value"]
     pooled = beds[(beds["service"] == "kad") & (beds["arrangement"] == "pooled")]["beds"]
     assert float(pooled.iloc[0]) == pytest.approx(float(dms.iloc[0]))
     load = curves[(curves["service"] == "kad") & (curves["arrangement"] == "pooled")]

@@ -93,9 +93,7 @@ def test_cycle_names_the_chain():
 def test_value_error_names_the_delta_file_not_the_base(tmp_path):
     """A bad value set in a delta is reported against the delta, even though the merged
     scenario also holds the base's keys."""
-    (tmp_path / "mid.yaml").write_text(
-        "extends: today\nname: mid\nlevers: {max_refusal: 0.02}\n"
-    )
+    (tmp_path / "mid.yaml").write_text("extends: today\nname: mid\nlevers: {max_refusal: 0.02}\n")
     (tmp_path / "leaf.yaml").write_text("extends: mid\nname: leaf\nlevers: {occupancy_target: 2}\n")
     with pytest.raises(ScenarioError) as info:
         scenarios.load_scenario(tmp_path / "leaf.yaml")

@@ -85,8 +85,12 @@ def test_today_units_equal_data_organisation():
     assert today.organisation.status_quo
     inside = [u for u in org.units if set(u.members) <= set(VAERNES)]
     assert today.organisation.units == inside
-    assert {u.name for u in inside} == {"Værnesregionen legevakt", KAD, OFFICE,
-                                        "Værnesregionen DMS, intermediære senger"}
+    assert {u.name for u in inside} == {
+        "Værnesregionen legevakt",
+        KAD,
+        OFFICE,
+        "Værnesregionen DMS, intermediære senger",
+    }
     assert all(u.source for u in org.units)  # every unit of today has its source
     # another set of municipalities takes today's units within it, any region
     six = scenarios.apply_overrides(today, {"region": "vaernesregionen"})
@@ -104,14 +108,18 @@ def _membership(name):
 def test_organisations_mean_what_their_names_say():
     others = set(VAERNES) - {SELBU}
     today = _membership("today")
-    assert today == {"legevakt": set(VAERNES), "kad": others, "intermediaer": others,
-                     "brukerkontor": others}
+    assert today == {
+        "legevakt": set(VAERNES),
+        "kad": others,
+        "intermediaer": others,
+        "brukerkontor": others,
+    }
     assert _membership("alone") == {}
-    assert _membership("shared_dms") == {**today, "kad": set(VAERNES),
-                                         "intermediaer": set(VAERNES)}
+    assert _membership("shared_dms") == {**today, "kad": set(VAERNES), "intermediaer": set(VAERNES)}
     assert _membership("shared_user_office") == {**today, "brukerkontor": set(VAERNES)}
     assert _membership("selbu_rejoins") == {
-        **_membership("shared_dms"), "brukerkontor": set(VAERNES)
+        **_membership("shared_dms"),
+        "brukerkontor": set(VAERNES),
     }
     staff = _membership("shared_staff")
     added = {s: staff[s] for s in set(staff) - set(today)}
@@ -167,9 +175,7 @@ def test_delta_merge_rules(tmp_path):
 
 
 def test_scenario_next_to_its_base_in_another_folder(tmp_path):
-    (tmp_path / "mine.yaml").write_text(
-        "extends: today\nname: mine\nlevers: {max_refusal: 0.02}\n"
-    )
+    (tmp_path / "mine.yaml").write_text("extends: today\nname: mine\nlevers: {max_refusal: 0.02}\n")
     (tmp_path / "child.yaml").write_text("extends: mine\nname: child\n")
     scn = scenarios.load_scenario(str(tmp_path / "child.yaml"))
     assert scn.levers.max_refusal == 0.02
@@ -458,8 +464,17 @@ def test_compare_against_today_then_alone(results):
     assert set(c["scenario"]) == set(SHIPPED) - {"today"} and set(c["reference"]) == {"today"}
     np.testing.assert_allclose(c["difference"], c["value"] - c["reference_value"])
     np.testing.assert_allclose(c["difference_alone"], c["value"] - c["alone_value"])
-    assert list(c.columns[:9]) == ["scenario", "reference", "municipality_code", "year", "metric",
-                                   "value", "reference_value", "difference", "relative_difference"]
+    assert list(c.columns[:9]) == [
+        "scenario",
+        "reference",
+        "municipality_code",
+        "year",
+        "metric",
+        "value",
+        "reference_value",
+        "difference",
+        "relative_difference",
+    ]
     pop = c[c["metric"] == "population"]
     assert (pop["difference"] == 0).all()
     r = c[(c["scenario"] == "shared_dms") & (c["year"] == 2050)]
