@@ -26,7 +26,13 @@ from planning.errors import InputError, require_columns
 from planning.parameters import ServiceCatalogue, Unit
 
 #: Services whose nurses KOSTRA counts as care-service nurse FTE (pleie og omsorg).
-CARE_SERVICES: tuple[str, ...] = ("hjemmetjenester", "langtidsopphold", "kad", "intermediaer")
+CARE_SERVICES: tuple[str, ...] = (
+    "hjemmetjenester",
+    "langtidsopphold",
+    "heldogn_bolig",
+    "kad",
+    "intermediaer",
+)
 BED_SERVICES: tuple[str, ...] = ("kad", "intermediaer")
 NURSE = "sykepleier"
 
@@ -52,6 +58,7 @@ STAFFING_COLUMNS = [
     "fte_per_user",
     "home_service_users",
     "long_term_residents",
+    "residents_24h_housing",
     "nurse_fte",
     "bed_nurse_fte",
     "care_fte",
@@ -89,9 +96,10 @@ def staffing_table(
       up to ``catalogue.calibration.year``) × 52 / ``staffing.hours_per_fte`` /
       ``direct_time_share``; the catalogue's ``hours_per_week_per_user`` where it has none
       (``hours_source`` 'fallback').
-    * ``nurse_share``: the share of its home-care and long-term-care FTE held by nurses so that,
-      with the observed users, its nurse FTE equal KOSTRA's: (nurse FTE − nurses of the bed units
-      it hosts today) / (home users × fte_per_user + long-term residents × their FTE per user),
+    * ``nurse_share``: the share of its home-care and heldøgn FTE held by nurses so that, with the
+      observed users, its nurse FTE equal KOSTRA's: (nurse FTE − nurses of the bed units it hosts
+      today) / (home users × fte_per_user + long-term residents and residents of housing with
+      24-hour staff × their FTE per user),
       bounded by ``calibration.nurse_share_min/max``. The bed units of today are ``units`` (the
       status quo); their beds are sized by Erlang B at ``max_refusal`` from
       ``bed_days`` ({service: {code: bed-days in the calibration year}}); a
@@ -121,15 +129,18 @@ def staffing_table(
         t = _latest(kostra, indicator, year)
         return dict(zip(t["municipality_code"].astype(str), t["value"].astype(float), strict=True))
 
-    hours, users, residents, nurses = (
+    hours, users, residents, housing, nurses = (
         by_code(i)
         for i in (
             "home_health_hours_per_week",
             "home_service_users",
             "long_term_residents",
+            "residents_24h_housing",
             "nurse_fte",
         )
     )
+    h24 = getattr(catalogue.coverage, "heldogn_bolig", None)
+    h24_fte = h24.fte_per_user.value if h24 is not None else 0.0
     bed_nurses = _bed_nurses_today(catalogue, codes, bed_days or {}, units, max_refusal)
     rows = []
     for c in codes:
@@ -140,7 +151,11 @@ def staffing_table(
         fte_home = (
             h * 52.0 / hours_fte / share if h is not None and share else home.fte_per_user.value
         )
-        care = users.get(c, np.nan) * fte_home + residents.get(c, np.nan) * lt.fte_per_user.value
+        care = (
+            users.get(c, np.nan) * fte_home
+            + residents.get(c, np.nan) * lt.fte_per_user.value
+            + housing.get(c, 0.0) * h24_fte
+        )
         beds = bed_nurses.get(c, 0.0)
         if c in nurses and np.isfinite(care) and care > 0:
             raw = (nurses[c] - beds) / care
@@ -157,6 +172,7 @@ def staffing_table(
                 fte_home,
                 users.get(c, np.nan),
                 residents.get(c, np.nan),
+                housing.get(c, np.nan),
                 nurses.get(c, np.nan),
                 beds,
                 care,

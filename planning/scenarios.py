@@ -1021,7 +1021,7 @@ METRICS: dict[str, str] = {
     "beds_kad": "beds",
     "beds_intermediaer": "beds",
     "home_service_users": "persons (hjemmetjenester)",
-    "long_term_places": "places (residents on long-term stays)",
+    "long_term_places": "places on long-term stays (residents / occupancy)",
     "fte": "FTE (all services)",
     "cost_nok": "NOK per year (price year of the catalogue)",
     "cost_nok_per_inhabitant": "NOK per inhabitant per year",
@@ -1110,7 +1110,11 @@ def _demand_cached(proj: tuple[Any, ...], services_json: str, levers_json: str) 
 def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
     from planning.demand import estimate_coverage_rates
 
-    return estimate_coverage_rates(data.load_kostra(), _catalogue_for(services_json), list(codes))
+    m = data.load_municipalities()
+    counties = dict(zip(m["municipality_code"], m["county_code"], strict=True))
+    return estimate_coverage_rates(
+        data.load_kostra(), _catalogue_for(services_json), list(codes), counties=counties
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -1514,11 +1518,15 @@ def _metrics(res: ScenarioResult) -> Any:
     out["beds_intermediaer"] = total(sg, b * (svc == "intermediaer"))
     out["fte"] = total(sg, fte_u[su] * share)
     out["cost_nok"] = total(grid(res.costs), res.costs["nok"].to_numpy(dtype=float))
-    users = res.demand[res.demand["measure"] == "users"]
+    d = res.demand
+    users = d[d["measure"] == "users"]
     gu, ws = grid(users), users["value"].to_numpy(dtype=float)
-    svc_u = users["service"].to_numpy()
-    out["home_service_users"] = total(gu, ws * (svc_u == "hjemmetjenester"))
-    out["long_term_places"] = total(gu, ws * (svc_u == "langtidsopphold"))
+    out["home_service_users"] = total(gu, ws * (users["service"].to_numpy() == "hjemmetjenester"))
+    # places needed on long-term stays (residents / occupancy where the demand gives places)
+    lt = d[(d["service"] == "langtidsopphold") & (d["measure"] == "places")]
+    if not len(lt):
+        lt = d[(d["service"] == "langtidsopphold") & (d["measure"] == "users")]
+    out["long_term_places"] = total(grid(lt), lt["value"].to_numpy(dtype=float))
 
     # (K, R, M, Y) -> add the region as municipality M
     arr = np.stack([out[k].reshape(n_runs, M, Y) for k in _ADDITIVE])

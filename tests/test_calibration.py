@@ -169,13 +169,13 @@ def test_nurse_share_reproduces_observed_nurses_when_observed_users_are_plugged_
 
 def test_today_reproduces_the_latest_kostra_figures_in_its_first_year(check):
     """Targets: ±10 % for the region, ±25 % per municipality (home-service users, long-term
-    residents, nurse FTE in care services)."""
-    scored = check[check["indicator"] != "residents_24h_housing"]
+    residents, nurse FTE in care services; and residents of housing with 24-hour staff)."""
+    scored = check[check["within"].notna()]
     region = scored[scored["municipality_code"] == "region"]
-    assert len(region) == 3 and region["within"].all(), region
+    assert len(region) == 4 and region["within"].all(), region
     misses = scored[(scored["municipality_code"] != "region") & ~scored["within"].astype(bool)]
-    # the one miss is Tydal's home-service users: the demand model pools 2021-2025 (40 users a
-    # year on average) while KOSTRA counted 29 in 2025; a demand matter, not staffing
+    # the one miss is Tydal's home-service users: KOSTRA counted 49 in 2023, 36 in 2024 and 29 in
+    # 2025, a fall the demand model damps (planning.coverage); a demand matter, not staffing
     assert set(zip(misses["municipality_code"], misses["indicator"], strict=True)) <= {
         (TYDAL, "home_service_users")
     }
@@ -184,9 +184,8 @@ def test_today_reproduces_the_latest_kostra_figures_in_its_first_year(check):
         (k["municipality_code"] == TYDAL)
         & (k["indicator"] == "home_service_users")
         & (k["age_group"] == "total")
-    ]
-    pooled = k[k["year"].between(2021, 2025)]["value"].mean()
-    assert pooled / float(k.loc[k["year"] == 2025, "value"].iloc[0]) - 1 > 0.25
+    ].set_index("year")["value"]
+    assert k[2023] / k[2025] - 1 > 0.25
     nurses = scored[scored["indicator"] == "nurse_fte"]
     assert nurses["within"].all()
 
