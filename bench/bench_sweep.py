@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_sweep.py --variants 2000 --workers 2
     .venv/bin/python bench/bench_sweep.py --variants 10000 --workers 2   # the issue's target
 
-The sweep is the Værnes region baseline (4 municipalities, 2026-2050) with the DMS organisation
+The sweep is the Værnes region, each municipality alone (4 municipalities, 2026-2050) with the DMS organisation
 as named alternatives (none / all four / Selbu outside) crossed with a Latin-hypercube sample over
 four levers; every variant is deterministic (run 0 only). Default output: years 2026, 2030, 2040,
 2050, all metrics. Target (issue 7): at least 20 variants/s on 2 cores, memory flat.
@@ -52,7 +52,7 @@ def bench_spec(n_variants: int, seed: int = 20261123) -> dict:
     n = max(1, n_variants // 3)
     return {
         "name": "bench",
-        "base": "baseline",
+        "base": "alone",
         "seed": seed,
         "grid": {
             "organisation": {

@@ -376,14 +376,23 @@ def evaluate(
     levers: Levers | None = None,
     travel: pd.DataFrame | None = None,
     places: pd.DataFrame | None = None,
+    staffing: pd.DataFrame | None = None,
 ) -> ServicePlan:
     """Capacity, staff, costs and cost shares for every provider, year (and run).
 
     ``demand`` as from :func:`planning.demand.project_demand`; ``population`` supplies inhabitants
     for population cost keys and travel weights. ``travel``: municipality-level travel
     (:func:`municipality_travel`) or the place-level frame plus ``places``; required when a unit
-    is shared. Runs are computed together (arrays of shape run × unit × year); catalogue and
-    lever values may be arrays over runs (``planning.uncertainty.with_values``).
+    is shared. ``staffing``: per-municipality staffing from its own KOSTRA figures
+    (:func:`planning.calibration.staffing_table`: municipality_code, fte_per_user of home care,
+    nurse_share of care FTE); without it the catalogue's values hold for every municipality.
+    Runs are computed together (arrays of shape run × unit × year); catalogue and lever values
+    may be arrays over runs (``planning.uncertainty.with_values``).
+
+    Stand-alone providers run as small municipalities do: beds inside the sykehjem at a sykehjem
+    place's staffing and without health-trust co-financing (``alone_staffing_factor``,
+    ``alone_municipal_cost_share``), a legevakt district below ``on_call_max_population`` as a
+    doctor on call from home, and user-office management in proportion to the office.
     """
     lv = (levers or Levers()).with_defaults(catalogue)
     require_columns(
@@ -452,10 +461,26 @@ def evaluate(
     def codes_host_index(p: Any) -> np.ndarray:
         return p.hosts[p.of]
 
+    home_factor, nurse_share = _staffing_arrays(catalogue, codes, staffing)
+    lt_fte = catalogue.coverage.langtidsopphold.fte_per_user.value
+
     # --- beds: KAD and intermediate -------------------------------------------------------
     for s in ("kad", "intermediaer"):
         spec = getattr(catalogue, s)
         p = prov[s]
+        alone_p = np.array([k == "own" for k in p.keys])[None, :, None]
+        alone_per_bed = (
+            spec.alone_staffing_factor.value * lt_fte
+            if spec.alone_staffing_factor is not None
+            else spec.fte_per_bed.value
+        )
+        per_bed = np.where(alone_p, alone_per_bed, spec.fte_per_bed.value)  # (1, P, 1)
+        alone_share = (
+            spec.alone_municipal_cost_share.value
+            if spec.alone_municipal_cost_share is not None
+            else spec.municipal_cost_share.value
+        )
+        paid_share = np.where(alone_p, alone_share, spec.municipal_cost_share.value)
         bed_days_m = D(s, "bed_days")
         bed_days = p.agg(bed_days_m)
         load = bed_days / DAYS_PER_YEAR
@@ -472,12 +497,12 @@ def evaluate(
         b.cap(s, p.names, "refusal_at_occupancy_target", refusal_occ)
         b.cap(s, p.names, "refused_bed_days", refusal * bed_days)
         b.cap(s, p.names, "added_travel_minutes", added_minutes(p))
-        fte = beds * spec.fte_per_bed.value
-        b.staff(s, p.names, spec.profession, "fte_workload", load * spec.fte_per_bed.value)
+        fte = beds * per_bed
+        b.staff(s, p.names, spec.profession, "fte_workload", load * per_bed)
         b.staff(s, p.names, spec.profession, "fte_travel", np.zeros_like(load))
         b.staff(s, p.names, spec.profession, "fte", fte)
         unit_cost[s] = {
-            "staff": fte * host_cost(p, spec.profession) * spec.municipal_cost_share.value,
+            "staff": fte * host_cost(p, spec.profession) * paid_share,
             "travel": np.zeros_like(load),
         }
         use[s] = bed_days_m
@@ -499,10 +524,32 @@ def evaluate(
         (hours_wd * rate_wd + hours_we * rate_we) * lg.doctor_rate_index.value * (1 + aga_host)
     )
     nurses = lg.nurses_on_duty.value + np.floor(catchment / lg.population_per_extra_nurse.value)
+    doctor_hours = np.full_like(catchment, hours_wd + hours_we)
+    sentral_nok = np.zeros_like(catchment)
+    if lg.on_call_max_population is not None:
+        # small districts: one doctor on call from home (standby pay for every out-of-hours
+        # hour, active hours at the legevakt rate), no nurse station, a bought legevaktsentral
+        on_call = catchment < lg.on_call_max_population.value
+        active = np.minimum(
+            catchment / 1000.0 * _value(lg.on_call_active_hours_per_1000), hours_wd + hours_we
+        )
+        standby = (
+            hours_wd * _value(lg.on_call_standby_weekday)
+            + hours_we * _value(lg.on_call_standby_weekend)
+        ) * lg.doctor_rate_index.value
+        rate_mean = (hours_wd * rate_wd + hours_we * rate_we) / (hours_wd + hours_we)
+        on_call_nok = (standby + active * rate_mean * lg.doctor_rate_index.value) * (1 + aga_host)
+        doctor_nok = np.where(on_call, on_call_nok, doctor_nok)
+        doctor_hours = np.where(on_call, active, doctor_hours)
+        nurses = np.where(on_call, 0.0, nurses)
+        sentral_nok = np.where(
+            on_call, catchment * _value(lg.on_call_sentral_nok_per_inhabitant), 0.0
+        )
+        b.cap("legevakt", p.names, "on_call_from_home", on_call.astype(float))
     nurse_fte = nurses * HOURS_PER_YEAR / hours_fte
-    doctor_fte = np.full_like(catchment, (hours_wd + hours_we) / hours_fte)
+    doctor_fte = doctor_hours / hours_fte
     b.cap("legevakt", p.names, "catchment_population", catchment)
-    b.cap("legevakt", p.names, "doctor_hours", np.full_like(catchment, hours_wd + hours_we))
+    b.cap("legevakt", p.names, "doctor_hours", doctor_hours)
     b.cap("legevakt", p.names, "nurses_on_duty", nurses)
     b.cap("legevakt", p.names, "added_travel_minutes", added_minutes(p))
     for prof, f in (("lege", doctor_fte), (lg.profession, nurse_fte)):
@@ -513,6 +560,8 @@ def evaluate(
         "staff": doctor_nok + nurse_fte * host_cost(p, lg.profession),
         "travel": np.zeros_like(catchment),
     }
+    if lg.on_call_max_population is not None:
+        unit_cost["legevakt"]["legevaktsentral"] = sentral_nok
     use["legevakt"] = inhabitants  # no contact rates seen: use = inhabitants
 
     # --- norm-based ambulatory services --------------------------------------------------------
@@ -567,7 +616,15 @@ def evaluate(
     travel_fte = p.agg(visits_m * 2 * t_min / 60.0) / hours_fte
     km_nok = p.agg(visits_m * 2 * t_km) * catalogue.travel.km_rate.value
     workload = cases / bk.cases_per_fte.value
-    fte = workload + travel_fte + bk.management_fte.value
+    if bk.management_fte_per_caseworker is not None:  # management grows with the office
+        management = np.minimum(
+            (workload + travel_fte) * bk.management_fte_per_caseworker.value,
+            bk.management_fte.value,
+        )
+    else:
+        management = np.zeros_like(workload) + bk.management_fte.value
+    b.staff("brukerkontor", p.names, bk.profession, "fte_management", management)
+    fte = workload + travel_fte + management
     b.cap("brukerkontor", p.names, "cases", cases)
     b.cap("brukerkontor", p.names, "added_travel_minutes", added_minutes(p))
     b.staff("brukerkontor", p.names, bk.profession, "fte_workload", workload)
@@ -580,12 +637,14 @@ def evaluate(
     for s in COVERAGE_SERVICES:
         spec = getattr(catalogue.coverage, s)
         users, fte_total = D(s, "users"), D(s, "fte")
+        if s == "hjemmetjenester":
+            fte_total = fte_total * home_factor  # each municipality's own hours per user
         b.cap(s, codes, "users", users)
         if spec.occupancy is not None:
             b.cap(s, codes, "places", D(s, "places"))
         nok = np.zeros_like(fte_total)
-        for prof, share in spec.profession_mix.items():
-            f = fte_total * share.value
+        for prof, mix in _profession_shares(spec.profession_mix, nurse_share).items():
+            f = fte_total * mix
             b.staff(s, codes, prof, "fte_workload", f)
             b.staff(s, codes, prof, "fte_travel", np.zeros_like(f))
             b.staff(s, codes, prof, "fte", f)
@@ -646,6 +705,67 @@ def per_unit(values: list[Any]) -> np.ndarray:
     flat = [np.asarray(v, dtype=float).reshape(-1) for v in values]
     n = max(len(f) for f in flat) if flat else 1
     return np.stack([np.broadcast_to(f, (n,)) for f in flat], axis=1)[:, :, None]
+
+
+def _value(s: Any) -> Any:
+    """A Sourced value, a float or an array over runs (0 when absent)."""
+    return np.asarray(s.value, dtype=float) if s is not None else 0.0
+
+
+def _staffing_arrays(
+    catalogue: ServiceCatalogue, codes: list[str], staffing: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(home-care FTE factor (R or 1, M, 1), nurse share (1, M, 1) or None) from a staffing table;
+    ones and None without one.
+
+    The factor turns the demand's FTE (users × the catalogue's fte_per_user × growth) into each
+    municipality's own: its KOSTRA hours per user × 52 / ``staffing.hours_per_fte`` /
+    ``direct_time_share``, with the catalogue values of this evaluation (which may vary over
+    runs); the table's ``fte_per_user`` where the catalogue has no hours."""
+    if staffing is None:
+        return np.ones((1, len(codes), 1)), None
+    require_columns(staffing, ["municipality_code", "fte_per_user", "nurse_share"], "staffing")
+    t = staffing.assign(municipality_code=staffing["municipality_code"].astype(str))
+    t = t.drop_duplicates("municipality_code").set_index("municipality_code")
+    missing = [c for c in codes if c not in t.index]
+    if missing:
+        raise InputError(
+            f"staffing table lacks municipalities {missing}",
+            key="staffing",
+            allowed=sorted(t.index),
+        )
+    spec = catalogue.coverage.hjemmetjenester
+    base = np.asarray(spec.fte_per_user.value, dtype=float)
+    ns = t.loc[codes, "nurse_share"].to_numpy(dtype=float)
+    if "hours_per_week_per_user" in t.columns and spec.direct_time_share is not None:
+        hours = t.loc[codes, "hours_per_week_per_user"].to_numpy(dtype=float)[None, :, None]
+        own = (
+            hours
+            * 52.0
+            / np.asarray(catalogue.staffing.hours_per_fte.value, dtype=float)
+            / np.asarray(spec.direct_time_share.value, dtype=float)
+        )
+    else:
+        own = t.loc[codes, "fte_per_user"].to_numpy(dtype=float)[None, :, None]
+    if not (np.all(np.isfinite(own)) and np.all(own >= 0) and np.all((ns >= 0) & (ns <= 1))):
+        raise InputError("staffing table has blank or out-of-range values", key="staffing")
+    factor = np.divide(own, base, out=np.ones_like(own * base), where=base > 0)
+    return factor, ns[None, :, None]
+
+
+def _profession_shares(mix: dict[str, Any], nurse_share: np.ndarray | None) -> dict[str, Any]:
+    """Shares of FTE by profession: the catalogue's, or with the nurse share of each municipality
+    and the other professions scaled to fill the rest in their catalogue proportions."""
+    shares = {p: np.asarray(s.value, dtype=float) for p, s in mix.items()}
+    if nurse_share is None or "sykepleier" not in shares:
+        return shares
+    rest = 1.0 - shares["sykepleier"]
+    out: dict[str, Any] = {"sykepleier": nurse_share}
+    for p, v in shares.items():
+        if p != "sykepleier":
+            part = np.divide(v, rest, out=np.zeros_like(v * rest), where=rest > 0)
+            out[p] = (1.0 - nurse_share) * part
+    return out
 
 
 def _inhabitants(

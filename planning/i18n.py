@@ -42,8 +42,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "separate": {"nb": "Hver kommune for seg", "en": "Each municipality alone"},
     "pooled": {"nb": "Felles enhet", "en": "Shared unit"},
     "scenario": {"nb": "Scenario", "en": "Scenario"},
-    "baseline": {"nb": "Referanse", "en": "Baseline"},
-    "difference": {"nb": "Endring mot referansen", "en": "Change from baseline"},
+    "reference": {"nb": "I dag", "en": "Today"},
+    "difference": {"nb": "Endring mot i dag", "en": "Change from today"},
+    "difference_alone": {
+        "nb": "Endring mot hver kommune for seg",
+        "en": "Change from each municipality alone",
+    },
+    "vs_reference": {"nb": "mot i dag", "en": "vs today"},
+    "vs_alone": {"nb": "mot hver for seg", "en": "vs alone"},
     # ---- chart titles -------------------------------------------------------------------------
     "pyramid_title": {"nb": "Befolkningspyramide {years}", "en": "Population pyramid {years}"},
     "growth_title": {
@@ -101,8 +107,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Health and care scenarios for the Værnes region",
     },
     "index_intro": {
-        "nb": "Nøkkeltall i sluttåret for hvert scenario, og endring mot referansen ({baseline}). Klikk på et scenario for hele rapporten.",
-        "en": "Headline figures at the horizon year for each scenario, and the change from the baseline ({baseline}). Click a scenario for its full report.",
+        "nb": "Nøkkeltall i sluttåret for hvert scenario. Under hvert tall står først endringen mot i dag («{reference}», slik tjenestene er organisert nå), deretter endringen mot at hver kommune driver alt selv («{alone}»). Klikk på et scenario for hele rapporten.",
+        "en": "Headline figures at the horizon year for each scenario. Under each figure: first the change from today ('{reference}', services as organised now), then the change from each municipality running everything alone ('{alone}'). Click a scenario for its full report.",
     },
     "status": {"nb": "Status", "en": "Status"},
     "index_units": {
@@ -151,6 +157,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "host": {"nb": "Vertskommune", "en": "Host municipality"},
     "members": {"nb": "Deltakere", "en": "Members"},
     "cost_key": {"nb": "Kostnadsnøkkel", "en": "Cost key"},
+    "sources_of_unit": {"nb": "Kilde", "en": "Source"},
+    "proposal": {"nb": "forslag i dette scenarioet", "en": "proposed in this scenario"},
     "cost_key_population": {"nb": "etter folketall", "en": "by population"},
     "cost_key_use": {"nb": "etter bruk", "en": "by use"},
     "cost_key_fixed_plus_use": {
@@ -185,6 +193,27 @@ STRINGS: dict[str, dict[str, str]] = {
             "for the small municipalities; read them together with the central line."
         ),
     },
+    "today_section": {
+        "nb": "I dag: KOSTRA og modellens første år",
+        "en": "Today: KOSTRA and the model's first year",
+    },
+    "today_intro": {
+        "nb": (
+            "Tallene SSB (KOSTRA) sist talte ({observed_year}) ved siden av modellens første år "
+            "({modelled_year}) for slik tjenestene er organisert i dag. Målet er at modellen treffer "
+            "innenfor ±10 % for regionen og ±25 % per kommune. Sykepleierårsverk er kalibrert til "
+            "KOSTRA; brukere og beboere er framskrevet fra tidligere år. Treff for regionen: {hits}."
+        ),
+        "en": (
+            "The figures SSB (KOSTRA) last counted ({observed_year}) beside the model's first year "
+            "({modelled_year}) for services organised as today. The target is within ±10 % for the "
+            "region and ±25 % per municipality. Nurse FTE are calibrated to KOSTRA; users and "
+            "residents are projected from earlier years. Region: {hits}."
+        ),
+    },
+    "observed": {"nb": "i dag (KOSTRA {year})", "en": "today (KOSTRA {year})"},
+    "modelled": {"nb": "modell {year}", "en": "model {year}"},
+    "not_modelled": {"nb": "ikke framskrevet", "en": "not projected"},
     "demand_trust_text": {
         "nb": (
             "**Hvor treffsikker er tjenestebehovet?** Tjenestemodellen (dekningsgrader med "
@@ -265,6 +294,10 @@ ITEMS: dict[str, dict[str, str]] = {
     "overliggedogn": {
         "nb": "overliggedøgn (betaling til sykehuset)",
         "en": "overliggedøgn (paid to the hospital)",
+    },
+    "legevaktsentral": {
+        "nb": "legevaktsentral (kjøpt)",
+        "en": "legevaktsentral (bought)",
     },
 }
 

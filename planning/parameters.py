@@ -14,8 +14,9 @@ model, each as a :class:`Sourced` value that carries its unit, source, year and 
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -169,7 +170,11 @@ class CoverageService(_Model):
     label: str
     indicator: Literal["home_service_users", "long_term_residents", "residents_24h_housing"]
     fallback_rates: dict[AgeGroup, Fraction]  # users per inhabitant when no KOSTRA estimate
-    fte_per_user: NonNegative  # FTE per user per year at the base year
+    fte_per_user: NonNegative  # FTE per user per year at the base year (see below)
+    # home care: fte_per_user is computed from these and staffing.hours_per_fte when the
+    # catalogue is read (ServiceCatalogue._derive), so a change of either reaches the FTE
+    hours_per_week_per_user: NonNegative | None = None  # allocated hours per week per user
+    direct_time_share: OpenFraction | None = None  # share of paid hours spent with users
     profession_mix: dict[Profession, Fraction]  # shares of the FTE by profession (sum 1)
     cases_per_user: NonNegative  # user-office cases (applications + reviews) per user per year
     occupancy: Occupancy | None = None  # residents per place (heldøgn forms): places = users / it
@@ -215,10 +220,15 @@ class BedService(_Model):
     bed_days_per_1000: NonNegative  # all ages, per 1 000 inhabitants per year
     share_old: Fraction  # share of admissions in the old band
     population_share_old: OpenFraction  # national share of inhabitants in the old band
+    shares_age: int = Field(default=67, ge=0, le=105)  # age at which the two shares are defined
     fte_per_bed: NonNegative
     profession: Profession
-    municipal_cost_share: Fraction  # share of the unit's running cost the municipalities pay
+    municipal_cost_share: Fraction  # share of a shared unit's running cost the members pay
     overlier_day_rate: NonNegative | None = None  # NOK paid per refused bed-day (utskrivningsklar)
+    # a municipality alone runs its beds inside its sykehjem: staffed like a sykehjem place
+    # (coverage.langtidsopphold.fte_per_user × alone_staffing_factor), paying this share
+    alone_municipal_cost_share: Fraction | None = None  # None: municipal_cost_share
+    alone_staffing_factor: NonNegative | None = None  # None: fte_per_bed as a dedicated unit
 
     def band_rates(self) -> tuple[float, float, float, float]:
         """(admissions young, admissions old, bed-days young, bed-days old) per inhabitant-year."""
@@ -282,6 +292,14 @@ class Legevakt(_Model):
     nurses_on_duty: NonNegative  # nurses on duty round the clock per station
     population_per_extra_nurse: Positive  # one more nurse on duty per this many inhabitants
     profession: Profession
+    # a district smaller than on_call_max_population: one doctor on call from home (standby pay
+    # for every out-of-hours hour, active hours at the legevakt rate), no nurse station, and a
+    # legevaktsentral bought from a larger legevakt
+    on_call_max_population: NonNegative | None = None  # None: every district runs a station
+    on_call_standby_weekday: NonNegative | None = None  # NOK per hour on call
+    on_call_standby_weekend: NonNegative | None = None
+    on_call_active_hours_per_1000: NonNegative | None = None  # per 1 000 inhabitants per year
+    on_call_sentral_nok_per_inhabitant: NonNegative | None = None
 
     @model_validator(mode="after")
     def _brackets(self) -> Legevakt:
@@ -301,7 +319,8 @@ class UserOffice(_Model):
 
     label: str
     cases_per_fte: Positive
-    management_fte: NonNegative  # per office
+    management_fte: NonNegative  # per office, at most
+    management_fte_per_caseworker: NonNegative | None = None  # None: management_fte per office
     visits_per_case: NonNegative  # assessment visits in the user's home per case
     profession: Profession
 
@@ -354,6 +373,14 @@ class Staffing(_Model):
         return (pay + self.pension_per_fte.value) * (1.0 + self.aga_rate(code))
 
 
+class Calibration(_Model):
+    """Staffing from each municipality's own KOSTRA figures (:mod:`planning.calibration`)."""
+
+    year: Sourced  # KOSTRA year the staffing is calibrated to
+    nurse_share_min: Fraction
+    nurse_share_max: Fraction
+
+
 class Travel(_Model):
     km_rate: NonNegative  # NOK per km driven
     trips_per_day: Positive  # round trips per on-site working day
@@ -386,8 +413,37 @@ class ServiceCatalogue(_Model):
     fastlege: Fastlege
     brukerkontor: UserOffice
     staffing: Staffing
+    calibration: Calibration | None = None
     travel: Travel
     levers: LeverDefaults
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive(cls, raw: Any) -> Any:
+        """Values defined on others are computed here, so that a change of what they rest on
+        reaches them: home care's fte_per_user from its hours per user, direct-time share and
+        staffing.hours_per_fte; a bed service's share_old and population_share_old when its
+        age_split differs from the age they were defined at (:func:`recompute_age_shares`)."""
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        try:
+            hours_fte = float(raw["staffing"]["hours_per_fte"]["value"])
+        except (KeyError, TypeError, ValueError):
+            hours_fte = None
+        cov = raw.get("coverage")
+        if isinstance(cov, dict) and hours_fte:
+            cov = dict(cov)
+            for name in ("hjemmetjenester", "langtidsopphold"):
+                spec = cov.get(name)
+                if isinstance(spec, dict) and spec.get("hours_per_week_per_user") is not None:
+                    cov[name] = dict(spec, fte_per_user=_home_fte_per_user(spec, hours_fte))
+            raw["coverage"] = cov
+        for name in ("kad", "intermediaer"):
+            spec = raw.get(name)
+            if isinstance(spec, dict):
+                raw[name] = recompute_age_shares(spec)
+        return raw
 
     @model_validator(mode="after")
     def _professions_costed(self) -> ServiceCatalogue:
@@ -428,6 +484,77 @@ class ServiceCatalogue(_Model):
         )
 
 
+def _home_fte_per_user(spec: dict[str, Any], hours_per_fte: float) -> dict[str, Any]:
+    """fte_per_user (a Sourced mapping) = hours per week × 52 / hours per FTE / direct share."""
+    try:
+        h = float(spec["hours_per_week_per_user"]["value"])
+        share = float(spec["direct_time_share"]["value"])
+    except (KeyError, TypeError, ValueError):
+        return spec.get("fte_per_user")  # validation names what is missing
+    value = h * 52.0 / hours_per_fte / share if share > 0 else float("nan")
+    return {
+        "value": value,
+        "unit": "FTE per user per year",
+        "source": "computed: hours_per_week_per_user × 52 / staffing.hours_per_fte / direct_time_share",
+        "status": "derived",
+        "note": f"{h:g} h/week × 52 / {hours_per_fte:g} h per FTE / {share:g}; each municipality's "
+        "own KOSTRA hours replace the hours where it has them (planning.calibration)",
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def _national_age_distribution(year: int) -> np.ndarray:
+    """Inhabitants of Norway by single age 0..105 on 1 January of ``year`` (SSB 07459)."""
+    from planning.data import load_population_norway
+
+    pop = load_population_norway(years=[year])
+    by_age = pop.groupby("age")["population"].sum()
+    return by_age.reindex(range(106), fill_value=0.0).to_numpy(dtype=float)
+
+
+def recompute_age_shares(spec: dict[str, Any]) -> dict[str, Any]:
+    """A bed service (raw mapping) whose ``age_split`` differs from ``shares_age`` gets
+    ``share_old`` and ``population_share_old`` recomputed for the new split.
+
+    The sourced shares define a two-band profile of admissions per inhabitant at ``shares_age``
+    (rate_old / rate_young = s (1 - p) / ((1 - s) p)); on Norway's population by single age in the
+    shares' year (SSB 07459) the new split's population share p' and admission share s' follow,
+    so that the national admission rate is unchanged whatever the split. Returns a new mapping
+    (status 'derived', with the working in ``note``); unchanged when the split is the shares' age.
+    """
+    try:
+        split = int(round(float(spec["age_split"]["value"])))
+        at = int(spec.get("shares_age", 67))
+        s = float(spec["share_old"]["value"])
+        p = float(spec["population_share_old"]["value"])
+        year = int(spec["population_share_old"].get("year") or 2022)
+    except (KeyError, TypeError, ValueError):
+        return spec
+    if split == at or not (0 < s < 1 and 0 < p < 1) or not 0 < split <= 105:
+        return spec
+    n = _national_age_distribution(year)
+    ages = np.arange(106)
+    ratio = s * (1 - p) / ((1 - s) * p)  # admissions per inhabitant, old band over young band
+    rate = np.where(ages >= at, ratio, 1.0)
+    old = ages >= split
+    p_new = float(n[old].sum() / n.sum())
+    s_new = float((n * rate)[old].sum() / (n * rate).sum())
+    working = (
+        f"recomputed for age_split {split} from the two-band profile defined at {at} "
+        f"(share_old {s:g}, population share {p:g}) on Norway's population {year} (SSB 07459)"
+    )
+    out = dict(spec)
+    out["share_old"] = {**spec["share_old"], "value": s_new, "status": "derived", "note": working}
+    out["population_share_old"] = {
+        **spec["population_share_old"],
+        "value": p_new,
+        "status": "derived",
+        "note": working,
+    }
+    out["shares_age"] = split
+    return out
+
+
 def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Sourced]]:
     """Yield (dotted path, Sourced) for every Sourced value inside a model tree."""
     if isinstance(obj, Sourced):
@@ -456,7 +583,8 @@ class Unit(_Model):
     members: list[MunicipalityCode] = Field(min_length=1)
     cost_key: CostKey = "population"
     fixed_share: float | None = Field(default=None, ge=0.0, le=1.0)
-    note: str | None = None
+    source: str | None = None  # publisher/page (and year) saying the unit exists; None: proposal
+    note: str | None = None  # shown to readers (bokmål)
 
     @model_validator(mode="after")
     def _consistent(self) -> Unit:
@@ -476,8 +604,15 @@ class Unit(_Model):
 
 
 class Organisation(_Model):
-    """Which municipalities share which service. Unlisted (municipality, service) pairs run alone."""
+    """Which municipalities share which service. Unlisted (municipality, service) pairs run alone.
 
+    ``status_quo``: the units start from today's organisation (``data/organisation.yaml``: every
+    unit whose members all take part in the scenario); ``units`` then holds those units with the
+    scenario's changes applied by name (see :func:`planning.scenarios.load_scenario`). False: the
+    units are only those listed (none: every municipality runs every service alone).
+    """
+
+    status_quo: bool = False
     units: list[Unit] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -627,9 +762,21 @@ def catalogue_from_dict(raw: dict[str, Any], file: str = "services.yaml") -> Ser
 
 
 def load_organisation(path: str | Path | None = None) -> Organisation:
-    """Load the organisation (default ``data/organisation.yaml``: today's shared units)."""
+    """Load the organisation (default ``data/organisation.yaml``: today's shared units, each with
+    its ``source``). Raises DataError naming the file and key when it is malformed."""
     raw, file = _read_yaml(path, "organisation.yaml")
     return _validate(Organisation, raw, file, DataError)
+
+
+def status_quo_units(
+    municipalities: Iterable[str], organisation: Organisation | None = None
+) -> list[Unit]:
+    """Today's units (``data/organisation.yaml`` unless ``organisation`` is given) whose members
+    all lie in ``municipalities``, in file order. A unit with some members outside is left out:
+    those members then run that service alone in the model (documented in docs/scenarios.md)."""
+    org = organisation if organisation is not None else load_organisation()
+    codes = set(municipalities)
+    return [u for u in org.units if set(u.members) <= codes]
 
 
 def organisation_from_dict(raw: dict[str, Any], file: str = "scenario") -> Organisation:

@@ -399,7 +399,7 @@ def render_reports(
     workers: int = 2,
     template: str | Path | None = None,
     timeout: float = 900.0,
-    baseline: str = "baseline",
+    reference: str = "today",
     on_done: Callable[[ReportResult], None] | None = None,
 ) -> tuple[list[ReportResult], Path]:
     """Render every scenario (in parallel, ``workers`` processes, one fresh kernel each) and write
@@ -453,25 +453,39 @@ def render_reports(
             if on_done is not None:
                 on_done(r)
     ordered = [results[s] for s in scenarios]
-    index = write_index(ordered, out, lang=lang, baseline=baseline)
+    index = write_index(ordered, out, lang=lang, reference=reference)
     return ordered, index
 
 
 # ---- index page --------------------------------------------------------------------------------
 def _figures(h: Mapping[str, Any] | None) -> dict[str, Any]:
     """Normalise a headline dict to beds, fte, cost_total (NOK) and cost_by_municipality
-    ({code: NOK}); missing entries are None."""
+    ({code: NOK}), and the same for its differences against today (``vs_reference``) and
+    against alone (``vs_alone``) when the report computed them; missing entries are None."""
     h = dict(h or {})
-    by_muni = h.get("cost_nok_by_municipality") or h.get("cost_by_municipality") or {}
-    return {
-        "beds": h.get("beds"),
-        "fte": h.get("fte"),
-        "cost_total": h.get("cost_nok", h.get("cost_total")),
-        "cost_by_municipality": {str(k): v for k, v in dict(by_muni).items()},
-        "year": h.get("year"),
-        "title": h.get("title"),
-        "price_year": h.get("price_year"),
-    }
+
+    def norm(d: Mapping[str, Any]) -> dict[str, Any]:
+        by_muni = d.get("cost_nok_by_municipality") or d.get("cost_by_municipality") or {}
+        return {
+            "beds": d.get("beds"),
+            "fte": d.get("fte"),
+            "cost_total": d.get("cost_nok", d.get("cost_total")),
+            "cost_by_municipality": {str(k): v for k, v in dict(by_muni).items()},
+        }
+
+    out = norm(h)
+    out.update(
+        {
+            "year": h.get("year"),
+            "title": h.get("title"),
+            "price_year": h.get("price_year"),
+            "reference_title": h.get("reference_title"),
+            "alone_title": h.get("alone_title"),
+        }
+    )
+    for key in ("vs_reference", "vs_alone"):
+        out[key] = norm(h[key]) if isinstance(h.get(key), Mapping) else None
+    return out
 
 
 def _num(x: Any) -> float | None:
@@ -481,22 +495,28 @@ def _num(x: Any) -> float | None:
         return None
 
 
-def _cell(value: Any, base: Any, lang: str, kind: str) -> str:
-    v, b = _num(value), _num(base)
+def _cell(value: Any, diffs: Sequence[Any], lang: str, kind: str) -> str:
+    """A number with its differences under it (against today first, then against alone)."""
+    v = _num(value)
     fmt = (
         (lambda x: fmt_nok(x, lang))
         if kind == "nok"
         else (lambda x: fmt_number(x, lang, 1 if kind == "fte" else 0))
     )
     main = html.escape(fmt(v)) if v is not None else "–"
-    if v is None or b is None:
-        return f"<td class='num'>{main}</td>"
-    d = v - b
-    if kind == "nok":
-        diff = fmt_signed(d / 1e6, lang, 1) + (" mill." if lang == "nb" else " m")
-    else:
-        diff = fmt_signed(d, lang, 1 if kind == "fte" else 0)
-    return f"<td class='num'>{main}<br><span class='diff'>{html.escape(diff)}</span></td>"
+    lines = []
+    for d, label in zip(diffs, ("vs_reference", "vs_alone"), strict=False):
+        d = _num(d)
+        if v is None or d is None:
+            continue
+        if kind == "nok":
+            text = fmt_signed(d / 1e6, lang, 1) + (" mill." if lang == "nb" else " m")
+        else:
+            text = fmt_signed(d, lang, 1 if kind == "fte" else 0)
+        lines.append(
+            f"<br><span class='diff {label}'>{html.escape(text)} {html.escape(t(label, lang))}</span>"
+        )
+    return f"<td class='num'>{main}{''.join(lines)}</td>"
 
 
 def write_index(
@@ -504,12 +524,16 @@ def write_index(
     out_dir: str | Path,
     *,
     lang: str = "nb",
-    baseline: str = "baseline",
+    reference: str = "today",
+    alone: str = "alone",
     names: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``<out_dir>/index.html``: one row per scenario with status, beds, FTE, yearly cost in
-    total and per municipality, each with its change against ``baseline`` when that rendered, and a
-    link to the report (or to the partial notebook of a failed run). Plain HTML, no scripts."""
+    total and per municipality, each with its change against today (``reference``) and then
+    against each municipality alone (``alone``), and a link to the report (or to the partial
+    notebook of a failed run). The differences come from each report's headline; for a report
+    without them, from the figures of the ``reference``/``alone`` rows when those rendered.
+    Plain HTML, no scripts."""
     check_language(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -521,11 +545,21 @@ def write_index(
         except Exception:  # the index must still be written when data cannot be read
             names = {}
     figs = {r.scenario: _figures(r.headline) for r in results}
-    base = (
-        figs.get(baseline)
-        if any(r.scenario == baseline and r.status == "ok" for r in results)
-        else None
-    )
+    ok = {r.scenario for r in results if r.status == "ok"}
+
+    def diff(f: dict[str, Any], key: str, which: str, code: str | None = None) -> Any:
+        """Difference of figure ``which`` (municipality ``code``) against today/alone."""
+        vs = f.get(key)
+        if vs is None:
+            other = reference if key == "vs_reference" else alone
+            if other not in ok or other not in figs or figs[other] is f:
+                return None
+            o, v = figs[other], f
+            a = v["cost_by_municipality"].get(code) if code else v[which]
+            b = o["cost_by_municipality"].get(code) if code else o[which]
+            return None if a is None or b is None else float(a) - float(b)
+        return vs["cost_by_municipality"].get(code) if code else vs.get(which)
+
     codes = sorted({c for f in figs.values() for c in f["cost_by_municipality"] if c != "region"})
     years = sorted({str(f["year"]) for f in figs.values() if f["year"] is not None})
     head = (
@@ -537,37 +571,38 @@ def write_index(
     rows = []
     for r in results:
         f = figs[r.scenario]
-        b = base if (base is not None and r.scenario != baseline) else None
         title = html.escape(str(f["title"] or r.scenario))
         if r.status == "ok" and r.html:
-            link = f"<a href='{html.escape(r.html)}'>{title}</a><br><code>{html.escape(r.scenario)}</code>"
+            link = f"<a href='{html.escape(r.html)}'>{title}</a>"
             status = f"<span class='ok'>{t('ok', lang)}</span>"
         else:
-            link = f"{title}<br><code>{html.escape(r.scenario)}</code>"
+            link = title
             nb_link = (
                 f"<br><a href='{html.escape(r.notebook)}'>{t('partial_notebook', lang)}</a>"
                 if r.notebook
                 else ""
             )
             status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
-        cells = [
-            _cell(f["beds"], b and b["beds"], lang, "num"),
-            _cell(f["fte"], b and b["fte"], lang, "fte"),
-            _cell(f["cost_total"], b and b["cost_total"], lang, "nok"),
-        ]
-        cells += [
-            _cell(
-                f["cost_by_municipality"].get(c),
-                b and b["cost_by_municipality"].get(c),
-                lang,
-                "nok",
-            )
-            for c in codes
-        ]
+
+        def cell(which: str, kind: str, code: str | None = None, f: dict = f) -> str:
+            value = f["cost_by_municipality"].get(code) if code else f[which]
+            d = [diff(f, k, which, code) for k in ("vs_reference", "vs_alone")]
+            return _cell(value, d, lang, kind)
+
+        cells = [cell("beds", "num"), cell("fte", "fte"), cell("cost_total", "nok")]
+        cells += [cell("cost_total", "nok", c) for c in codes]
         rows.append(
             f"<tr class='row-{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
             f"<td class='num'>{fmt_number(r.seconds, lang, 1)}&nbsp;{t('seconds', lang)}</td></tr>"
         )
+    ref_title = next(
+        (f["reference_title"] for f in figs.values() if f.get("reference_title")),
+        (figs.get(reference) or {}).get("title") or t("reference", lang),
+    )
+    alone_title = next(
+        (f["alone_title"] for f in figs.values() if f.get("alone_title")),
+        (figs.get(alone) or {}).get("title") or alone,
+    )
     try:
         from planning.data import data_version
 
@@ -580,6 +615,7 @@ def write_index(
     if price_years:
         horizon += t("index_units", lang, year=", ".join(price_years)) + " "
     body = "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
+    intro = t("index_intro", lang, reference=ref_title, alone=alone_title)
     page = f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -593,6 +629,7 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 0.4rem 0.5rem; vertical-align:
 th {{ background: #f3f5f8; }}
 td.num {{ text-align: right; white-space: nowrap; }}
 .diff {{ color: #555; font-size: 0.8rem; }}
+.diff.vs_reference {{ color: #222; font-weight: 600; }}
 .ok {{ color: #1a7f37; }}
 .failed {{ color: #b42318; font-weight: 600; }}
 tr.row-failed {{ background: #fff5f5; }}
@@ -601,7 +638,7 @@ footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
 </head>
 <body>
 <h1>{html.escape(t("index_title", lang))}</h1>
-<p>{html.escape(t("index_intro", lang, baseline=baseline))} {html.escape(horizon)}{html.escape(t("cost_per_municipality", lang))}: {html.escape(", ".join(names.get(c, c) for c in codes))}.</p>
+<p>{html.escape(intro)} {html.escape(horizon)}{html.escape(t("cost_per_municipality", lang))}: {html.escape(", ".join(names.get(c, c) for c in codes))}.</p>
 <table id="scenarios">
 <thead><tr>{head}</tr></thead>
 <tbody>
@@ -760,9 +797,48 @@ def _region_value(metrics: Any, metric: str, year: int) -> float:
     return float(m["value"].iloc[0])
 
 
-def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str:
+def _region_end_values(result: Any) -> dict[str, float]:
+    s = result.summary
+    return (
+        s[s["municipality_code"] == "region"].set_index("metric")["value"].astype(float).to_dict()
+    )
+
+
+def difference_lines(
+    result: Any, reference: Any | None, alone: Any | None = None, lang: str = "nb"
+) -> list[str]:
+    """Markdown bullets: the change in beds, FTE and yearly cost at the end year against today
+    (``reference``) first, then against each municipality alone (``alone``). A comparison of a
+    scenario with itself is left out."""
+    out = []
+    v = _region_end_values(result)
+    for other, key in ((reference, "reference"), (alone, "alone")):
+        if other is None or other.name == result.name:
+            continue
+        b = _region_end_values(other)
+        d_beds, d_fte, d_cost = (v[k] - b[k] for k in ("beds", "fte", "cost_nok"))
+        title = html.escape(getattr(other.scenario.title, lang))
+        if lang == "nb":
+            lead = "Mot i dag" if key == "reference" else "Mot hver kommune for seg"
+            out.append(
+                f"- **{lead}** («{title}»): {fmt_signed(d_beds, lang)} senger, "
+                f"{fmt_signed(d_fte, lang, 1)} årsverk og {fmt_signed(d_cost / 1e6, lang, 1)} mill. kr per år."
+            )
+        else:
+            lead = "Against today" if key == "reference" else "Against each municipality alone"
+            out.append(
+                f"- **{lead}** ('{title}'): {fmt_signed(d_beds, lang)} beds, "
+                f"{fmt_signed(d_fte, lang, 1)} FTE and NOK {fmt_signed(d_cost / 1e6, lang, 1)} million a year."
+            )
+    return out
+
+
+def summary_markdown(
+    result: Any, reference: Any | None, lang: str = "nb", alone: Any | None = None
+) -> str:
     """The report's opening summary (Markdown): population growth, beds, FTE and yearly cost at
-    the end year, with P10–P90 when the result has runs and the change against ``baseline``."""
+    the end year, with P10–P90 when the result has runs, then the change against today
+    (``reference``) and against each municipality alone (``alone``)."""
     check_language(lang)
     scn = result.scenario
     y0, y1 = int(scn.horizon.base_year), int(scn.horizon.end_year)
@@ -779,17 +855,19 @@ def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str
 
     pop0, pop1 = _region_value(m, "population", y0), _region_value(m, "population", y1)
     o0, o1 = _region_value(m, "population_80+", y0), _region_value(m, "population_80+", y1)
-    beds, fte, cost = (float(reg.loc[k, "value"]) for k in ("beds", "fte", "cost_nok"))
+    fte, cost = (float(reg.loc[k, "value"]) for k in ("fte", "cost_nok"))
     price_year = result.provenance.get("price_year")
     desc = getattr(scn.description, lang)
+    diffs = difference_lines(result, reference, alone, lang)
     if lang == "nb":
         lines = [
             f"**{html.escape(getattr(scn.title, lang))}.** {desc}",
             "",
+            *diffs,
             f"- Innbyggere i regionen: {fmt_number(pop0, lang)} i {y0}, {fmt_number(pop1, lang)} i {y1}{band('population')}.",
             f"- Innbyggere 80 år og eldre: {fmt_number(o0, lang)} i {y0}, {fmt_number(o1, lang)} i {y1}{band('population_80+')}"
             f" ({fmt_signed(100 * (o1 / o0 - 1), lang)} %).",
-            f"- Senger (KAD og intermediære) i {y1}: {fmt_number(beds, lang)}{band('beds')}.",
+            capacity_markdown(result, lang, band("beds")),
             f"- Årsverk i {y1}: {fmt_number(fte, lang)}{band('fte')}.",
             f"- Årlig kostnad i {y1}: {fmt_nok(cost, lang)}"
             + (f" ({price_year}-kroner)" if price_year else "")
@@ -799,41 +877,30 @@ def summary_markdown(result: Any, baseline: Any | None, lang: str = "nb") -> str
         lines = [
             f"**{html.escape(getattr(scn.title, lang))}.** {desc}",
             "",
+            *diffs,
             f"- Inhabitants of the region: {fmt_number(pop0, lang)} in {y0}, {fmt_number(pop1, lang)} in {y1}{band('population')}.",
             f"- Inhabitants aged 80 or over: {fmt_number(o0, lang)} in {y0}, {fmt_number(o1, lang)} in {y1}{band('population_80+')}"
             f" ({fmt_signed(100 * (o1 / o0 - 1), lang)}%).",
-            f"- Beds (KAD and intermediate) in {y1}: {fmt_number(beds, lang)}{band('beds')}.",
+            capacity_markdown(result, lang, band("beds")),
             f"- FTE in {y1}: {fmt_number(fte, lang)}{band('fte')}.",
             f"- Yearly cost in {y1}: {fmt_nok(cost, lang)}"
             + (f" ({price_year} prices)" if price_year else "")
             + ".",
         ]
-    if baseline is not None and baseline.name != result.name:
-        b = baseline.summary
-        breg = b[b["municipality_code"] == "region"].set_index("metric")["value"]
-        d_beds, d_fte, d_cost = (
-            beds - float(breg["beds"]),
-            fte - float(breg["fte"]),
-            cost - float(breg["cost_nok"]),
-        )
-        if lang == "nb":
-            lines.append(
-                f"- Mot referansen ({html.escape(baseline.scenario.title.nb)}): {fmt_signed(d_beds, lang)} senger, "
-                f"{fmt_signed(d_fte, lang, 1)} årsverk og {fmt_signed(d_cost / 1e6, lang, 1)} mill. kr per år."
-            )
-        else:
-            lines.append(
-                f"- Against the baseline ({html.escape(baseline.scenario.title.en)}): {fmt_signed(d_beds, lang)} beds, "
-                f"{fmt_signed(d_fte, lang, 1)} FTE and NOK {fmt_signed(d_cost / 1e6, lang, 1)} million a year."
-            )
     return "\n".join(lines)
 
 
 def municipality_table(
-    result: Any, baseline: Any | None, lang: str = "nb", names: Mapping[str, str] | None = None
+    result: Any,
+    reference: Any | None,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    alone: Any | None = None,
 ) -> Any:
-    """Per municipality and region at the end year: inhabitants, 80+, beds, FTE, yearly cost, cost
-    per inhabitant (formatted strings) and, with ``baseline``, the change in cost."""
+    """Per municipality and region at the end year: inhabitants, 80+, FTE, yearly cost, cost per
+    inhabitant (formatted strings) and the change in cost against today (``reference``) and
+    against each municipality alone (``alone``). Beds are not attributed to municipalities (they
+    belong to units: see :func:`capacity_table`)."""
     import pandas as pd
 
     s = result.summary
@@ -843,13 +910,10 @@ def municipality_table(
     out = pd.DataFrame(
         {
             t("municipality", lang): [
-                ("" if c == "region" else "")
-                + ((names or {}).get(c, c) if c != "region" else t("region", lang))
-                for c in piv.index
+                (names or {}).get(c, c) if c != "region" else t("region", lang) for c in piv.index
             ],
             t("population", lang): [fmt_number(v, lang) for v in piv["population"]],
             "80+": [fmt_number(v, lang) for v in piv["population_80+"]],
-            t("beds", lang): [fmt_number(v, lang, 1) for v in piv["beds"]],
             t("fte", lang): [fmt_number(v, lang, 1) for v in piv["fte"]],
             t("total_cost", lang): [fmt_nok(v, lang) for v in piv["cost_nok"]],
             ("Kostnad per innbygger" if lang == "nb" else "Cost per inhabitant"): [
@@ -858,15 +922,107 @@ def municipality_table(
             ],
         }
     )
-    if baseline is not None and baseline.name != result.name:
-        b = baseline.summary
+    for other, label in ((reference, "difference"), (alone, "difference_alone")):
+        if other is None or other.name == result.name:
+            continue
+        b = other.summary
         bc = b[b["metric"] == "cost_nok"].set_index("municipality_code")["value"]
-        out[t("difference", lang)] = [
+        out[t(label, lang)] = [
             fmt_signed((piv.loc[c, "cost_nok"] - bc.get(c, float("nan"))) / 1e6, lang, 1)
             + (" mill. kr" if lang == "nb" else " m NOK")
             for c in piv.index
         ]
     return out
+
+
+def today_table(
+    result: Any,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    check: Any | None = None,
+) -> tuple[Any, str]:
+    """KOSTRA's latest observed figures ("today") beside the modelled first year, per
+    municipality and for the region: home-service users, long-term residents, nurse FTE in care
+    services and residents of housing with 24-hour staff (formatted strings), and the intro text
+    with the region's hits against the targets. ``check``: from
+    :func:`planning.calibration.first_year_check` (computed when None)."""
+    import pandas as pd
+
+    from planning import calibration, data
+
+    check_language(lang)
+    c = check if check is not None else calibration.first_year_check(result, data.load_kostra())
+    n = names or {}
+    order = [x for x in result.scenario.municipality_codes() if x in set(c["municipality_code"])]
+    order += ["region"]
+    oy = int(c["observed_year"].max()) if len(c) else 0
+    my = int(result.scenario.horizon.base_year)
+    out = pd.DataFrame(
+        {
+            t("municipality", lang): [
+                n.get(x, x) if x != "region" else t("region", lang) for x in order
+            ]
+        }
+    )
+    idx = c.set_index(["municipality_code", "indicator"])
+    for ind, labels in calibration.CHECKED.items():
+        label = labels[0] if lang == "nb" else labels[1]
+        dec = 1 if ind == "nurse_fte" else 0
+        obs, mod = [], []
+        for x in order:
+            row = idx.loc[(x, ind)] if (x, ind) in idx.index else None
+            obs.append(fmt_number(row["observed"], lang, dec) if row is not None else "–")
+            if row is None or pd.isna(row["modelled"]):
+                mod.append(t("not_modelled", lang))
+            else:
+                rel = row["relative_difference"]
+                mod.append(
+                    fmt_number(row["modelled"], lang, dec)
+                    + (f" ({fmt_signed(100 * rel, lang, 0)} %)" if pd.notna(rel) else "")
+                )
+        out[f"{label}, {t('observed', lang, year=oy)}"] = obs
+        out[f"{label}, {t('modelled', lang, year=my)}"] = mod
+    reg = c[(c["municipality_code"] == "region") & c["modelled"].notna()]
+    hits = ", ".join(
+        f"{(calibration.CHECKED[r.indicator][0] if lang == 'nb' else calibration.CHECKED[r.indicator][1]).lower()} "
+        f"{fmt_signed(100 * r.relative_difference, lang, 1)} %"
+        for r in reg.itertuples()
+    )
+    return out, t("today_intro", lang, observed_year=oy, modelled_year=my, hits=hits)
+
+
+def capacity_markdown(result: Any, lang: str = "nb", band: str = "") -> str:
+    """Headline capacity at the end year (Markdown bullet): beds, long-term places and, where the
+    demand model projects them, places in housing with 24-hour staff."""
+    v = _region_end_values(result)
+    y1 = result.end_year
+    d = result.demand
+    if "run" in d.columns:
+        d = d[d["run"] == 0]
+    h24 = d[(d["service"] == "heldogn_bolig") & (d["year"] == y1)]
+    h24 = h24[h24["measure"] == ("places" if (h24["measure"] == "places").any() else "users")]
+    h24_v = float(h24["value"].sum()) if len(h24) else None
+    if lang == "nb":
+        text = (
+            f"- Kapasitet i {y1}: {fmt_number(v['beds'], lang)}{band} senger (KAD og intermediære), "
+            f"{fmt_number(v['long_term_places'], lang)} plasser på langtidsopphold"
+        )
+        text += (
+            f" og {fmt_number(h24_v, lang)} plasser i bolig med heldøgns bemanning."
+            if h24_v is not None
+            else "; boliger med heldøgns bemanning er ikke framskrevet ennå (dagens tall står i tabellen under)."
+        )
+    else:
+        text = (
+            f"- Capacity in {y1}: {fmt_number(v['beds'], lang)}{band} beds (KAD and intermediate), "
+            f"{fmt_number(v['long_term_places'], lang)} long-term places"
+        )
+        text += (
+            f" and {fmt_number(h24_v, lang)} places in housing with 24-hour staff."
+            if h24_v is not None
+            else "; housing with 24-hour staff is not projected yet (today's figures are in the table below)."
+        )
+    return text
 
 
 def assumptions_frame(result: Any, lang: str = "nb") -> Any:
@@ -955,22 +1111,26 @@ def assumptions_html(result: Any, lang: str = "nb") -> str:
 
 
 def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | None = None) -> str:
-    """The scenario's shared units (name, service, host, members, cost key, note) as HTML."""
+    """The scenario's shared units as HTML: name, service (readable label), host, members, cost
+    key, source and note. A unit of today's organisation shows its source; a unit the scenario
+    proposes says so."""
     import pandas as pd
 
     units = result.scenario.organisation.units
     if not units:
         return f"<p>{html.escape(t('no_shared_units', lang))}</p>"
     n = names or {}
+    labels_ = service_labels(result.scenario.catalogue())
     df = pd.DataFrame(
         [
             {
                 "name": u.name,
-                "service": u.service,
+                "service": labels_.get(u.service, u.service),
                 "host": n.get(u.host, u.host),
                 "members": ", ".join(n.get(m, m) for m in u.members),
                 "cost_key": t(f"cost_key_{u.cost_key}", lang)
                 + (f" ({u.fixed_share:.0%})" if u.fixed_share is not None else ""),
+                "source": u.source or t("proposal", lang),
                 "note": u.note or "",
             }
             for u in units
@@ -982,6 +1142,7 @@ def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | 
         "host": t("host", lang),
         "members": t("members", lang),
         "cost_key": t("cost_key", lang),
+        "source": t("sources_of_unit", lang),
         "note": t("note", lang),
     }
     return html_table(df, labels)
@@ -1116,13 +1277,13 @@ def about_markdown(result: Any, lang: str = "nb") -> str:
     files = ", ".join(Path(f).name for f in p.get("lineage", []) or [])
     if lang == "nb":
         return (
-            f"Scenario `{result.name}` ({files}); {t('package_version', lang).lower()} vaernes-planning {p.get('package_version')}; "
+            f"Scenario «{result.scenario.title.nb}» (scenariofiler: {files}); {t('package_version', lang).lower()} vaernes-planning {p.get('package_version')}; "
             f"{t('data_version', lang).lower()} {p.get('data_version')}; {p.get('runs')} simuleringer, seed {p.get('seed')}; "
             f"laget {date}. Kostnader i faste {p.get('price_year')}-kroner. Tall merket *antatt* har ingen kilde og er forutsetninger; "
             "reisetider merket *estimert* er beregnet fra koordinater."
         )
     return (
-        f"Scenario `{result.name}` ({files}); package version vaernes-planning {p.get('package_version')}; "
+        f"Scenario '{result.scenario.title.en}' (scenario files: {files}); package version vaernes-planning {p.get('package_version')}; "
         f"data version {p.get('data_version')}; {p.get('runs')} runs, seed {p.get('seed')}; generated {date}. "
         f"Costs in constant {p.get('price_year')} NOK. Values marked *assumption* have no source; travel times "
         "marked *estimated* are computed from coordinates."
@@ -1148,6 +1309,8 @@ def capacity_table(
     ).reset_index()
     n = names or {}
     out = piv[["service", "unit"]].copy()
+    svc = service_labels(result.scenario.catalogue())
+    out["service"] = [svc.get(x, x) for x in out["service"]]
     out["unit"] = [n.get(u, u) for u in out["unit"]]
     out["offered_load"] = [fmt_number(v, lang, 2) for v in piv["offered_load"]]
     out["beds"] = [fmt_number(v, lang) for v in piv["beds"]]

@@ -87,13 +87,39 @@ def safe_name(name: str) -> str:
     return name
 
 
+#: The reference every comparison is made against: how services are organised today.
+REFERENCE = "today"
+#: The counterfactual in which each municipality runs every service alone (what cooperation has
+#: already bought is ``today`` minus ``alone``).
+ALONE = "alone"
+#: Old scenario names still accepted (with a DeprecationWarning) and what they now mean.
+DEPRECATED_NAMES: dict[str, str] = {"baseline": ALONE}
+
+
 def list_scenarios() -> list[str]:
-    """Names of the shipped scenarios in :func:`scenarios_dir` (``baseline`` first)."""
+    """Names of the shipped scenarios in :func:`scenarios_dir` (``today`` and ``alone`` first)."""
     d = scenarios_dir()
     names = (
         sorted(p.stem for p in d.glob("*.yaml") if _NAME_RE.fullmatch(p.stem)) if d.is_dir() else []
     )
-    return sorted(names, key=lambda n: (n != "baseline", n))
+    first = {REFERENCE: 0, ALONE: 1}
+    return sorted(names, key=lambda n: (first.get(n, 2), n))
+
+
+def _deprecated(name: str, folders: list[Path]) -> str:
+    """``name`` or, for a deprecated name with no file of its own, its replacement (warned)."""
+    new = DEPRECATED_NAMES.get(name)
+    if new is None or any((f / f"{name}.yaml").is_file() for f in folders):
+        return name
+    import warnings
+
+    warnings.warn(
+        f"scenario '{name}' is now called '{new}' (each municipality alone); comparisons are "
+        f"made against '{REFERENCE}' by default. Use '{new}'.",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    return new
 
 
 # ------------------------------------------------------------------------------------------------
@@ -230,6 +256,7 @@ class Scenario(_Model):
     _lineage: tuple[str, ...] = PrivateAttr(default=())
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
     _fingerprint: str | None = PrivateAttr(default=None)
+    _unit_changes: list[Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _who(self) -> Scenario:
@@ -414,6 +441,7 @@ def _locate(name: str, near: Path | None, file: Path | None = None, key: str = "
         )
     folders = [near] if near is not None else []
     folders.append(scenarios_dir())
+    name = _deprecated(name, folders)
     for folder in folders:
         p = folder / f"{name}.yaml"
         if p.is_file():
@@ -451,16 +479,89 @@ def _merge_units(base: Any, delta: Any) -> Any:
         return copy.deepcopy(delta)
     if not all(isinstance(u, dict) and "name" in u for u in [*base, *delta]):
         return copy.deepcopy(delta)
-    out = {u["name"]: dict(u) for u in base}
-    for u in delta:
-        u = dict(u)
-        if u.pop("remove", False) is True:
-            out.pop(u["name"], None)
-        elif u["name"] in out:
-            out[u["name"]] = {**out[u["name"]], **copy.deepcopy(u)}
+    return _apply_unit_changes(base, delta)
+
+
+def _apply_unit_changes(base: list[Any], changes: list[Any]) -> list[Any]:
+    """Units of ``base`` with ``changes`` applied by name: a known name merges the fields given,
+    a new name is appended, ``{name, remove: true}`` drops the unit. A removal is kept as a marker
+    so that it also drops a unit of today's organisation added later (see
+    :func:`_expand_organisation`). Inputs are not changed."""
+    out: dict[str, Any] = {}
+    extra: list[Any] = []  # entries without a name: left for validation to report
+    for u in [*base, *changes]:
+        if not isinstance(u, dict) or "name" not in u:
+            extra.append(copy.deepcopy(u))
+            continue
+        u = copy.deepcopy(u)
+        name = u["name"]
+        old = out.get(name)
+        if u.get("remove") is True:
+            out[name] = {"name": name, "remove": True}
+        elif old is None or old.get("remove") is True:
+            out[name] = u
         else:
-            out[u["name"]] = copy.deepcopy(u)
-    return list(out.values())
+            out[name] = {**old, **u}
+    return [*out.values(), *extra]
+
+
+def _codes_of(raw: Mapping[str, Any]) -> list[str] | None:
+    """Municipality codes of a raw scenario mapping, or None when they do not resolve (the
+    validation then names the problem)."""
+    spec = raw.get("region") if raw.get("region") is not None else raw.get("municipalities")
+    try:
+        if isinstance(spec, str):
+            return list(_resolve_codes(spec))
+        if isinstance(spec, list):
+            return [c for item in spec for c in _resolve_codes(str(item))]
+    except Exception:  # noqa: BLE001 - reported by the validation that follows
+        return None
+    return None
+
+
+def _expand_organisation(raw: dict[str, Any], owner: Any = None) -> list[Any] | None:
+    """Turn the organisation of a raw scenario into its complete list of units, in place.
+
+    With ``organisation.status_quo: true`` the units start from today's organisation
+    (``data/organisation.yaml``: every unit whose members all take part) and the scenario's own
+    entries are applied to them by name. Removal markers of names that no unit has are dropped.
+    Returns the scenario's own entries (the changes), kept so that a later change of region or
+    municipalities can start again from today's units of the new set."""
+    org = raw.get("organisation")
+    if not isinstance(org, dict) or not isinstance(org.get("units", []), list):
+        return None
+    changes = copy.deepcopy(org.get("units") or [])
+    base: list[Any] = []
+    if org.get("status_quo") is True:
+        codes = _codes_of(raw)
+        if codes is None:
+            return changes
+        from planning.parameters import status_quo_units
+
+        base = [u.model_dump(mode="json", exclude_none=True) for u in status_quo_units(codes)]
+    known = {u["name"] for u in base}
+    for i, u in enumerate(changes):
+        if not isinstance(u, dict) or u.get("remove") is True or u.get("name") in known:
+            continue
+        missing = [k for k in ("service", "host", "members") if k not in u]
+        if missing and "name" in u:
+            where = (
+                "today's organisation for these municipalities"
+                if org.get("status_quo")
+                else "the scenario"
+            )
+            key = f"organisation.units.{i}"
+            raise ScenarioError(
+                f"no unit named '{u['name']}' in {where} to change; a new unit also needs "
+                f"{', '.join(missing)}",
+                file=owner(key) if owner else None,
+                key=key,
+                allowed=sorted(known) or None,
+            )
+        known.add(u.get("name"))
+    units = _apply_unit_changes(base, changes)
+    org["units"] = [u for u in units if not (isinstance(u, dict) and u.get("remove") is True)]
+    return changes
 
 
 _NOT_INHERITED = ("name", "extends", "title", "description")
@@ -598,11 +699,14 @@ def _literals(annotation: Any) -> list[Any]:
 
 
 def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
-    """Validate a merged mapping into a :class:`Scenario`; errors name ``owner(key)`` and the key."""
+    """Validate a merged mapping into a :class:`Scenario`; errors name ``owner(key)`` and the key.
+    The organisation is expanded first (today's units, when ``status_quo`` is set)."""
+    changes = _expand_organisation(merged, owner)
     try:
         scn = Scenario.model_validate(merged)
     except ValidationError as err:
         key, msg = format_validation_error(err)
+        key = _unit_key_as_written(key, merged, changes)
         first = err.errors()[0]
         allowed: Any = None
         if msg == "unknown key":
@@ -615,8 +719,26 @@ def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
         elif first.get("type") != "missing" and not isinstance(first.get("input"), dict | list):
             msg = f"{msg} (got {first.get('input')!r})"
         raise ScenarioError(msg, file=owner(key), key=key, allowed=allowed) from None
+    scn._unit_changes = changes
     _check_semantics(scn, owner)
     return scn
+
+
+def _unit_key_as_written(key: str, merged: dict[str, Any], changes: list[Any] | None) -> str:
+    """An error key ``organisation.units.N...`` of the expanded unit list, rewritten to the index
+    of that unit in the scenario's own list where it has one (what the user wrote)."""
+    parts = key.split(".")
+    if changes is None or parts[:2] != ["organisation", "units"] or len(parts) < 3:
+        return key
+    if not parts[2].isdigit():
+        return key
+    units = (merged.get("organisation") or {}).get("units") or []
+    i = int(parts[2])
+    name = units[i].get("name") if i < len(units) and isinstance(units[i], dict) else None
+    own = [j for j, c in enumerate(changes) if isinstance(c, dict) and c.get("name") == name]
+    if own:
+        parts[2] = str(own[-1])
+    return ".".join(parts)
 
 
 def _check_semantics(scn: Scenario, owner: Any) -> None:
@@ -643,7 +765,11 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
     for i, unit in enumerate(scn.organisation.units):
         for j, m in enumerate(unit.members):
             if m not in members:
-                key = f"organisation.units.{i}.members.{j}"
+                key = _unit_key_as_written(
+                    f"organisation.units.{i}.members.{j}",
+                    {"organisation": {"units": [{"name": u.name} for u in scn.organisation.units]}},
+                    scn._unit_changes,
+                )
                 raise ScenarioError(
                     f"municipality {m} of unit '{unit.name}' is not in the scenario",
                     file=owner(key),
@@ -750,6 +876,7 @@ def apply_overrides(scenario: Scenario | str | Path, overrides: Mapping[str, Any
     if not overrides:
         return base
     raw = base.model_dump(mode="json")
+    overrides = _units_from_changes(base, raw, overrides)
     for key, value in overrides.items():
         _set_path(raw, str(key), copy.deepcopy(value))
 
@@ -761,6 +888,41 @@ def apply_overrides(scenario: Scenario | str | Path, overrides: Mapping[str, Any
     new._lineage = base._lineage
     new._overrides = {**base._overrides, **{str(k): v for k, v in overrides.items()}}
     return new
+
+
+def _units_from_changes(
+    base: Scenario, raw: dict[str, Any], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """For a scenario built on today's organisation, put its own unit changes (not the expanded
+    units) into ``raw`` so that a new region or set of municipalities starts again from today's
+    units of that set. Unit paths (``organisation.units.<index or name>...``) are rewritten to
+    unit names, and a unit of today that the overrides change is copied into the changes."""
+    out = {str(k): v for k, v in overrides.items()}
+    org = raw.get("organisation") or {}
+    if not org.get("status_quo") or base._unit_changes is None:
+        return out
+    changes = copy.deepcopy(base._unit_changes)
+    names = [c.get("name") for c in changes if isinstance(c, dict)]
+    expanded = [u.model_dump(mode="json", exclude_none=True) for u in base.organisation.units]
+    rewritten: dict[str, Any] = {}
+    for key, value in out.items():
+        parts = key.split(".")
+        if parts[:2] == ["organisation", "units"] and len(parts) > 2:
+            ref = parts[2]
+            hit = None
+            if ref.isdigit() and int(ref) < len(expanded):
+                hit = expanded[int(ref)]
+            elif ref in [u["name"] for u in expanded]:
+                hit = next(u for u in expanded if u["name"] == ref)
+            if hit is not None:
+                parts[2] = hit["name"]
+                if hit["name"] not in names:
+                    changes.append(hit)
+                    names.append(hit["name"])
+            key = ".".join(parts)
+        rewritten[key] = value
+    org["units"] = changes
+    return rewritten
 
 
 def _set_path(raw: dict[str, Any], key: str, value: Any) -> None:
@@ -858,6 +1020,8 @@ METRICS: dict[str, str] = {
     "beds": "beds (KAD + intermediate)",
     "beds_kad": "beds",
     "beds_intermediaer": "beds",
+    "home_service_users": "persons (hjemmetjenester)",
+    "long_term_places": "places on long-term stays (residents / occupancy)",
     "fte": "FTE (all services)",
     "cost_nok": "NOK per year (price year of the catalogue)",
     "cost_nok_per_inhabitant": "NOK per inhabitant per year",
@@ -953,6 +1117,44 @@ def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) -> Any:
+    """Staffing of each municipality from its own KOSTRA figures under today's organisation
+    (:func:`planning.calibration.staffing_table`), or None when the catalogue has no
+    calibration section."""
+    from planning.calibration import staffing_table
+    from planning.demand import bed_rates_by_age
+    from planning.parameters import status_quo_units
+
+    catalogue = _catalogue_for(services_json)
+    if catalogue.calibration is None:
+        return None
+    year = int(catalogue.calibration.year.value)
+    first, last = data.population_years()
+    pop_year = min(max(year + 1, first), last)  # 1 January after the KOSTRA year (31 December)
+    pop = data.load_population(list(codes), [pop_year])
+    by_age = pop.groupby(["municipality_code", "age"])["population"].sum().unstack(fill_value=0.0)
+    by_age = by_age.reindex(columns=range(106), fill_value=0.0)
+    bed_days = {
+        s: dict(
+            zip(
+                by_age.index.astype(str),
+                (by_age.to_numpy(dtype=float) @ bed_rates_by_age(getattr(catalogue, s))[1]),
+                strict=True,
+            )
+        )
+        for s in ("kad", "intermediaer")
+    }
+    return staffing_table(
+        data.load_kostra(),
+        catalogue,
+        list(codes),
+        bed_days=bed_days,
+        units=status_quo_units(codes),
+        max_refusal=max_refusal,
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _travel(overrides_json: str) -> Any:
     import pandas as pd
@@ -970,6 +1172,7 @@ def clear_cache() -> None:
         _projection_cached,
         _demand_cached,
         _coverage_rates,
+        _staffing,
         _travel,
         _catalogue_for,
         _base_catalogue,
@@ -1054,21 +1257,30 @@ class ScenarioResult:
             self._summary = _summary(self)
         return self._summary.copy(deep=False)
 
-    def headline(self, baseline: ScenarioResult | None = None) -> dict[str, Any]:
+    def headline(
+        self, reference: ScenarioResult | None = None, alone: ScenarioResult | None = None
+    ) -> dict[str, Any]:
         """Index-page figures at the end year (central run): beds, FTE, yearly cost for the region
-        and cost per municipality; with ``baseline`` also the differences from it."""
+        and cost per municipality. With ``reference`` (normally ``today``) also the differences
+        from it under ``vs_reference``; with ``alone`` the differences from the all-alone
+        counterfactual under ``vs_alone``."""
         out = _headline(self)
-        if baseline is not None:
-            base = _headline(baseline)
-            out["baseline"] = baseline.name
-            out["vs_baseline"] = {
-                k: out[k] - base[k] for k in ("population", "beds", "fte", "cost_nok")
-            }
-            out["vs_baseline"]["cost_nok_by_municipality"] = {
+        for key, other in (("reference", reference), ("alone", alone)):
+            if other is None:
+                continue
+            base = _headline(other)
+            out[key] = other.name
+            out[f"{key}_title"] = other.scenario.title.nb
+            out[f"vs_{key}"] = {k: out[k] - base[k] for k in HEADLINE_DIFFERENCES}
+            out[f"vs_{key}"]["cost_nok_by_municipality"] = {
                 c: v - base["cost_nok_by_municipality"].get(c, 0.0)
                 for c, v in out["cost_nok_by_municipality"].items()
             }
         return out
+
+
+#: Headline figures whose difference against the reference is reported.
+HEADLINE_DIFFERENCES = ("population", "beds", "fte", "cost_nok")
 
 
 def run(
@@ -1132,12 +1344,13 @@ def run(
     else:
         demand = _demand_cached(*demand_key).copy(deep=False)
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
-    plan = evaluate(population, demand, catalogue, scn.organisation, levers, travel=travel)
+    central = scn.levers.with_defaults(_catalogue_for(services_json))
+    staffing = _staffing(codes, services_json, float(central.max_refusal))  # type: ignore[arg-type]
+    plan = evaluate(
+        population, demand, catalogue, scn.organisation, levers, travel=travel, staffing=staffing
+    )
     if draws:
-        catalogue, levers = (
-            _catalogue_for(services_json),
-            scn.levers.with_defaults(_catalogue_for(services_json)),
-        )
+        catalogue, levers = _catalogue_for(services_json), central
     costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
 
     provenance = {
@@ -1305,6 +1518,15 @@ def _metrics(res: ScenarioResult) -> Any:
     out["beds_intermediaer"] = total(sg, b * (svc == "intermediaer"))
     out["fte"] = total(sg, fte_u[su] * share)
     out["cost_nok"] = total(grid(res.costs), res.costs["nok"].to_numpy(dtype=float))
+    d = res.demand
+    users = d[d["measure"] == "users"]
+    gu, ws = grid(users), users["value"].to_numpy(dtype=float)
+    out["home_service_users"] = total(gu, ws * (users["service"].to_numpy() == "hjemmetjenester"))
+    # places needed on long-term stays (residents / occupancy where the demand gives places)
+    lt = d[(d["service"] == "langtidsopphold") & (d["measure"] == "places")]
+    if not len(lt):
+        lt = d[(d["service"] == "langtidsopphold") & (d["measure"] == "users")]
+    out["long_term_places"] = total(grid(lt), lt["value"].to_numpy(dtype=float))
 
     # (K, R, M, Y) -> add the region as municipality M
     arr = np.stack([out[k].reshape(n_runs, M, Y) for k in _ADDITIVE])
@@ -1361,6 +1583,7 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
         "year": res.end_year,
         "population": float(region["population"]),
         "beds": float(region["beds"]),
+        "long_term_places": float(region["long_term_places"]),
         "fte": float(region["fte"]),
         "cost_nok": float(region["cost_nok"]),
         "cost_nok_per_inhabitant": float(region["cost_nok_per_inhabitant"]),
@@ -1375,65 +1598,118 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 # comparing
 # ------------------------------------------------------------------------------------------------
-def compare(
-    results: Mapping[str, ScenarioResult] | Iterable[ScenarioResult], baseline: str = "baseline"
-) -> Any:
-    """Differences of every result's metrics from the baseline, per municipality and region.
+def run_like(name: str | Scenario | Path, like: ScenarioResult) -> ScenarioResult:
+    """Run scenario ``name`` (normally ``today`` or ``alone``) for the same municipalities,
+    horizon, projection, runs and seed as ``like``, so that the two can be compared run by run."""
+    scn = like.scenario
+    d, h = scn.demography, scn.horizon
+    who: dict[str, Any] = (
+        {"region": scn.region}
+        if scn.region is not None
+        else {"municipalities": list(scn.municipality_codes())}
+    )
+    other = apply_overrides(
+        load_scenario(name),
+        {
+            **who,
+            "horizon.base_year": h.base_year,
+            "horizon.end_year": h.end_year,
+            "demography.method": d.method,
+            "demography.variant": d.variant,
+        },
+    )
+    return run(other, runs=like.runs, seed=like.provenance.get("seed"))
 
-    Columns: scenario, municipality_code (incl. 'region'), year, metric, value, baseline_value,
-    difference, relative_difference (central run 0), and p10, p50, p90 of the difference over
-    the Monte Carlo runs when both have runs > 0 (runs are paired: same seed, same population
-    and parameter draws, so the quantiles carry both kinds of uncertainty).
-    """
+
+def _differences(res: ScenarioResult, base: Any, prefix: str, runs_quantiles: bool) -> Any:
+    """Merge ``res.metrics()`` with the metrics ``base`` as ``{prefix}_value``, add the
+    difference (and, with ``runs_quantiles``, P10/P50/P90 of the paired differences)."""
     import numpy as np
-    import pandas as pd
 
     from planning.stats import quantiles
 
-    items = list(results.values()) if isinstance(results, Mapping) else list(results)
-    by_name = {r.name: r for r in items}
-    if baseline not in by_name:
-        raise InputError(
-            f"no result named '{baseline}' to compare against.{suggest(baseline, by_name)}",
-            key="baseline",
-            allowed=sorted(by_name),
+    m = res.metrics()
+    both_runs = "run" in m.columns and "run" in base.columns
+    on = ["municipality_code", "year", "metric"] + (["run"] if both_runs else [])
+    left = m if both_runs or "run" not in m.columns else m[m["run"] == 0].drop(columns="run")
+    right = base if both_runs or "run" not in base.columns else base[base["run"] == 0]
+    if "run" in right.columns and not both_runs:
+        right = right.drop(columns="run")
+    diff = "difference" if prefix == "reference" else f"difference_{prefix}"
+    j = left.merge(right.rename(columns={"value": f"{prefix}_value"}), on=on, how="inner")
+    j[diff] = j["value"] - j[f"{prefix}_value"]
+    keys = ["municipality_code", "year", "metric"]
+    if prefix == "reference":
+        bv = j[f"{prefix}_value"].to_numpy(dtype=float)
+        j["relative_difference"] = np.divide(
+            j[diff].to_numpy(dtype=float), bv, out=np.full(len(j), np.nan), where=bv != 0
         )
-    base = by_name[baseline].metrics()
+    if not both_runs:
+        return j
+    central = j[j["run"] == 0].drop(columns="run")
+    if runs_quantiles and (j["run"] > 0).any():
+        central = central.merge(quantiles(j, keys, value=diff), on=keys, how="left")
+    return central
+
+
+def compare(
+    results: Mapping[str, ScenarioResult] | Iterable[ScenarioResult],
+    reference: str = REFERENCE,
+    *,
+    alone: str | None = ALONE,
+    baseline: str | None = None,
+) -> Any:
+    """Differences of every result's metrics from ``reference`` (default ``today``: how things
+    are organised now), per municipality and region, and then from ``alone`` (each municipality
+    running everything alone; None leaves it out).
+
+    A reference that is not among ``results`` is run with the same municipalities, horizon,
+    projection, runs and seed as the first result (:func:`run_like`). ``baseline`` is the old
+    name of ``reference`` (deprecated). Columns: scenario, reference, municipality_code (incl.
+    'region'), year, metric, value, reference_value, difference, relative_difference (central
+    run 0), p10, p50, p90 of the difference over the Monte Carlo runs when both have runs > 0
+    (runs are paired: same seed, same draws), and with ``alone`` also alone_value and
+    difference_alone. Raises InputError when there are no results.
+    """
+    import pandas as pd
+
+    if baseline is not None:
+        import warnings
+
+        warnings.warn(
+            "compare(baseline=...) is now compare(reference=...); the default reference is 'today'",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        reference = baseline
+    items = list(results.values()) if isinstance(results, Mapping) else list(results)
+    if not items:
+        raise InputError("no results to compare", key="results")
+    by_name = {r.name: r for r in items}
+    name = DEPRECATED_NAMES.get(reference, reference) if reference not in by_name else reference
+    ref = by_name.get(name) or run_like(name, items[0])
+    second = None
+    if alone is not None and alone != ref.name:
+        second = by_name.get(alone) or run_like(alone, items[0])
+    base = ref.metrics()
     frames = []
     for res in items:
-        if res.name == baseline:
+        if res.name == ref.name:
             continue
-        m = res.metrics()
-        both_runs = "run" in m.columns and "run" in base.columns
-        on = ["municipality_code", "year", "metric"] + (["run"] if both_runs else [])
-        left = m if both_runs or "run" not in m.columns else m[m["run"] == 0].drop(columns="run")
-        right = (
-            base
-            if both_runs or "run" not in base.columns
-            else base[base["run"] == 0].drop(columns="run")
-        )
-        j = left.merge(right.rename(columns={"value": "baseline_value"}), on=on, how="inner")
-        j["difference"] = j["value"] - j["baseline_value"]
-        bv = j["baseline_value"].to_numpy(dtype=float)
-        j["relative_difference"] = np.divide(
-            j["difference"].to_numpy(dtype=float), bv, out=np.full(len(j), np.nan), where=bv != 0
-        )
-        keys = ["municipality_code", "year", "metric"]
-        if both_runs:
-            central = j[j["run"] == 0].drop(columns="run")
-            if (j["run"] > 0).any():
-                q = quantiles(j, keys, value="difference")
-                central = central.merge(q, on=keys, how="left")
-        else:
-            central = j
-        frames.append(central.assign(scenario=res.name))
+        j = _differences(res, base, "reference", runs_quantiles=True)
+        if second is not None:
+            k = _differences(res, second.metrics(), "alone", runs_quantiles=False)
+            keys = ["municipality_code", "year", "metric"]
+            j = j.merge(k[[*keys, "alone_value", "difference_alone"]], on=keys, how="left")
+        frames.append(j.assign(scenario=res.name, reference=ref.name))
     first = [
         "scenario",
+        "reference",
         "municipality_code",
         "year",
         "metric",
         "value",
-        "baseline_value",
+        "reference_value",
         "difference",
         "relative_difference",
     ]
@@ -1627,13 +1903,12 @@ def _range_comment(path: str, ranges: Mapping[str, Any]) -> str:
 
 def sample_scenario(overrides: Mapping[str, Any] | None = None) -> str:
     """A complete, valid scenario (no ``extends``) with every default written out, its source
-    and its range (``data/ranges.yaml``) in a comment; values equal the baseline, so running it
-    reproduces the baseline. ``overrides`` (e.g. ``{"region": "agder"}``) are applied to the
-    baseline first."""
+    and its range (``data/ranges.yaml``) in a comment; values equal ``today``, so running it
+    reproduces today. ``overrides`` (e.g. ``{"region": "agder"}``) are applied to today first."""
     from planning.uncertainty import load_ranges
 
     ranges = load_ranges()
-    base = apply_overrides(load_scenario("baseline"), overrides or {})
+    base = apply_overrides(load_scenario(REFERENCE), overrides or {})
     cat = base.catalogue()
     d, h = base.demography, base.horizon
     first, last = data.population_years()
@@ -1649,11 +1924,11 @@ def sample_scenario(overrides: Mapping[str, Any] | None = None) -> str:
         "# (`planning sensitivity`).",
         "name: sample",
         "title:",
-        f"  nb: {_scalar('Eksempel (som referansen)')}",
-        f"  en: {_scalar('Sample (same as the baseline)')}",
+        f"  nb: {_scalar('Eksempel (som i dag)')}",
+        f"  en: {_scalar('Sample (same as today)')}",
         "description:",
-        f"  nb: {_scalar('Alle standardverdier skrevet ut; gir samme tall som referansen.')}",
-        f"  en: {_scalar('Every default written out; gives the same numbers as the baseline.')}",
+        f"  nb: {_scalar('Alle standardverdier skrevet ut; gir samme tall som i dag.')}",
+        f"  en: {_scalar('Every default written out; gives the same numbers as today.')}",
         "",
         f"# region name ({', '.join(data.region_names(kind='named'))}, a county such as agder, norway) or",
         "# municipalities: [5035, Meråker, ...] (codes or names); data/regions.json",
@@ -1710,13 +1985,18 @@ def sample_scenario(overrides: Mapping[str, Any] | None = None) -> str:
     out += [
         "services: {}",
         "",
-        "# organisation: shared units; a municipality in no unit for a service runs it alone.",
+        "# organisation: status_quo: true starts from today's shared units (data/organisation.yaml,",
+        "# every unit whose members all take part, each with its source); units then lists changes by",
+        "# unit name (new units, changed fields, {name: X, remove: true}). status_quo: false and no",
+        "# units: each municipality runs every service alone (the scenario `alone`).",
+        "# A municipality in no unit for a service runs it alone.",
         "# services that can be shared: kad, intermediaer, helsestasjon, skolehelsetjeneste, jordmor,",
         "# kommuneoverlege, legevakt, brukerkontor. cost_key: population | use | fixed_plus_use",
         "# (with fixed_share 0..1). Example:",
         "#   units:",
-        "#     - {name: dms_kad, service: kad, host: '5035', members: ['5035', '5034'], cost_key: population}",
+        "#     - {name: 'Værnesregionen DMS, KAD-senger', members: ['5035', '5034', '5032', '5033']}",
         "organisation:",
+        f"  status_quo: {_scalar(base.organisation.status_quo)}",
         "  units: []",
         "",
         "prices:",

@@ -198,7 +198,7 @@ class SweepSpec(_Strict):
     name: str | None = None
     title: dict[Literal["nb", "en"], str] | None = None
     description: dict[Literal["nb", "en"], str] | None = None
-    base: str = Field(default="baseline", min_length=1)
+    base: str = Field(default="today", min_length=1)
     seed: int | None = Field(default=None, ge=0)
     grid: dict[str, list[Any] | dict[str, Any]] = Field(default_factory=dict)
     samples: Samples | None = None

@@ -194,9 +194,9 @@ def test_compare_notebook_runs_side_by_side(tmp_path):
     )
     assert html.count("Plotly.newPlot(") == 3  # beds, FTE, cost per inhabitant
     assert "* plotly.js v" in html  # inline, no CDN
-    assert "Felles DMS i Stjørdal" in html
-    # the difference table: the shared DMS needs fewer beds than the baseline
-    row = re.search(r"<tr><td>Felles DMS i Stjørdal</td><td class='num'>([^<]+)</td>", html)
+    assert "Selbu tilbake i DMS" in html
+    # the difference table: Selbu in the shared DMS needs fewer beds than today
+    row = re.search(r"<tr><td>Selbu tilbake i DMS</td><td class='num'>([^<]+)</td>", html)
     assert row and row.group(1).startswith("\u2212"), html[-2000:]
 
 

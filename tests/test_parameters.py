@@ -194,8 +194,9 @@ def test_organisation_rules():
 
 def test_shipped_organisation_loads():
     org = load_organisation()
-    legevakt = [u for u in org.units if u.service == "legevakt"]
+    legevakt = [u for u in org.units if u.service == "legevakt" and u.host == "5035"]
     assert len(legevakt) == 1 and sorted(legevakt[0].members) == ["5032", "5033", "5034", "5035"]
+    assert all(u.source and u.note for u in org.units)  # every unit of today says where it is from
 
 
 def test_catalogue_errors_name_the_key(raw):

@@ -20,6 +20,8 @@ from planning.cli import main
 from planning.errors import InputError, PlanningError
 from planning.reports import ReportResult
 
+KAD = "Værnesregionen DMS, KAD-senger"
+
 
 @pytest.fixture(autouse=True)
 def _restore_jupyter_env(monkeypatch):
@@ -31,7 +33,13 @@ def _restore_jupyter_env(monkeypatch):
 
 @pytest.fixture(scope="module")
 def baseline():
-    return scenarios.run("baseline", runs=0)
+    """Each municipality alone (the counterfactual)."""
+    return scenarios.run("alone", runs=0)
+
+
+@pytest.fixture(scope="module")
+def today():
+    return scenarios.run("today", runs=0)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +58,7 @@ def test_separate_beds_match_the_capacity_model_and_pooling_never_needs_more(bas
     cap = baseline.capacity
     for service in reports.BED_SERVICES:
         b = beds[beds["service"] == service].set_index("arrangement")["beds"]
-        # the baseline runs every bed service alone: its capacity frame has the separate beds
+        # `alone` runs every bed service alone: its capacity frame has the separate beds
         alone = cap[
             (cap["service"] == service) & (cap["measure"] == "beds") & (cap["year"] == year)
         ]["value"].sum()
@@ -72,9 +80,7 @@ def test_pooled_beds_equal_the_shared_unit_of_the_shared_dms_scenario(shared):
         shared.demand, codes, year, shared.scenario.resolved_levers().max_refusal
     )
     cap = shared.capacity
-    dms = cap[(cap["unit"] == "dms_kad") & (cap["measure"] == "beds") & (cap["year"] == year)][
-        "value"
-    ]
+    dms = cap[(cap["unit"] == KAD) & (cap["measure"] == "beds") & (cap["year"] == year)]["value"]
     pooled = beds[(beds["service"] == "kad") & (beds["arrangement"] == "pooled")]["beds"]
     assert float(pooled.iloc[0]) == pytest.approx(float(dms.iloc[0]))
     load = curves[(curves["service"] == "kad") & (curves["arrangement"] == "pooled")]
@@ -90,16 +96,19 @@ def test_bed_pooling_rejects_a_year_without_demand(baseline):
 # ------------------------------------------------------------------------------------------------
 # report texts and tables
 # ------------------------------------------------------------------------------------------------
-def test_summary_states_the_headline_figures_and_the_change_from_baseline(shared, baseline):
-    nb = reports.summary_markdown(shared, baseline, "nb")
-    en = reports.summary_markdown(shared, baseline, "en")
-    h, hb = shared.headline(), baseline.headline()
-    assert f"{h['beds']:.0f}" in nb and "Mot referansen" in nb and "senger" in nb
-    assert "Against the baseline" in en and "Felles DMS" not in en.split("\n")[0]
-    d = h["beds"] - hb["beds"]
-    assert d < 0  # pooling the DMS beds needs fewer beds
+def test_summary_states_the_change_from_today_first_then_from_alone(shared, today, baseline):
+    nb = reports.summary_markdown(shared, today, "nb", alone=baseline)
+    en = reports.summary_markdown(shared, today, "en", alone=baseline)
+    h, ht, ha = shared.headline(), today.headline(), baseline.headline()
+    assert f"{h['beds']:.0f}" in nb and "senger" in nb
+    assert nb.index("Mot i dag") < nb.index("Mot hver kommune for seg")
+    assert en.index("Against today") < en.index("Against each municipality alone")
+    assert "Selbu tilbake" not in en.split("\n")[0]
+    d = h["beds"] - ht["beds"]
+    assert d < 0  # Selbu's bed in the pooled DMS: fewer beds than today
     assert f"\u2212{abs(d):.0f} senger" in nb and f"{d:.0f} beds" in en
-    assert "Mot referansen" not in reports.summary_markdown(baseline, baseline, "nb")
+    assert f"{h['beds'] - ha['beds']:.0f} beds" in en
+    assert "Mot i dag" not in reports.summary_markdown(today, today, "nb", alone=baseline)
 
 
 def test_assumptions_table_lists_every_parameter_and_marks_assumptions(shared):
@@ -115,7 +124,7 @@ def test_assumptions_table_lists_every_parameter_and_marks_assumptions(shared):
 
 
 def test_levers_set_by_a_scenario_are_labelled_as_such():
-    scn = scenarios.apply_overrides("baseline", {"levers.max_refusal": 0.02})
+    scn = scenarios.apply_overrides("today", {"levers.max_refusal": 0.02})
     res = scenarios.run(scn)
     frame = reports.assumptions_frame(res, "en").set_index("parameter")
     assert frame.loc["levers.max_refusal", "status"] == "scenario"
@@ -123,7 +132,7 @@ def test_levers_set_by_a_scenario_are_labelled_as_such():
     assert frame.loc["levers.max_refusal", "status_label"] == "set by the scenario"
 
 
-def test_tables_escape_html_and_sources_name_publishers(shared):
+def test_tables_escape_html_and_sources_name_publishers(shared, baseline):
     import pandas as pd
 
     html = reports.html_table(
@@ -134,9 +143,13 @@ def test_tables_escape_html_and_sources_name_publishers(shared):
     )
     src = reports.sources_html("nb")
     assert "Statistisk sentralbyrå" in src and "Kartverket" in src
-    assert "Ingen felles enheter" in reports.organisation_html(scenarios.run("baseline"), "nb")
+    assert "Ingen felles enheter" in reports.organisation_html(baseline, "nb")
     org = reports.organisation_html(shared, "en", {"5035": "Stjørdal"})
-    assert "dms_kad" in org and "Stjørdal" in org and "by population" in org
+    assert KAD in org and "Stjørdal" in org and "by population" in org
+    assert "varnesregionen.no" in org  # today's units show their source
+    assert ">kad<" not in org and "KAD / ØHD" in org  # readable service names, no ids
+    staff = reports.organisation_html(scenarios.run("shared_staff"), "nb")
+    assert "forslag i dette scenarioet" in staff  # a proposed unit says so
 
 
 # ------------------------------------------------------------------------------------------------
@@ -153,12 +166,12 @@ def _headline(beds: float, fte: float, cost: float, by: dict[str, float]) -> dic
     }
 
 
-def test_index_shows_changes_from_baseline_and_marks_failures(tmp_path):
+def test_index_shows_changes_from_today_and_marks_failures(tmp_path):
     results = [
         ReportResult(
-            "baseline",
+            "today",
             "ok",
-            html="baseline.html",
+            html="today.html",
             headline=_headline(40, 1374.3, 1.05e9, {"5035": 7.8e8, "5033": 3.5e7}),
         ),
         ReportResult(
@@ -176,10 +189,10 @@ def test_index_shows_changes_from_baseline_and_marks_failures(tmp_path):
     )
     page = path.read_text(encoding="utf-8")
     assert "<script" not in page
-    assert "href='baseline.html'" in page and "href='shared_dms.html'" in page
+    assert "href='today.html'" in page and "href='shared_dms.html'" in page
     assert "href='failed/broken.ipynb'" in page and "feilet" in page
     assert "&lt;bad&gt;" in page and "<bad>" not in page
-    assert "\u221213<" in page  # 27 - 40 beds against the baseline
+    assert "\u221213 mot i dag<" in page  # 27 - 40 beds against today
     assert "\u221212,2" in page  # FTE difference 1362.1 - 1374.3
     assert "Stjørdal" in page and "Tydal" in page
     assert page.index("Tydal") < page.index(
@@ -188,11 +201,11 @@ def test_index_shows_changes_from_baseline_and_marks_failures(tmp_path):
     rows = json.loads((tmp_path / "index.json").read_text())
     assert [r["status"] for r in rows] == ["ok", "ok", "failed"]
     en = reports.write_index(results, tmp_path, lang="en").read_text(encoding="utf-8")
-    assert "failed" in en and "−13" not in en and "-13<" in en.replace("\u2212", "-")
+    assert "failed" in en and "−13" not in en and "-13 vs today<" in en.replace("\u2212", "-")
 
 
 def test_resolve_scenarios_checks_names():
-    assert reports.resolve_scenarios([], all_=True)[0] == "baseline"
+    assert reports.resolve_scenarios([], all_=True)[:2] == ["today", "alone"]
     assert reports.resolve_scenarios(["shared_dms", "shared_dms"]) == ["shared_dms"]
     with pytest.raises(InputError, match="Did you mean shared_dms"):
         reports.resolve_scenarios(["shared_dm"])
@@ -207,12 +220,12 @@ def test_cli_reports_bad_input_in_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "nosuch" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
-        main(["report", "baseline", "--lang", "de"])
-    assert main(["report", "baseline", "--runs", "-1", "--out", str(tmp_path)]) == 2
+        main(["report", "today", "--lang", "de"])
+    assert main(["report", "today", "--runs", "-1", "--out", str(tmp_path)]) == 2
     assert "runs must be 0.." in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert main(["report", "baseline", "--out", str(blocker / "sub")]) == 2
+    assert main(["report", "today", "--out", str(blocker / "sub")]) == 2
     assert "cannot write reports there" in capsys.readouterr().err
 
 
@@ -235,18 +248,19 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     src = scenarios.scenarios_dir()
     scen_dir = tmp_path / "scenarios"
     scen_dir.mkdir()
-    shutil.copy(src / "baseline.yaml", scen_dir)
+    shutil.copy(src / "today.yaml", scen_dir)
+    shutil.copy(src / "alone.yaml", scen_dir)
     (scen_dir / "broken.yaml").write_text(
-        "extends: baseline\nname: broken\nlevers:\n  max_refusal: 2\n", encoding="utf-8"
+        "extends: today\nname: broken\nlevers:\n  max_refusal: 2\n", encoding="utf-8"
     )
     monkeypatch.setenv("VAERNES_SCENARIOS_DIR", str(scen_dir))  # inherited by the workers' kernels
     out = tmp_path / "reports"
     seen = []
     results, index = reports.render_reports(
-        ["baseline", "broken"], out, lang="en", runs=3, workers=2, on_done=seen.append
+        ["alone", "broken"], out, lang="en", runs=3, workers=2, on_done=seen.append
     )
     ok, bad = results
-    assert sorted(r.scenario for r in seen) == ["baseline", "broken"]
+    assert sorted(r.scenario for r in seen) == ["alone", "broken"]
     assert ok.status == "ok", ok.error
     assert bad.status == "failed" and "ScenarioError" in bad.error and "max_refusal" in bad.error
     # the failure keeps its partial notebook, with the traceback in it
@@ -254,8 +268,8 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     assert partial.is_file() and "max_refusal" in partial.read_text(encoding="utf-8")
     assert not (out / "broken.html").exists()
     # the successful report: standalone, offline, no code, under 10 MB, plotly.js once
-    page = (out / "baseline.html").read_text(encoding="utf-8")
-    assert ok.html_bytes == (out / "baseline.html").stat().st_size < reports.MAX_HTML_BYTES
+    page = (out / "alone.html").read_text(encoding="utf-8")
+    assert ok.html_bytes == (out / "alone.html").stat().st_size < reports.MAX_HTML_BYTES
     assert re.search(r"<script[^>]+src=", page) is None
     assert (
         "cdn.plot.ly/plotly" not in page
@@ -263,7 +277,7 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
         and "mathjax@" not in page.lower()
     )
     assert page.count("* plotly.js v") == 1  # the bundle, inline, once
-    # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, map (the baseline
+    # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, map (`alone`
     # shares no unit, so it has no cost-share chart)
     assert page.count("Plotly.newPlot(") == 9
     assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
@@ -285,13 +299,18 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     assert f"package version vaernes-planning {planning.__version__}" in page
     assert "Each municipality on its own" in page  # the scenario's English title
     # the headline the notebook emitted is the model's
-    expected = scenarios.run("baseline", runs=3).headline()
+    expected = scenarios.run("alone", runs=3).headline()
     assert ok.headline["beds"] == pytest.approx(expected["beds"])
     assert ok.headline["cost_nok"] == pytest.approx(expected["cost_nok"])
     assert ok.headline["runs"] == 3
+    today = scenarios.run("today", runs=3).headline()
+    assert ok.headline["vs_reference"]["cost_nok"] == pytest.approx(
+        expected["cost_nok"] - today["cost_nok"]
+    )
+    assert "Against today" in page and "Against each municipality alone" not in page  # itself
     # the index links the report and the partial notebook
     html = index.read_text(encoding="utf-8")
-    assert "href='baseline.html'" in html and "href='failed/broken.ipynb'" in html
+    assert "href='alone.html'" in html and "href='failed/broken.ipynb'" in html
 
 
 def test_a_successful_render_replaces_a_stale_failure(tmp_path):

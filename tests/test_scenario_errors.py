@@ -33,7 +33,7 @@ CASES = {
         "Did you mean bed_days_per_1000",
     ),
     "negative_runs.yaml": ("demography.runs", "greater than or equal to 0"),
-    "unknown_parent.yaml": ("extends", "Did you mean baseline"),
+    "unknown_parent.yaml": ("extends", "Did you mean today"),
 }
 
 
@@ -93,15 +93,13 @@ def test_cycle_names_the_chain():
 def test_value_error_names_the_delta_file_not_the_base(tmp_path):
     """A bad value set in a delta is reported against the delta, even though the merged
     scenario also holds the base's keys."""
-    (tmp_path / "mid.yaml").write_text(
-        "extends: baseline\nname: mid\nlevers: {max_refusal: 0.02}\n"
-    )
+    (tmp_path / "mid.yaml").write_text("extends: today\nname: mid\nlevers: {max_refusal: 0.02}\n")
     (tmp_path / "leaf.yaml").write_text("extends: mid\nname: leaf\nlevers: {occupancy_target: 2}\n")
     with pytest.raises(ScenarioError) as info:
         scenarios.load_scenario(tmp_path / "leaf.yaml")
     assert "leaf.yaml" in str(info.value) and info.value.key == "levers.occupancy_target"
     # the same value in the middle file is blamed on the middle file
-    (tmp_path / "mid.yaml").write_text("extends: baseline\nname: mid\nlevers: {max_refusal: 7}\n")
+    (tmp_path / "mid.yaml").write_text("extends: today\nname: mid\nlevers: {max_refusal: 7}\n")
     (tmp_path / "leaf.yaml").write_text("extends: mid\nname: leaf\n")
     with pytest.raises(ScenarioError) as info:
         scenarios.load_scenario(tmp_path / "leaf.yaml")
@@ -113,21 +111,26 @@ def test_value_error_names_the_delta_file_not_the_base(tmp_path):
     [
         ("", None),  # empty file
         ("- a\n- b\n", None),  # a list, not a mapping
-        ("extends: baseline\nregion: vaernez\n", "region"),
-        ("extends: baseline\nregion: vaernes\nmunicipalities: ['5035']\n", None),
-        ("extends: baseline\nhorizon: {base_year: 1990}\n", "horizon.base_year"),
-        ("extends: baseline\nhorizon: {end_year: 2150}\n", "horizon.end_year"),
-        ("extends: baseline\ndemography: {variant: MXM}\n", "demography.variant"),
-        ("extends: baseline\ndemography: {method: hamilton-perry, runs: 5}\n", "demography"),
-        ("extends: baseline\nprices: {real_pay_growth: 0.5}\n", "prices.real_pay_growth"),
+        ("extends: today\nregion: vaernez\n", "region"),
+        ("extends: today\nregion: vaernes\nmunicipalities: ['5035']\n", None),
+        ("extends: today\nhorizon: {base_year: 1990}\n", "horizon.base_year"),
+        ("extends: today\nhorizon: {end_year: 2150}\n", "horizon.end_year"),
+        ("extends: today\ndemography: {variant: MXM}\n", "demography.variant"),
+        ("extends: today\ndemography: {method: hamilton-perry, runs: 5}\n", "demography"),
+        ("extends: today\nprices: {real_pay_growth: 0.5}\n", "prices.real_pay_growth"),
         (
-            "extends: baseline\ntravel_overrides: [{from_id: stjordalshalsen, to_id: nowhere, minutes: 3}]\n",
+            "extends: today\ntravel_overrides: [{from_id: stjordalshalsen, to_id: nowhere, minutes: 3}]\n",
             "travel_overrides.0.to_id",
         ),
-        ("extends: baseline\nservices: {kad: {fte_per_bed: -1}}\n", "services.kad.fte_per_bed"),
-        ("extends: baseline\nservices: {kad: {fte_per_bed: many}}\n", "services.kad.fte_per_bed"),
+        ("extends: today\nservices: {kad: {fte_per_bed: -1}}\n", "services.kad.fte_per_bed"),
+        (  # a unit of today that does not exist for these municipalities
+            "extends: today\nmunicipalities: ['5035', '5034']\norganisation: {units: "
+            "[{name: 'Værnesregionen legevakt', members: ['5035', '5034']}]}\n",
+            "organisation.units.0",
+        ),
+        ("extends: today\nservices: {kad: {fte_per_bed: many}}\n", "services.kad.fte_per_bed"),
         (
-            "extends: baseline\norganisation: {units: [{name: u, service: kad, host: '5034', members: ['5035']}]}\n",
+            "extends: today\norganisation: {units: [{name: u, service: kad, host: '5034', members: ['5035']}]}\n",
             "organisation.units.0",
         ),
     ],
@@ -190,7 +193,7 @@ def test_unknown_name_suggests(capsys):
 
 
 def test_write_result_never_leaves_the_output_folder(tmp_path):
-    res = scenarios.run("baseline")
+    res = scenarios.run("today")
     out = tmp_path / "out"
     for bad in ("../x", "..", "/tmp/x", "a/../../b"):
         res.name = bad
@@ -204,9 +207,9 @@ def test_write_result_never_leaves_the_output_folder(tmp_path):
 
 def test_cli_argument_errors(capsys):
     assert main(["run"]) == 2  # neither SCENARIO nor --all
-    assert main(["run", "baseline", "--all"]) == 2
-    assert main(["run", "baseline", "--runs", "-1"]) == 2
-    assert main(["run", "baseline", "--lang", "de"]) == 2
+    assert main(["run", "today", "--all"]) == 2
+    assert main(["run", "today", "--runs", "-1"]) == 2
+    assert main(["run", "today", "--lang", "de"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error: ") == 4
 
@@ -223,7 +226,7 @@ def test_cli_argument_errors(capsys):
         ({"horizon.end_year": 2000}, "horizon.end_year", "after base_year"),
         ({"demography.variant": "XYZ"}, "demography.variant", "pattern"),
         ({"demography.method": "magic"}, "demography.method", "cohort-component"),
-        ({"organisation.units.0.members": ["5035"]}, "organisation.units.0", "no such list item"),
+        ({"organisation.units.9.members": ["5035"]}, "organisation.units.9", "no such list item"),
         ({"municipalities": ["Stjørdal", "Merakker"]}, "municipalities.1", "Merakker"),
         ({"services.kad.bed_days": 3}, "services.kad.bed_days", "bed_days_per_1000"),
         (
@@ -237,7 +240,7 @@ def test_cli_argument_errors(capsys):
     ],
 )
 def test_bad_overrides_name_the_key_and_leave_the_base_alone(overrides, key, fragment):
-    base = scenarios.load_scenario("baseline")
+    base = scenarios.load_scenario("today")
     before = base.model_dump(mode="json")
     with pytest.raises(ScenarioError) as info:
         scenarios.apply_overrides(base, overrides)

@@ -17,15 +17,18 @@ from planning.demand import project_demand
 from planning.errors import InputError, ScenarioError
 
 SHIPPED = [
-    "baseline",
+    "today",
+    "alone",
     "combined",
-    "selbu_outside",
+    "selbu_rejoins",
     "shared_dms",
     "shared_staff",
     "shared_user_office",
 ]
 VAERNES = ["5035", "5034", "5032", "5033"]
 SELBU = "5032"
+KAD = "Værnesregionen DMS, KAD-senger"
+OFFICE = "Værnesregionen forvaltningskontor"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ def results() -> dict[str, scenarios.ScenarioResult]:
 
 @pytest.fixture(scope="module")
 def mc() -> dict[str, scenarios.ScenarioResult]:
-    return {n: scenarios.run(n, runs=12, seed=7) for n in ("baseline", "shared_dms")}
+    return {n: scenarios.run(n, runs=12, seed=7) for n in ("today", "shared_dms")}
 
 
 def region_metric(res, metric, year=None):
@@ -52,21 +55,50 @@ def region_metric(res, metric, year=None):
 # ------------------------------------------------------------------------------------------------
 def test_shipped_scenarios_listed():
     assert scenarios.list_scenarios() == SHIPPED
-    assert scenarios.scenarios_dir().joinpath("baseline.yaml").is_file()
+    assert scenarios.scenarios_dir().joinpath("today.yaml").is_file()
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_scenario_is_complete_and_described(name):
+    """Every shipped scenario is today or a delta on today that says what it changes."""
     scn = scenarios.load_scenario(name)
     assert scn.name == name
     assert scn.municipality_codes() == tuple(VAERNES)
     for text in (scn.title, scn.description):
         assert len(text.nb) > 3 and len(text.en) > 3 and text.nb != text.en
     assert len(scn.description.nb) > 80  # a real explanation, not a label
-    assert (scn.extends is None) == (name == "baseline")
-    assert scn.lineage[0].endswith("baseline.yaml") and scn.lineage[-1].endswith(f"{name}.yaml")
+    assert (scn.extends is None) == (name == "today")
+    assert scn.lineage[0].endswith("today.yaml") and scn.lineage[-1].endswith(f"{name}.yaml")
+    if name != "today":
+        assert scn.description.nb.startswith("Endring fra i dag")
+        assert scn.description.en.startswith("Change from today")
     for u in scn.organisation.units:
         assert u.host == "5035" and u.note  # Stjørdal hosts every shared unit; key explained
+
+
+def test_today_units_equal_data_organisation():
+    """`today` takes the units of data/organisation.yaml whose members all take part."""
+    from planning.parameters import load_organisation
+
+    org = load_organisation()
+    today = scenarios.load_scenario("today")
+    assert today.organisation.status_quo
+    inside = [u for u in org.units if set(u.members) <= set(VAERNES)]
+    assert today.organisation.units == inside
+    assert {u.name for u in inside} == {
+        "Værnesregionen legevakt",
+        KAD,
+        OFFICE,
+        "Værnesregionen DMS, intermediære senger",
+    }
+    assert all(u.source for u in org.units)  # every unit of today has its source
+    # another set of municipalities takes today's units within it, any region
+    six = scenarios.apply_overrides(today, {"region": "vaernesregionen"})
+    assert six.organisation.units == inside
+    two = scenarios.apply_overrides(today, {"municipalities": ["5035", "5034"]})
+    assert two.organisation.units == []
+    trd = scenarios.apply_overrides(today, {"region": "trondelag"})
+    assert trd.organisation.units == org.units
 
 
 def _membership(name):
@@ -74,24 +106,39 @@ def _membership(name):
 
 
 def test_organisations_mean_what_their_names_say():
-    assert _membership("baseline") == {}
-    assert _membership("shared_dms") == {"kad": set(VAERNES), "intermediaer": set(VAERNES)}
-    assert _membership("shared_user_office") == {"brukerkontor": set(VAERNES)}
-    staff = _membership("shared_staff")
-    assert set(staff) == {"kommuneoverlege", "helsestasjon", "skolehelsetjeneste", "jordmor"}
-    combined = _membership("combined")
-    assert combined == {**_membership("shared_dms"), **_membership("shared_user_office"), **staff}
-    selbu = _membership("selbu_outside")
     others = set(VAERNES) - {SELBU}
-    assert selbu["kad"] == selbu["intermediaer"] == selbu["brukerkontor"] == others
-    assert all(selbu[s] == set(VAERNES) for s in staff)
+    today = _membership("today")
+    assert today == {
+        "legevakt": set(VAERNES),
+        "kad": others,
+        "intermediaer": others,
+        "brukerkontor": others,
+    }
+    assert _membership("alone") == {}
+    assert _membership("shared_dms") == {**today, "kad": set(VAERNES), "intermediaer": set(VAERNES)}
+    assert _membership("shared_user_office") == {**today, "brukerkontor": set(VAERNES)}
+    assert _membership("selbu_rejoins") == {
+        **_membership("shared_dms"),
+        "brukerkontor": set(VAERNES),
+    }
+    staff = _membership("shared_staff")
+    added = {s: staff[s] for s in set(staff) - set(today)}
+    assert set(added) == {"kommuneoverlege", "helsestasjon", "skolehelsetjeneste", "jordmor"}
+    assert all(m == set(VAERNES) for m in added.values())
+    assert _membership("combined") == {**_membership("selbu_rejoins"), **added}
 
 
 def test_extends_does_not_mutate_the_base():
-    before = scenarios.load_scenario("baseline").model_dump(mode="json")
-    scenarios.load_scenario("selbu_outside")
+    before = scenarios.load_scenario("today").model_dump(mode="json")
+    scenarios.load_scenario("combined")
     scenarios.clear_cache()
-    assert scenarios.load_scenario("baseline").model_dump(mode="json") == before
+    assert scenarios.load_scenario("today").model_dump(mode="json") == before
+
+
+def test_baseline_is_a_deprecated_name_for_alone():
+    with pytest.warns(DeprecationWarning, match="alone"):
+        scn = scenarios.load_scenario("base" + "line")
+    assert scn.name == "alone" and scn.organisation.units == []
 
 
 def test_delta_merge_rules(tmp_path):
@@ -106,8 +153,9 @@ def test_delta_merge_rules(tmp_path):
                 "horizon": {"end_year": 2040},
                 "organisation": {
                     "units": [
-                        {"name": "jordmor_vaernes", "remove": True},
-                        {"name": "dms_kad", "cost_key": "use"},
+                        {"name": "Værnesregionen jordmortjeneste", "remove": True},
+                        {"name": "Værnesregionen legevakt", "remove": True},
+                        {"name": KAD, "cost_key": "use"},
                     ]
                 },
             },
@@ -119,21 +167,20 @@ def test_delta_merge_rules(tmp_path):
     assert scn.region is None and scn.municipality_codes() == tuple(VAERNES)
     assert scn.horizon.base_year == 2026 and scn.horizon.end_year == 2040
     names = [u.name for u in scn.organisation.units]
-    assert "jordmor_vaernes" not in names and "dms_kad" in names
-    kad = next(u for u in scn.organisation.units if u.name == "dms_kad")
+    assert "Værnesregionen jordmortjeneste" not in names and KAD in names
+    assert "Værnesregionen legevakt" not in names  # a unit of today removed by name
+    kad = next(u for u in scn.organisation.units if u.name == KAD)
     assert kad.cost_key == "use" and kad.members == VAERNES and kad.note  # other fields kept
     assert scn.title.nb == "d"  # titles are not inherited
 
 
 def test_scenario_next_to_its_base_in_another_folder(tmp_path):
-    (tmp_path / "mine.yaml").write_text(
-        "extends: baseline\nname: mine\nlevers: {max_refusal: 0.02}\n"
-    )
+    (tmp_path / "mine.yaml").write_text("extends: today\nname: mine\nlevers: {max_refusal: 0.02}\n")
     (tmp_path / "child.yaml").write_text("extends: mine\nname: child\n")
     scn = scenarios.load_scenario(str(tmp_path / "child.yaml"))
     assert scn.levers.max_refusal == 0.02
     assert [p.rsplit("/", 1)[-1] for p in scn.lineage] == [
-        "baseline.yaml",
+        "today.yaml",
         "mine.yaml",
         "child.yaml",
     ]
@@ -162,16 +209,16 @@ def test_apply_overrides_returns_a_new_validated_object():
         {
             "levers.max_refusal": 0.02,
             "demography.variant": "HHH",
-            "organisation.units.dms_kad.members": ["5035", "5034"],
-            "organisation.units.1.cost_key": "use",
+            f"organisation.units.{KAD}.members": ["5035", "5034"],
+            "organisation.units.0.cost_key": "use",
             "services.kad.bed_days_per_1000": 30,
         },
     )
     assert base.levers.max_refusal is None and base.demography.variant == "MMM"
     assert new.levers.max_refusal == 0.02 and new.demography.variant == "HHH"
-    assert new.organisation.units[0].members == ["5035", "5034"]
-    assert new.organisation.units[1].cost_key == "use"
-    assert base.organisation.units[0].members == VAERNES
+    assert new.organisation.units[1].members == ["5035", "5034"]
+    assert new.organisation.units[0].cost_key == "use"
+    assert base.organisation.units[1].members == VAERNES
     # a bare number in the catalogue becomes a labelled assumption; the base catalogue is intact
     v = new.catalogue().kad.bed_days_per_1000
     assert v.value == 30 and v.status == "assumption" and "scenario" in v.source
@@ -180,7 +227,7 @@ def test_apply_overrides_returns_a_new_validated_object():
 
 
 def test_override_region_replaces_municipalities():
-    base = scenarios.load_scenario("baseline")
+    base = scenarios.load_scenario("today")
     new = scenarios.apply_overrides(base, {"municipalities": ["Stjørdal", "Meråker"]})
     assert new.region is None and new.municipality_codes() == ("5035", "5034")
     back = scenarios.apply_overrides(new, {"region": "vaernesregionen"})
@@ -188,7 +235,7 @@ def test_override_region_replaces_municipalities():
 
 
 def test_sourced_override_keeps_its_source():
-    base = scenarios.load_scenario("baseline")
+    base = scenarios.load_scenario("today")
     src = {
         "value": 25.0,
         "unit": "bed-days per 1 000 inhabitants per year",
@@ -206,7 +253,7 @@ def test_sourced_override_keeps_its_source():
 )
 @given(x=st.floats(min_value=-2, max_value=3, allow_nan=False))
 def test_refusal_target_accepted_exactly_inside_zero_one(x):
-    base = scenarios.load_scenario("baseline")
+    base = scenarios.load_scenario("today")
     if 0 < x < 1:
         assert scenarios.apply_overrides(base, {"levers.max_refusal": x}).levers.max_refusal == x
     else:
@@ -238,13 +285,13 @@ def test_result_frames_and_provenance(results):
     ):
         assert k in p
     assert p["scenario"] == "shared_dms" and p["data_version"] == data.data_version()
-    assert p["parameters"]["organisation"]["units"][0]["name"] == "dms_kad"
+    assert p["parameters"]["organisation"]["units"][1]["name"] == KAD
     assert p["parameter_status"]["assumption"] == len(p["assumptions"]) > 0
     json.dumps(p, default=str)  # serialisable
 
 
 def test_base_year_population_is_observed(results):
-    res = results["baseline"]
+    res = results["today"]
     obs = data.load_population(VAERNES, years=2026)
     got = res.population[res.population["year"] == 2026]
     assert got["population"].sum() == pytest.approx(obs["population"].sum())
@@ -282,7 +329,7 @@ def test_metrics_add_up(results):
 
 
 def test_organisation_does_not_change_population_or_demand(results):
-    base = results["baseline"]
+    base = results["today"]
     for name in SHIPPED[1:]:
         pd.testing.assert_frame_equal(results[name].population, base.population)
         pd.testing.assert_frame_equal(results[name].demand, base.demand)
@@ -290,32 +337,32 @@ def test_organisation_does_not_change_population_or_demand(results):
 
 def test_pooling_beds_never_needs_more_beds(results):
     """Erlang B economies of scale: one shared DMS needs no more beds than four separate units,
-    and Selbu outside lies between the two, in every year."""
-    base = region_metric(results["baseline"], "beds")
+    and today (Selbu outside) lies between the two, in every year."""
+    base = region_metric(results["alone"], "beds")
     shared = region_metric(results["shared_dms"], "beds")
-    selbu = region_metric(results["selbu_outside"], "beds")
+    today = region_metric(results["today"], "beds")
     combined = region_metric(results["combined"], "beds")
     assert (shared <= base).all() and (shared < base).any()
     assert (combined == shared).all()  # user office and staff pools do not touch beds
-    assert ((shared <= selbu) & (selbu <= base)).all()
-    assert (region_metric(results["shared_staff"], "beds") == base).all()
+    assert ((shared <= today) & (today <= base)).all()
+    assert (region_metric(results["shared_staff"], "beds") == today).all()
 
 
 def test_sharing_changes_only_the_shared_services(results):
-    base, office = results["baseline"].costs, results["shared_user_office"].costs
+    base, office = results["today"].costs, results["shared_user_office"].costs
     key = ["municipality_code", "year", "service", "item"]
     j = base.merge(office, on=key, suffixes=("_b", "_o"))
     same = j[j["service"] != "brukerkontor"]
     np.testing.assert_allclose(same["nok_b"], same["nok_o"])
     bk = j[(j["service"] == "brukerkontor") & (j["item"] == "staff")]
-    # one management instead of four: the region's user-office staff cost falls
+    # one management instead of two: the region's user-office staff cost falls
     assert bk.groupby("year")["nok_o"].sum().lt(bk.groupby("year")["nok_b"].sum()).all()
 
 
-def test_selbu_keeps_its_own_kad(results):
-    cap = results["selbu_outside"].capacity
+def test_selbu_keeps_its_own_kad_today(results):
+    cap = results["today"].capacity
     kad_units = set(cap.loc[(cap["service"] == "kad") & (cap["measure"] == "beds"), "unit"])
-    assert kad_units == {"dms_kad", SELBU}
+    assert kad_units == {KAD, SELBU}
 
 
 def test_summary_and_headline(results):
@@ -323,17 +370,17 @@ def test_summary_and_headline(results):
     s = res.summary
     assert list(s.columns) == ["municipality_code", "metric", "value"]
     assert set(s["municipality_code"]) == {*VAERNES, "region"}
-    h = res.headline(results["baseline"])
+    h = res.headline(results["today"], results["alone"])
     assert h["year"] == 2050 and h["scenario"] == "shared_dms"
     assert h["beds"] == pytest.approx(region_metric(res, "beds", 2050))
     assert sum(h["cost_nok_by_municipality"].values()) == pytest.approx(h["cost_nok"])
-    assert h["vs_baseline"]["beds"] == pytest.approx(
-        h["beds"] - results["baseline"].headline()["beds"]
-    )
-    assert h["vs_baseline"]["population"] == 0
+    for key, other in (("vs_reference", "today"), ("vs_alone", "alone")):
+        assert h[key]["beds"] == pytest.approx(h["beds"] - results[other].headline()["beds"])
+        assert h[key]["population"] == 0
+    assert h["reference"] == "today" and h["reference_title"] == "I dag"
 
 
-def test_sample_scenario_is_valid_and_equals_the_baseline(tmp_path, results):
+def test_sample_scenario_is_valid_and_equals_today(tmp_path, results):
     text = scenarios.sample_scenario()
     assert "# " in text and "assumption" in text and "seen" in text
     p = tmp_path / "sample.yaml"
@@ -343,13 +390,13 @@ def test_sample_scenario_is_valid_and_equals_the_baseline(tmp_path, results):
         v is not None for k, v in scn.levers if k != "age_shift_per_year"
     )
     res = scenarios.run(scn)
-    pd.testing.assert_frame_equal(res.metrics(), results["baseline"].metrics())
+    pd.testing.assert_frame_equal(res.metrics(), results["today"].metrics())
 
 
 def test_real_pay_growth_scales_costs_from_the_base_year(results):
-    base = results["baseline"]
+    base = results["today"]
     g = 0.01
-    res = scenarios.run(scenarios.apply_overrides("baseline", {"prices.real_pay_growth": g}))
+    res = scenarios.run(scenarios.apply_overrides("today", {"prices.real_pay_growth": g}))
     for y in (2026, 2040, 2050):
         assert region_metric(res, "cost_nok", y) == pytest.approx(
             region_metric(base, "cost_nok", y) * (1 + g) ** (y - 2026)
@@ -367,7 +414,7 @@ def test_refusal_target_direction():
 
 def test_demand_does_not_depend_on_capacity_only_levers(results):
     """Guards the demand cache: levers in CAPACITY_ONLY_LEVERS never change demand."""
-    res = results["baseline"]
+    res = results["today"]
     cat = res.scenario.catalogue()
     from planning.parameters import Levers
 
@@ -378,17 +425,17 @@ def test_demand_does_not_depend_on_capacity_only_levers(results):
 
 
 def test_results_are_independent_of_the_cache():
-    a = scenarios.run("baseline")
+    a = scenarios.run("today")
     a.population.loc[:, "population"] = 0.0  # a caller scribbling on its result ...
-    b = scenarios.run("baseline")
+    b = scenarios.run("today")
     assert b.population["population"].sum() > 30_000  # ... does not reach the cache
 
 
 def test_run_arguments_checked():
     with pytest.raises(InputError, match="runs"):
-        scenarios.run("baseline", runs=-1)
+        scenarios.run("today", runs=-1)
     with pytest.raises(InputError, match="seed"):
-        scenarios.run("baseline", seed=-3)
+        scenarios.run("today", seed=-3)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -406,16 +453,28 @@ def test_runs_have_bands_and_a_central_run(mc, results):
 
 
 def test_same_seed_same_draws():
-    a = scenarios.run("baseline", runs=3, seed=11)
+    a = scenarios.run("today", runs=3, seed=11)
     scenarios.clear_cache()
-    b = scenarios.run("baseline", runs=3, seed=11)
+    b = scenarios.run("today", runs=3, seed=11)
     pd.testing.assert_frame_equal(a.metrics(), b.metrics())
 
 
-def test_compare_against_baseline(results):
+def test_compare_against_today_then_alone(results):
     c = scenarios.compare(results)
-    assert set(c["scenario"]) == set(SHIPPED) - {"baseline"}
-    np.testing.assert_allclose(c["difference"], c["value"] - c["baseline_value"])
+    assert set(c["scenario"]) == set(SHIPPED) - {"today"} and set(c["reference"]) == {"today"}
+    np.testing.assert_allclose(c["difference"], c["value"] - c["reference_value"])
+    np.testing.assert_allclose(c["difference_alone"], c["value"] - c["alone_value"])
+    assert list(c.columns[:9]) == [
+        "scenario",
+        "reference",
+        "municipality_code",
+        "year",
+        "metric",
+        "value",
+        "reference_value",
+        "difference",
+        "relative_difference",
+    ]
     pop = c[c["metric"] == "population"]
     assert (pop["difference"] == 0).all()
     r = c[(c["scenario"] == "shared_dms") & (c["year"] == 2050)]
@@ -434,9 +493,27 @@ def test_compare_with_bands(mc):
     assert float(beds["p90"].iloc[0]) <= 0  # pooling saves beds in (almost) every draw
 
 
-def test_compare_needs_the_baseline(results):
-    with pytest.raises(InputError, match="baseline"):
-        scenarios.compare([results["shared_dms"]])
+def test_compare_runs_today_when_it_is_missing(results):
+    """compare() defaults to today; a missing reference is run for the same municipalities."""
+    alone = scenarios.compare([results["shared_dms"]])
+    full = scenarios.compare(results)
+    key = ["municipality_code", "year", "metric"]
+    a = alone.set_index(key)[["difference", "difference_alone"]]
+    b = full[full["scenario"] == "shared_dms"].set_index(key)[["difference", "difference_alone"]]
+    pd.testing.assert_frame_equal(a.sort_index(), b.sort_index())
+    with pytest.raises(InputError, match="results"):
+        scenarios.compare([])
+
+
+def test_a_scenario_that_changes_nothing_shows_zero_difference(tmp_path, results):
+    (tmp_path / "same.yaml").write_text(
+        "extends: today\nname: same\norganisation: {units: []}\n", encoding="utf-8"
+    )
+    c = scenarios.compare([results["today"], scenarios.run(tmp_path / "same.yaml")])
+    assert set(c["scenario"]) == {"same"}
+    assert (c["difference"].abs() < 1e-6).all()
+    cost = c[(c["metric"] == "cost_nok") & (c["municipality_code"] == "region")]
+    assert (cost["difference_alone"] < 0).all()  # today's cooperation already saves money
 
 
 # ------------------------------------------------------------------------------------------------
@@ -445,12 +522,12 @@ def test_compare_needs_the_baseline(results):
 def test_cli_list_show_sample(capsys):
     assert main(["scenarios", "list"]) == 0
     out = capsys.readouterr().out
-    assert all(n in out for n in SHIPPED) and "Felles DMS i Stjørdal" in out
-    assert main(["scenarios", "show", "selbu_outside"]) == 0
+    assert all(n in out for n in SHIPPED) and "Selbu tilbake i DMS" in out
+    assert main(["scenarios", "show", "combined"]) == 0
     out = capsys.readouterr().out
     shown = yaml.safe_load(out)
-    assert shown["name"] == "selbu_outside" and "extends" not in shown
-    assert "baseline -> shared_dms -> combined -> selbu_outside" in out
+    assert shown["name"] == "combined" and "extends" not in shown
+    assert "today -> shared_staff -> combined" in out
     assert main(["sample-scenario"]) == 0
     assert yaml.safe_load(capsys.readouterr().out)["name"] == "sample"
 
@@ -466,7 +543,7 @@ def test_cli_run_writes_frames(tmp_path, capsys):
         main(["run", "shared_dms", "--out", str(tmp_path), "--format", "csv", "--lang", "en"]) == 0
     )
     out = capsys.readouterr().out
-    assert "Scenario shared_dms: One shared DMS at Stjørdal" in out and "Region" in out
+    assert "Scenario shared_dms: Selbu rejoins the DMS" in out and "Region" in out
     folder = tmp_path / "shared_dms"
     names = {p.name for p in folder.iterdir()}
     assert {
@@ -480,20 +557,20 @@ def test_cli_run_writes_frames(tmp_path, capsys):
     m = pd.read_csv(folder / "metrics.csv", dtype={"municipality_code": str})
     assert set(m["municipality_code"]) == {*VAERNES, "region"}
     assert json.loads((folder / "provenance.json").read_text())["scenario"] == "shared_dms"
-    assert scenarios.load_scenario(folder / "scenario.yaml").organisation.units[0].name == "dms_kad"
+    assert scenarios.load_scenario(folder / "scenario.yaml").organisation.units[1].name == KAD
 
 
 def test_cli_run_all(tmp_path, capsys):
     assert main(["run", "--all", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED)
-    assert (tmp_path / "baseline" / "metrics.parquet").is_file()
+    assert (tmp_path / "today" / "metrics.parquet").is_file()
     assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED)
 
 
 def test_whole_section_overrides_and_numpy_integers():
-    new = scenarios.apply_overrides("baseline", {"services": {"kad": {"fte_per_bed": 2.0}}})
+    new = scenarios.apply_overrides("today", {"services": {"kad": {"fte_per_bed": 2.0}}})
     assert new.catalogue().kad.fte_per_bed.value == 2.0
     with pytest.raises(ScenarioError, match="fte_per_bed"):
-        scenarios.apply_overrides("baseline", {"services": {"kad": {"fte_perbed": 2.0}}})
-    res = scenarios.run("baseline", runs=np.int64(2), seed=np.int64(3))
+        scenarios.apply_overrides("today", {"services": {"kad": {"fte_perbed": 2.0}}})
+    res = scenarios.run("today", runs=np.int64(2), seed=np.int64(3))
     assert res.runs == 2 and res.provenance["seed"] == 3 and isinstance(res.provenance["seed"], int)

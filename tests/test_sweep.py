@@ -581,7 +581,7 @@ def test_cli_bad_file_prints_one_line_and_exits_2(tmp_path, capsys):
 # the real scenario model
 # ------------------------------------------------------------------------------------------------
 REAL_SWEEP = """
-base: baseline
+base: alone
 grid:
   levers.max_refusal: [0.01, 0.1]
   organisation:
@@ -610,7 +610,7 @@ def test_real_sweep_through_the_cli(tmp_path, capsys):
     assert sorted(df["year"].unique()) == [2026, 2050]
     # same numbers as running the variant directly
     v = df[(df["levers.max_refusal"] == 0.01) & (df["organisation"] == "dms_all_four")]
-    base = scenarios.load_scenario("baseline")
+    base = scenarios.load_scenario("alone")
     units = [
         {
             "name": "dms_kad",
@@ -668,12 +668,12 @@ def test_shipped_sweeps_are_valid(name):
 
 
 def test_real_axis_errors_name_the_sweep_file_and_allowed_keys(tmp_path):
-    p = write(tmp_path, "base: baseline\ngrid: {levers.max_refusl: [0.1]}\n")
+    p = write(tmp_path, "base: alone\ngrid: {levers.max_refusl: [0.1]}\n")
     with pytest.raises(ScenarioError) as e:
         sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
     msg = str(e.value)
     assert str(p) in msg and "grid.levers.max_refusl" in msg and "max_refusal" in msg
-    p = write(tmp_path, "base: baseline\ngrid: {levers.max_refusal: [0.05, 1.5]}\n")
+    p = write(tmp_path, "base: alone\ngrid: {levers.max_refusal: [0.05, 1.5]}\n")
     with pytest.raises(ScenarioError, match=r"levers\.max_refusal = 1\.5"):
         sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
     p = write(tmp_path, "base: nosuch\n")

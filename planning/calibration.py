@@ -1,0 +1,335 @@
+"""Staffing calibrated to each municipality's own KOSTRA figures, and the first-year check.
+
+Pure functions on tidy frames (the caller reads the data):
+
+* :func:`staffing_table`: per municipality, home care's allocated hours per user (KOSTRA, its own
+  latest year) and so its FTE per user, and the nurse share of care FTE that reproduces its
+  KOSTRA nurse FTE under today's organisation. :func:`planning.capacity.evaluate` takes the table.
+* :func:`first_year_check`: a scenario result's first year beside KOSTRA's latest observed
+  figures per municipality and for the region (home-service users, long-term residents, nurse
+  FTE, residents of housing with 24-hour staff), with the difference and whether it lies within
+  the targets (:data:`TARGETS`).
+
+Sources: SSB KOSTRA care panel (``data/kostra_care.csv``: tables 12292, 11645, 11924/14534);
+the calibration year is ``catalogue.calibration.year``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planning.errors import InputError, require_columns
+from planning.parameters import ServiceCatalogue, Unit
+
+#: Services whose nurses KOSTRA counts as care-service nurse FTE (pleie og omsorg).
+CARE_SERVICES: tuple[str, ...] = (
+    "hjemmetjenester",
+    "langtidsopphold",
+    "heldogn_bolig",
+    "kad",
+    "intermediaer",
+)
+BED_SERVICES: tuple[str, ...] = ("kad", "intermediaer")
+NURSE = "sykepleier"
+
+#: First-year targets: |modelled / observed - 1| for the region and per municipality.
+TARGETS = {"region": 0.10, "municipality": 0.25}
+
+#: Indicators of the first-year check: KOSTRA indicator -> (label nb, label en).
+CHECKED: dict[str, tuple[str, str]] = {
+    "home_service_users": ("Mottakere av hjemmetjenester", "Home-service users"),
+    "long_term_residents": ("Beboere på langtidsopphold", "Long-term residents"),
+    "nurse_fte": ("Årsverk sykepleiere i omsorgstjenestene", "Nurse FTE in care services"),
+    "residents_24h_housing": (
+        "Beboere i bolig med heldøgns bemanning",
+        "Residents of housing with 24-hour staff",
+    ),
+}
+
+STAFFING_COLUMNS = [
+    "municipality_code",
+    "year",
+    "hours_per_week_per_user",
+    "hours_source",
+    "fte_per_user",
+    "home_service_users",
+    "long_term_residents",
+    "residents_24h_housing",
+    "nurse_fte",
+    "bed_nurse_fte",
+    "care_fte",
+    "nurse_share",
+    "nurse_source",
+]
+
+
+def _latest(kostra: pd.DataFrame, indicator: str, year: int, back: int = 3) -> pd.DataFrame:
+    """municipality_code, year, value of ``indicator`` (total) in the latest year <= ``year``
+    within ``back`` years, per municipality."""
+    k = kostra[
+        (kostra["indicator"] == indicator)
+        & (kostra["age_group"] == "total")
+        & (kostra["year"] <= year)
+        & (kostra["year"] > year - back)
+        & kostra["value"].notna()
+    ]
+    k = k.sort_values("year").groupby("municipality_code", as_index=False).last()
+    return k[["municipality_code", "year", "value"]]
+
+
+def staffing_table(
+    kostra: pd.DataFrame,
+    catalogue: ServiceCatalogue,
+    municipalities: Sequence[str],
+    *,
+    bed_days: dict[str, dict[str, float]] | None = None,
+    units: Sequence[Unit] = (),
+    max_refusal: float = 0.05,
+) -> pd.DataFrame:
+    """Staffing per municipality from its own KOSTRA figures (columns :data:`STAFFING_COLUMNS`).
+
+    * ``fte_per_user`` (home care) = its allocated hours per week per user (KOSTRA, latest year
+      up to ``catalogue.calibration.year``) × 52 / ``staffing.hours_per_fte`` /
+      ``direct_time_share``; the catalogue's ``hours_per_week_per_user`` where it has none
+      (``hours_source`` 'fallback').
+    * ``nurse_share``: the share of its home-care and heldøgn FTE held by nurses so that, with the
+      observed users, its nurse FTE equal KOSTRA's: (nurse FTE − nurses of the bed units it hosts
+      today) / (home users × fte_per_user + long-term residents and residents of housing with
+      24-hour staff × their FTE per user),
+      bounded by ``calibration.nurse_share_min/max``. The bed units of today are ``units`` (the
+      status quo); their beds are sized by Erlang B at ``max_refusal`` from
+      ``bed_days`` ({service: {code: bed-days in the calibration year}}); a
+      municipality alone runs its beds in its sykehjem (staffed like a sykehjem place). Without a
+      KOSTRA nurse figure the catalogue's profession mix is kept ('catalogue').
+
+    Raises InputError when ``kostra`` lacks its columns or the catalogue has no calibration.
+    """
+    require_columns(
+        kostra, ["municipality_code", "year", "indicator", "age_group", "value"], "KOSTRA"
+    )
+    cal = catalogue.calibration
+    if cal is None:
+        raise InputError("the catalogue has no calibration section", key="calibration")
+    year = int(cal.year.value)
+    codes = [str(c) for c in municipalities]
+    home = catalogue.coverage.hjemmetjenester
+    lt = catalogue.coverage.langtidsopphold
+    hours_fte = catalogue.staffing.hours_per_fte.value
+    share = home.direct_time_share.value if home.direct_time_share is not None else None
+    fallback_hours = (
+        home.hours_per_week_per_user.value if home.hours_per_week_per_user is not None else None
+    )
+    default_share = float(lt.profession_mix[NURSE].value) if NURSE in lt.profession_mix else 0.0
+
+    def by_code(indicator: str) -> dict[str, float]:
+        t = _latest(kostra, indicator, year)
+        return dict(zip(t["municipality_code"].astype(str), t["value"].astype(float), strict=True))
+
+    hours, users, residents, housing, nurses = (
+        by_code(i)
+        for i in (
+            "home_health_hours_per_week",
+            "home_service_users",
+            "long_term_residents",
+            "residents_24h_housing",
+            "nurse_fte",
+        )
+    )
+    h24 = getattr(catalogue.coverage, "heldogn_bolig", None)
+    h24_fte = h24.fte_per_user.value if h24 is not None else 0.0
+    bed_nurses = _bed_nurses_today(catalogue, codes, bed_days or {}, units, max_refusal)
+    rows = []
+    for c in codes:
+        if c in hours and share:
+            h, h_src = hours[c], "kostra"
+        else:
+            h, h_src = fallback_hours, "fallback"
+        fte_home = (
+            h * 52.0 / hours_fte / share if h is not None and share else home.fte_per_user.value
+        )
+        care = (
+            users.get(c, np.nan) * fte_home
+            + residents.get(c, np.nan) * lt.fte_per_user.value
+            + housing.get(c, 0.0) * h24_fte
+        )
+        beds = bed_nurses.get(c, 0.0)
+        if c in nurses and np.isfinite(care) and care > 0:
+            raw = (nurses[c] - beds) / care
+            ns = float(np.clip(raw, cal.nurse_share_min.value, cal.nurse_share_max.value))
+            src = "kostra" if ns == raw else "kostra_bounded"
+        else:
+            ns, src = default_share, "catalogue"
+        rows.append(
+            (
+                c,
+                year,
+                h,
+                h_src,
+                fte_home,
+                users.get(c, np.nan),
+                residents.get(c, np.nan),
+                housing.get(c, np.nan),
+                nurses.get(c, np.nan),
+                beds,
+                care,
+                ns,
+                src,
+            )
+        )
+    return pd.DataFrame(rows, columns=STAFFING_COLUMNS)
+
+
+def _bed_nurses_today(
+    catalogue: ServiceCatalogue,
+    codes: list[str],
+    bed_days: dict[str, dict[str, float]],
+    units: Sequence[Unit],
+    max_refusal: float,
+) -> dict[str, float]:
+    """Nurse FTE of the bed units each municipality hosts today (shared units at their host,
+    beds a municipality runs alone in its own sykehjem)."""
+    from planning.capacity import beds_for_blocking
+
+    out: dict[str, float] = {}
+    lt_fte = catalogue.coverage.langtidsopphold.fte_per_user.value
+    for service in BED_SERVICES:
+        spec = getattr(catalogue, service)
+        per = bed_days.get(service, {})
+        if not per:
+            continue
+        shared = [u for u in units if u.service == service]
+        covered = {m for u in shared for m in u.members}
+        providers = [(u.host, u.members, spec.fte_per_bed.value) for u in shared]
+        alone_fte = (
+            spec.alone_staffing_factor.value * lt_fte
+            if spec.alone_staffing_factor is not None
+            else spec.fte_per_bed.value
+        )
+        providers += [(c, [c], alone_fte) for c in codes if c not in covered]
+        for host, members, per_bed in providers:
+            load = sum(per.get(m, 0.0) for m in members) / 365.0
+            beds = int(beds_for_blocking(load, max_refusal))
+            if spec.profession == NURSE:
+                out[host] = out.get(host, 0.0) + beds * per_bed
+    return out
+
+
+def modelled_first_year(result: Any) -> pd.DataFrame:
+    """A scenario result's first year per municipality: municipality_code, indicator, modelled.
+
+    Users from the demand frame; nurse FTE of the care services (:data:`CARE_SERVICES`) at the
+    municipality that employs them (a shared unit's host), as KOSTRA counts them."""
+    y0 = int(result.scenario.horizon.base_year)
+    d = result.demand
+    if "run" in d.columns:
+        d = d[d["run"] == 0]
+    d = d[(d["year"] == y0) & (d["measure"] == "users")]
+    names = {
+        "hjemmetjenester": "home_service_users",
+        "langtidsopphold": "long_term_residents",
+        "heldogn_bolig": "residents_24h_housing",
+    }
+    d = d[d["service"].isin(list(names))]
+    users = pd.DataFrame(
+        {
+            "municipality_code": d["municipality_code"].astype(str).to_numpy(),
+            "indicator": d["service"].map(names).to_numpy(),
+            "modelled": d["value"].to_numpy(dtype=float),
+        }
+    )
+    st = result.staff
+    if "run" in st.columns:
+        st = st[st["run"] == 0]
+    st = st[
+        (st["year"] == y0)
+        & (st["measure"] == "fte")
+        & (st["profession"] == NURSE)
+        & st["service"].isin(list(CARE_SERVICES))
+    ]
+    host = dict(
+        zip(result.units["unit"].astype(str), result.units["host"].astype(str), strict=False)
+    )
+    nurse = (
+        st.assign(municipality_code=st["unit"].astype(str).map(lambda u: host.get(u, u)))
+        .groupby("municipality_code", as_index=False)["value"]
+        .sum()
+        .rename(columns={"value": "modelled"})
+        .assign(indicator="nurse_fte")
+    )
+    return pd.concat(
+        [users, nurse[["municipality_code", "indicator", "modelled"]]], ignore_index=True
+    )
+
+
+def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """The first modelled year beside KOSTRA's latest observed figures.
+
+    Columns: municipality_code (incl. 'region'), indicator (:data:`CHECKED`), observed,
+    observed_year, modelled (first year of ``result``; NaN where the model has no such figure),
+    modelled_year, relative_difference (modelled / observed − 1), target (±10 % region, ±25 %
+    per municipality), within (bool; None where not modelled). ``year``: KOSTRA year (default the
+    latest up to the catalogue's calibration year)."""
+    codes = [str(c) for c in result.scenario.municipality_codes()]
+    cal = result.scenario.catalogue().calibration
+    y = int(year if year is not None else (cal.year.value if cal else kostra["year"].max()))
+    rows = []
+    for ind in CHECKED:
+        obs = _latest(kostra[kostra["municipality_code"].astype(str).isin(codes)], ind, y)
+        for c, oy, v in zip(
+            obs["municipality_code"].astype(str), obs["year"], obs["value"], strict=True
+        ):
+            rows.append((c, ind, float(v), int(oy)))
+    observed = pd.DataFrame(
+        rows, columns=["municipality_code", "indicator", "observed", "observed_year"]
+    )
+    model = modelled_first_year(result)
+    out = observed.merge(model, on=["municipality_code", "indicator"], how="left")
+    region = (
+        out.groupby("indicator", as_index=False)
+        .agg(
+            observed=("observed", "sum"),
+            observed_year=("observed_year", "max"),
+            modelled=("modelled", lambda s: s.sum(min_count=len(s))),
+            n=("observed", "size"),
+        )
+        .query(f"n == {len(codes)}")
+        .drop(columns="n")
+        .assign(municipality_code="region")
+    )
+    out = pd.concat([out, region], ignore_index=True)
+    out["modelled_year"] = int(result.scenario.horizon.base_year)
+    obs_v = out["observed"].to_numpy(dtype=float)
+    out["relative_difference"] = np.divide(
+        out["modelled"].to_numpy(dtype=float) - obs_v,
+        obs_v,
+        out=np.full(len(out), np.nan),
+        where=obs_v > 0,
+    )
+    out["target"] = np.where(
+        out["municipality_code"] == "region", TARGETS["region"], TARGETS["municipality"]
+    )
+    rel = out["relative_difference"]
+    out["within"] = [
+        None if pd.isna(r) else bool(abs(r) <= t) for r, t in zip(rel, out["target"], strict=True)
+    ]
+    order = {k: i for i, k in enumerate(CHECKED)}
+    out = out.assign(
+        _i=out["indicator"].map(order), _r=(out["municipality_code"] == "region").astype(int)
+    ).sort_values(["_i", "_r", "municipality_code"])
+    return out.drop(columns=["_i", "_r"]).reset_index(drop=True)[
+        [
+            "municipality_code",
+            "indicator",
+            "observed",
+            "observed_year",
+            "modelled",
+            "modelled_year",
+            "relative_difference",
+            "target",
+            "within",
+        ]
+    ]
