@@ -103,12 +103,12 @@ STRINGS: dict[str, dict[str, str]] = {
     # ---- report and index page ----------------------------------------------------------------
     "report": {"nb": "Rapport", "en": "Report"},
     "index_title": {
-        "nb": "Scenarioer for helse og omsorg i Værnesregionen",
-        "en": "Health and care scenarios for the Værnes region",
+        "nb": "Scenarioer for helse og omsorg, gruppert etter region",
+        "en": "Health and care scenarios, grouped by region",
     },
     "index_intro": {
-        "nb": "Nøkkeltall i sluttåret for hvert scenario. Under hvert tall står først endringen mot i dag («{reference}», slik tjenestene er organisert nå), deretter endringen mot at hver kommune driver alt selv («{alone}»). Klikk på et scenario for hele rapporten.",
-        "en": "Headline figures at the horizon year for each scenario. Under each figure: first the change from today ('{reference}', services as organised now), then the change from each municipality running everything alone ('{alone}'). Click a scenario for its full report.",
+        "nb": "Nøkkeltall i sluttåret for hvert scenario, én tabell per region. Under hvert tall står først endringen mot i dag i samme region («{reference}», slik tjenestene er organisert nå), deretter endringen mot at hver kommune driver alt selv («{alone}»). Klikk på et scenario for hele rapporten.",
+        "en": "Headline figures at the horizon year for each scenario, one table per region. Under each figure: first the change from today in the same region ('{reference}', services as organised now), then the change from each municipality running everything alone ('{alone}'). Click a scenario for its full report.",
     },
     "status": {"nb": "Status", "en": "Status"},
     "index_units": {

@@ -18,10 +18,12 @@ manager, so the file loads no script from the web.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import html
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -110,6 +112,22 @@ def emit_headline(headline: Mapping[str, Any], **extra: Any) -> None:
 
     payload = json.loads(json.dumps({**dict(headline), **extra}, default=_json_default))
     display({HEADLINE_MIME: payload, "text/plain": "headline figures"}, raw=True)
+
+
+def region_of_scenario(scn: Any) -> dict[str, Any]:
+    """Headline fields that place a report in a region on the index page: ``region`` (the key
+    of data/regions.json, or None for another list of municipalities), ``region_label`` (its
+    name, or the municipalities' names) and ``municipalities`` (codes)."""
+    from planning import data
+
+    codes = list(scn.municipality_codes())
+    key = scn.region if scn.region is not None else data.region_of(codes)
+    if key is not None:
+        label = data.region_label(key)
+    else:
+        names = data.municipality_names()
+        label = ", ".join(names.get(c, c).split(" - ")[0] for c in codes)
+    return {"region": key, "region_label": label, "municipalities": codes}
 
 
 def _json_default(o: Any) -> Any:
@@ -259,6 +277,23 @@ def _executed_cells(nb: Any) -> int:
     return sum(1 for c in nb.cells if c.get("cell_type") == "code" and c.get("execution_count"))
 
 
+def report_name(scenario: str, where: str | Sequence[str] | None = None) -> str:
+    """File stem of a report: the scenario's name, or ``<scenario>-<region>`` when it is run for
+    a region (``--region``), or ``<scenario>-<codes joined by '-'>`` for a list of
+    municipalities (long lists shortened with a hash). Always a safe scenario-style name."""
+    if where is None:
+        return scenario
+    if isinstance(where, str):
+        tail = where.strip().lower()
+    else:
+        codes = [str(c).strip() for c in where]
+        tail = "-".join(codes)
+        if len(tail) > 30:
+            tail = f"{len(codes)}-municipalities-" + hashlib.sha256(tail.encode()).hexdigest()[:8]
+    tail = re.sub(r"[^a-z0-9_-]+", "_", tail.lower().translate(str.maketrans("æøå", "eoa")))
+    return f"{scenario}-{tail}"[:64]
+
+
 def render_report(
     scenario: str,
     out_dir: str | Path,
@@ -269,10 +304,14 @@ def render_report(
     template: str | Path | None = None,
     timeout: float = 900.0,
     extra_parameters: Mapping[str, Any] | None = None,
+    where: str | Sequence[str] | None = None,
 ) -> ReportResult:
     """Execute the report template for one scenario in a fresh kernel inside a temporary working
     directory and write ``<out_dir>/<scenario>.html``. Never raises for a failing notebook: the
-    result says 'failed', with the error and the partial notebook in ``<out_dir>/failed/``."""
+    result says 'failed', with the error and the partial notebook in ``<out_dir>/failed/``.
+    ``where`` (a region name or a list of municipalities) runs the scenario for those
+    municipalities instead of its own; the report is then ``<scenario>-<where>.html``
+    (:func:`report_name`)."""
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -287,9 +326,14 @@ def render_report(
     params: dict[str, Any] = {"scenario": scenario, "lang": lang}
     params.update({k: v for k, v in (("runs", runs), ("seed", seed)) if v is not None})
     params.update(extra_parameters or {})
-    result = ReportResult(scenario=scenario, status="failed")
-    with tempfile.TemporaryDirectory(prefix=f"report-{scenario}-") as work:
-        executed = Path(work) / f"{scenario}.ipynb"
+    if where is not None:
+        params.update(
+            {"region": where} if isinstance(where, str) else {"municipalities": list(where)}
+        )
+    stem = report_name(scenario, where)
+    result = ReportResult(scenario=stem, status="failed")
+    with tempfile.TemporaryDirectory(prefix=f"report-{stem}-") as work:
+        executed = Path(work) / f"{stem}.ipynb"
         error: str | None = None
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             result.attempts = attempt
@@ -326,14 +370,14 @@ def render_report(
         if nb is not None:
             result.headline = read_headline(nb)
         if error is None and nb is not None:
-            title = (result.headline or {}).get("title") or scenario
+            title = (result.headline or {}).get("title") or stem
             body = notebook_to_html(nb, title=str(title), lang=lang)
-            html_path = out / f"{scenario}.html"
+            html_path = out / f"{stem}.html"
             html_path.write_text(body, encoding="utf-8")
             result.status = "ok"
             result.html = html_path.name
             result.html_bytes = html_path.stat().st_size
-            stale = out / "failed" / f"{scenario}.ipynb"
+            stale = out / "failed" / f"{stem}.ipynb"
             if stale.exists():
                 stale.unlink()
         else:
@@ -341,9 +385,9 @@ def render_report(
             if nb is not None:
                 failed_dir = out / "failed"
                 failed_dir.mkdir(exist_ok=True)
-                shutil.copyfile(executed, failed_dir / f"{scenario}.ipynb")
-                result.notebook = f"failed/{scenario}.ipynb"
-            stale_html = out / f"{scenario}.html"
+                shutil.copyfile(executed, failed_dir / f"{stem}.ipynb")
+                result.notebook = f"failed/{stem}.ipynb"
+            stale_html = out / f"{stem}.html"
             if stale_html.exists():
                 stale_html.unlink()
     result.seconds = time.perf_counter() - start
@@ -355,7 +399,7 @@ def _render_safely(scenario: str, out_dir: str, kwargs: dict[str, Any]) -> Repor
         return render_report(scenario, out_dir, **kwargs)
     except Exception as e:  # the worker must report, not die
         return ReportResult(
-            scenario=scenario,
+            scenario=report_name(scenario, kwargs.get("where")),
             status="failed",
             error=f"{type(e).__name__}: {e}".splitlines()[0],
             extra={"traceback": traceback.format_exc()},
@@ -401,9 +445,11 @@ def render_reports(
     timeout: float = 900.0,
     reference: str = "today",
     on_done: Callable[[ReportResult], None] | None = None,
+    where: str | Sequence[str] | None = None,
 ) -> tuple[list[ReportResult], Path]:
     """Render every scenario (in parallel, ``workers`` processes, one fresh kernel each) and write
-    the index. Returns the results in the order given and the path of ``index.html``."""
+    the index. Returns the results in the order given and the path of ``index.html``. ``where``
+    (a region or a list of municipalities) runs every scenario for those municipalities."""
     check_language(lang)
     if workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", key="workers")
@@ -431,6 +477,7 @@ def render_reports(
         "seed": seed,
         "template": str(template) if template else None,
         "timeout": timeout,
+        "where": where,
     }
     results: dict[str, ReportResult] = {}
     ctx = multiprocessing.get_context("spawn")
@@ -447,7 +494,9 @@ def render_reports(
                 r = fut.result()
             except Exception as e:  # a worker process died
                 r = ReportResult(
-                    scenario=s, status="failed", error=f"{type(e).__name__}: {e}".splitlines()[0]
+                    scenario=report_name(s, where),
+                    status="failed",
+                    error=f"{type(e).__name__}: {e}".splitlines()[0],
                 )
             results[s] = r
             if on_done is not None:
@@ -476,6 +525,9 @@ def _figures(h: Mapping[str, Any] | None) -> dict[str, Any]:
     out = norm(h)
     out.update(
         {
+            "region": h.get("region"),
+            "region_label": h.get("region_label"),
+            "municipalities": list(h.get("municipalities") or []),
             "year": h.get("year"),
             "title": h.get("title"),
             "price_year": h.get("price_year"),
@@ -486,6 +538,35 @@ def _figures(h: Mapping[str, Any] | None) -> dict[str, Any]:
     for key in ("vs_reference", "vs_alone"):
         out[key] = norm(h[key]) if isinstance(h.get(key), Mapping) else None
     return out
+
+
+def _region_groups(
+    results: Sequence[ReportResult], figs: Mapping[str, dict[str, Any]]
+) -> list[tuple[str, list[ReportResult]]]:
+    """Reports grouped by region, in the order each region first appears: the headline's
+    ``region_label``, else the shipped scenario's own region, else one unnamed group."""
+    groups: dict[str, list[ReportResult]] = {}
+    for r in results:
+        label = figs[r.scenario].get("region_label") or ""
+        if not label:
+            try:
+                from planning import data, scenarios
+
+                scn = scenarios.load_scenario(r.scenario)
+                label = data.region_label(scn.region) if scn.region else ""
+            except Exception:  # a failed or unknown report still gets a row
+                label = ""
+        groups.setdefault(label, []).append(r)
+    return list(groups.items())
+
+
+def _municipality_order(results: Sequence[ReportResult]) -> dict[str, int]:
+    """Municipality codes in the order the reports list them (a region's own order)."""
+    order: dict[str, int] = {}
+    for r in results:
+        for c in (r.headline or {}).get("municipalities") or []:
+            order.setdefault(str(c), len(order))
+    return order
 
 
 def _num(x: Any) -> float | None:
@@ -547,11 +628,13 @@ def write_index(
     figs = {r.scenario: _figures(r.headline) for r in results}
     ok = {r.scenario for r in results if r.status == "ok"}
 
-    def diff(f: dict[str, Any], key: str, which: str, code: str | None = None) -> Any:
+    def diff(
+        f: dict[str, Any], key: str, which: str, code: str | None = None, group_ref: str = reference
+    ) -> Any:
         """Difference of figure ``which`` (municipality ``code``) against today/alone."""
         vs = f.get(key)
         if vs is None:
-            other = reference if key == "vs_reference" else alone
+            other = group_ref if key == "vs_reference" else alone
             if other not in ok or other not in figs or figs[other] is f:
                 return None
             o, v = figs[other], f
@@ -560,41 +643,77 @@ def write_index(
             return None if a is None or b is None else float(a) - float(b)
         return vs["cost_by_municipality"].get(code) if code else vs.get(which)
 
-    codes = sorted({c for f in figs.values() for c in f["cost_by_municipality"] if c != "region"})
-    years = sorted({str(f["year"]) for f in figs.values() if f["year"] is not None})
-    head = (
-        f"<th>{t('scenario', lang)}</th><th>{t('status', lang)}</th><th>{t('beds', lang)}</th>"
-        f"<th>{t('fte', lang)}</th><th>{t('total_cost', lang)}</th>"
-        + "".join(f"<th>{html.escape(names.get(c, c))}</th>" for c in codes)
-        + f"<th>{t('render_time', lang)}</th>"
-    )
-    rows = []
-    for r in results:
-        f = figs[r.scenario]
-        title = html.escape(str(f["title"] or r.scenario))
-        if r.status == "ok" and r.html:
-            link = f"<a href='{html.escape(r.html)}'>{title}</a>"
-            status = f"<span class='ok'>{t('ok', lang)}</span>"
-        else:
-            link = title
-            nb_link = (
-                f"<br><a href='{html.escape(r.notebook)}'>{t('partial_notebook', lang)}</a>"
-                if r.notebook
-                else ""
-            )
-            status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
-
-        def cell(which: str, kind: str, code: str | None = None, f: dict = f) -> str:
-            value = f["cost_by_municipality"].get(code) if code else f[which]
-            d = [diff(f, k, which, code) for k in ("vs_reference", "vs_alone")]
-            return _cell(value, d, lang, kind)
-
-        cells = [cell("beds", "num"), cell("fte", "fte"), cell("cost_total", "nok")]
-        cells += [cell("cost_total", "nok", c) for c in codes]
-        rows.append(
-            f"<tr class='row-{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
-            f"<td class='num'>{fmt_number(r.seconds, lang, 1)}&nbsp;{t('seconds', lang)}</td></tr>"
+    def table(group: Sequence[ReportResult], table_id: str) -> tuple[str, list[str]]:
+        """One table of the reports of one region, and its municipality codes."""
+        gfigs = [figs[r.scenario] for r in group]
+        codes = sorted(
+            {c for f in gfigs for c in f["cost_by_municipality"] if c != "region"},
+            key=lambda c: (order.get(c, len(order)), c),
         )
+        # the group's own today (e.g. ks_today) stands in for `reference` in the fallback
+        names_in = [r.scenario for r in group]
+        group_ref = next(
+            (n for n in names_in if n == reference),
+            next((n for n in names_in if n.endswith(f"_{reference}")), reference),
+        )
+        head = (
+            f"<th>{t('scenario', lang)}</th><th>{t('status', lang)}</th><th>{t('beds', lang)}</th>"
+            f"<th>{t('fte', lang)}</th><th>{t('total_cost', lang)}</th>"
+            + "".join(f"<th>{html.escape(names.get(c, c))}</th>" for c in codes)
+            + f"<th>{t('render_time', lang)}</th>"
+        )
+        rows = []
+        for r in group:
+            f = figs[r.scenario]
+            title = html.escape(str(f["title"] or r.scenario))
+            if r.status == "ok" and r.html:
+                link = f"<a href='{html.escape(r.html)}'>{title}</a>"
+                status = f"<span class='ok'>{t('ok', lang)}</span>"
+            else:
+                link = title
+                nb_link = (
+                    f"<br><a href='{html.escape(r.notebook)}'>{t('partial_notebook', lang)}</a>"
+                    if r.notebook
+                    else ""
+                )
+                status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
+
+            def cell(which: str, kind: str, code: str | None = None, f: dict = f) -> str:
+                value = f["cost_by_municipality"].get(code) if code else f[which]
+                d = [diff(f, k, which, code, group_ref) for k in ("vs_reference", "vs_alone")]
+                return _cell(value, d, lang, kind)
+
+            cells = [cell("beds", "num"), cell("fte", "fte"), cell("cost_total", "nok")]
+            cells += [cell("cost_total", "nok", c) for c in codes]
+            rows.append(
+                f"<tr class='row-{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
+                f"<td class='num'>{fmt_number(r.seconds, lang, 1)}&nbsp;{t('seconds', lang)}</td></tr>"
+            )
+        body = (
+            "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
+        )
+        return (
+            f'<table id="{table_id}" class="scenarios">\n<thead><tr>{head}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody>\n</table>",
+            codes,
+        )
+
+    order = _municipality_order(results)
+    groups = _region_groups(results, figs)
+    sections = []
+    for i, (label, group) in enumerate(groups):
+        table_html, codes = table(group, "scenarios" if i == 0 else f"scenarios-{i + 1}")
+        heading = (
+            f"<h2 class='region'>{html.escape(label)}</h2>\n" if len(groups) > 1 or label else ""
+        )
+        muni = (
+            f"<p class='municipalities'>{html.escape(t('cost_per_municipality', lang))}: "
+            f"{html.escape(', '.join(names.get(c, c) for c in codes))}.</p>\n"
+        )
+        sections.append(f"<section class='region'>\n{heading}{muni}{table_html}\n</section>")
+    if not sections:
+        sections.append(table([], "scenarios")[0])
+    years = sorted({str(f["year"]) for f in figs.values() if f["year"] is not None})
     ref_title = next(
         (f["reference_title"] for f in figs.values() if f.get("reference_title")),
         (figs.get(reference) or {}).get("title") or t("reference", lang),
@@ -614,7 +733,6 @@ def write_index(
     price_years = sorted({str(f["price_year"]) for f in figs.values() if f.get("price_year")})
     if price_years:
         horizon += t("index_units", lang, year=", ".join(price_years)) + " "
-    body = "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
     intro = t("index_intro", lang, reference=ref_title, alone=alone_title)
     page = f"""<!DOCTYPE html>
 <html lang="{lang}">
@@ -638,13 +756,8 @@ footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
 </head>
 <body>
 <h1>{html.escape(t("index_title", lang))}</h1>
-<p>{html.escape(intro)} {html.escape(horizon)}{html.escape(t("cost_per_municipality", lang))}: {html.escape(", ".join(names.get(c, c) for c in codes))}.</p>
-<table id="scenarios">
-<thead><tr>{head}</tr></thead>
-<tbody>
-{body}
-</tbody>
-</table>
+<p>{html.escape(intro)} {html.escape(horizon)}</p>
+{chr(10).join(sections)}
 <footer>{t("generated", lang)} {now} · {t("package_version", lang)} vaernes-planning {html.escape(__version__)} · {t("data_version", lang)} {html.escape(dv)}</footer>
 </body>
 </html>

@@ -1,6 +1,6 @@
 """Rendered reports in a real browser: headless Chromium (the distribution's package, installed by
-scripts/install-browser.sh) driven by Playwright, with every network request blocked. Two reports
-(bokmål and English) and the index: no JavaScript errors, every plotly chart draws, and every
+scripts/install-browser.sh) driven by Playwright, with every network request blocked. Reports of
+two regions (Værnes and Knutepunkt Sørlandet) and the index grouped by region: no JavaScript errors, every plotly chart draws, and every
 link on the index resolves. Skipped when Chromium is missing, except under CI (then it fails)."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def rendered(tmp_path_factory):
     saved = {v: os.environ.get(v) for v in reports.PRIVATE_ENV_VARS}
     try:
         results, index = reports.render_reports(
-            ["today", "shared_dms"], out, lang="nb", runs=3, workers=2
+            ["today", "shared_dms", "ks_today", "ks_shared_kad"], out, lang="nb", runs=3, workers=2
         )
     finally:  # rendering in this process set private Jupyter folders; restore the environment
         for var, value in saved.items():
@@ -127,6 +127,17 @@ def _check_report(browser, path: Path, heading: str) -> None:
 def test_reports_draw_every_chart_without_errors_offline(browser, rendered):
     _check_report(browser, rendered["out"] / "today.html", "Sammendrag")
     _check_report(browser, rendered["out"] / "shared_dms.html", "Kostnader")
+    # Knutepunkt Sørlandet passes the same checks; its map draws the region with its neighbours
+    # and travel times to Sørlandet sykehus Kristiansand (the region has no DMS)
+    _check_report(browser, rendered["out"] / "ks_today.html", "Sammendrag")
+    _check_report(browser, rendered["out"] / "ks_shared_kad.html", "Kostnader")
+    page, _, _ = _open(browser, rendered["out"] / "ks_shared_kad.html")
+    svg_text = page.evaluate(
+        "[...document.querySelectorAll('.plotly-graph-div text')].map(t => t.textContent).join('|')"
+    )
+    assert "Sørlandet sykehus Kristiansand" in svg_text and "Nabokommuner" in svg_text
+    assert "Vennesla" in svg_text and "Stjørdal" not in svg_text
+    page.context.close()
     # the steering group reads how far the method has missed before, in the population section
     page, _, _ = _open(browser, rendered["out"] / "today.html")
     trust = page.locator("p:has-text('Hvor treffsikker er framskrivingen?')")
@@ -139,7 +150,7 @@ INTERNAL_IDS = ("dms_kad", "dms_intermediaer", "_vaernes", "felles_", "intermedi
 
 
 def test_reports_show_no_internal_ids_and_no_fractional_beds_per_municipality(browser, rendered):
-    for name in ("today.html", "shared_dms.html"):
+    for name in ("today.html", "shared_dms.html", "ks_today.html", "ks_shared_kad.html"):
         page, _, _ = _open(browser, rendered["out"] / name)
         visible = page.evaluate("document.body.innerText")
         # the assumptions table names catalogue paths (e.g. intermediaer.fte_per_bed) for analysts
@@ -174,7 +185,7 @@ def test_reports_show_no_internal_ids_and_no_fractional_beds_per_municipality(br
         )
         assert bad == [], (name, bad)
         # the difference against today comes first, against each municipality alone second
-        if name != "today.html":
+        if name not in ("today.html", "ks_today.html"):
             assert visible.index("Mot i dag") < visible.index("Mot hver kommune for seg")
         assert "I dag: KOSTRA og modellens første år" in visible
         page.context.close()
@@ -184,14 +195,21 @@ def test_index_links_resolve_and_open_a_working_report(browser, rendered):
     index: Path = rendered["index"]
     page, errors, blocked = _open(browser, index)
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-    assert len(hrefs) == 2
+    assert len(hrefs) == 4
     for href in hrefs:
         target = Path(unquote(urlparse(href).path))
         assert target.is_file(), href
         assert target.parent == index.parent
+    # one table per region, each under its region's name
+    headings = page.eval_on_selector_all("h2.region", "els => els.map(e => e.innerText.trim())")
+    assert headings == ["Værnes (pilotkommunene 2010)", "Knutepunkt Sørlandet (Region Kristiansand)"]
     rows = page.locator("#scenarios tbody tr")
     assert rows.count() == 2
     assert "Selbu tilbake i DMS" in rows.nth(1).inner_text()
+    ks = page.locator("#scenarios-2 tbody tr")
+    assert ks.count() == 2 and "felles KAD" in ks.nth(1).inner_text()
+    ks_head = page.locator("#scenarios-2 thead").inner_text()
+    assert "Vennesla" in ks_head and "Stjørdal" not in ks_head
     page.locator("a[href='shared_dms.html']").click()
     page.wait_for_load_state("load")
     assert page.url.endswith("/shared_dms.html")

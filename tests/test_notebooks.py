@@ -83,7 +83,7 @@ def test_report_template_parameters():
     nb = nbformat.read(NOTEBOOKS / "report.ipynb", as_version=4)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     names = re.findall(r"^([a-z_]+) =", params.source, flags=re.M)
-    assert names == ["scenario", "lang", "runs", "seed"]
+    assert names == ["scenario", "lang", "runs", "seed", "region", "municipalities"]
     assert sum("headline" in c.metadata.get("tags", []) for c in nb.cells) == 1
 
 

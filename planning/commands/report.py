@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from planning.commands import add_where, where
 from planning.i18n import LANGUAGES
 
 
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=900.0, help="seconds a notebook cell may run (default 900)"
     )
+    add_where(p)
     p.set_defaults(func=_report)
 
 
@@ -51,6 +53,7 @@ def _report(args: argparse.Namespace) -> int:
     from planning.reports import render_reports, resolve_scenarios, summarise
 
     names = resolve_scenarios(args.scenarios, all_=args.all)
+    spec = where(args)
     print(
         f"rendering {len(names)} report(s) with {min(args.workers, len(names))} worker(s) into {args.out}/ ...",
         flush=True,
@@ -79,6 +82,7 @@ def _report(args: argparse.Namespace) -> int:
         workers=args.workers,
         timeout=args.timeout,
         on_done=done,
+        where=spec,
     )
     ok, failed = summarise(results)
     print(f"{ok} of {len(results)} report(s) rendered; index: {index}")
