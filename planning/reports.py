@@ -557,7 +557,13 @@ def _region_groups(
             except Exception:  # a failed or unknown report still gets a row
                 label = ""
         groups.setdefault(label, []).append(r)
-    return list(groups.items())
+
+    # each region's today first (today, ks_today, ...), the rest in the order given
+    def today_first(r: ReportResult) -> int:
+        name = r.scenario.split("-")[0]
+        return 0 if name == "today" or name.endswith("_today") else 1
+
+    return [(label, sorted(rs, key=today_first)) for label, rs in groups.items()]
 
 
 def _municipality_order(results: Sequence[ReportResult]) -> dict[str, int]:

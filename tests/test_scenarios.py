@@ -25,6 +25,8 @@ SHIPPED = [
     "shared_staff",
     "shared_user_office",
 ]
+#: Knutepunkt Sørlandet (Agder), shipped beside Værnes (tests/test_knutepunkt.py)
+SHIPPED_KS = ["ks_shared_kad", "ks_shared_office", "ks_shared_staff", "ks_today"]
 VAERNES = ["5035", "5034", "5032", "5033"]
 SELBU = "5032"
 KAD = "Værnesregionen DMS, KAD-senger"
@@ -54,7 +56,9 @@ def region_metric(res, metric, year=None):
 # the shipped scenarios
 # ------------------------------------------------------------------------------------------------
 def test_shipped_scenarios_listed():
-    assert scenarios.list_scenarios() == SHIPPED
+    assert scenarios.list_scenarios() == sorted(
+        SHIPPED + SHIPPED_KS, key=lambda n: (n != "today", n != "alone", n)
+    )
     assert scenarios.scenarios_dir().joinpath("today.yaml").is_file()
 
 
@@ -98,7 +102,9 @@ def test_today_units_equal_data_organisation():
     two = scenarios.apply_overrides(today, {"municipalities": ["5035", "5034"]})
     assert two.organisation.units == []
     trd = scenarios.apply_overrides(today, {"region": "trondelag"})
-    assert trd.organisation.units == org.units
+    in_trondelag = set(data.region("trondelag"))
+    assert trd.organisation.units == [u for u in org.units if set(u.members) <= in_trondelag]
+    assert len(trd.organisation.units) > len(inside)  # Innherred and Trondheim legevakt too
 
 
 def _membership(name):
@@ -562,9 +568,9 @@ def test_cli_run_writes_frames(tmp_path, capsys):
 
 def test_cli_run_all(tmp_path, capsys):
     assert main(["run", "--all", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED + SHIPPED_KS)
     assert (tmp_path / "today" / "metrics.parquet").is_file()
-    assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED)
+    assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED + SHIPPED_KS)
 
 
 def test_whole_section_overrides_and_numpy_integers():
