@@ -242,6 +242,49 @@ ITEMS: dict[str, dict[str, str]] = {
 }
 
 
+#: Strings of the økonomiplan tables, the workforce view and the spreadsheet download (issue 17).
+STRINGS.update(
+    {
+        "budget": {"nb": "Økonomiplan og langsiktige behov", "en": "Budget years and long-term needs"},
+        "budget_intro": {
+            "nb": "Tallene for årene i økonomiplanperioden ({first}–{last}) og for {later}, per kommune og for regionen "
+            "(hovedløpet). Plasser i felles enheter og årsverk er fordelt på kommunene etter kostnadsandel. "
+            "Kostnader i mill. kr ({price_year}-kroner). «Endring mot referansen» er mot scenarioet «{reference}».",
+            "en": "The figures for the years of the økonomiplan period ({first}–{last}) and for {later}, per municipality "
+            "and for the region (central run). Places in shared units and FTE are attributed to the municipalities by "
+            "cost share. Costs in NOK million ({price_year} prices). 'Change against the reference' is against the "
+            "scenario '{reference}'.",
+        },
+        "download": {"nb": "Tallene som regneark", "en": "The figures as a spreadsheet"},
+        "workforce": {"nb": "Arbeidskraft", "en": "Workforce"},
+        "workforce_intro": {
+            "nb": "Som i SSBs HELSEMOD og Helse- og omsorgsdepartementets verktøy Tjenestebehov: årsverk per 100 "
+            "innbyggere 20–66 år, og innbyggere 20–66 år per innbygger 80 år og eldre. Norge: SSB 07459 til "
+            "{base}, deretter prosjektets egen framskriving av alle kommuner (samme metode og variant). Til "
+            "sammenligning hadde omsorgstjenestene i Norge {national} årsverk per 100 innbyggere 20–66 år i "
+            "{nat_year} (SSB); modellen har {own} for de samme tjenestene i regionen i {base}.",
+            "en": "As in SSB's HELSEMOD and the ministry's Tjenestebehov tool: FTE per 100 inhabitants aged 20-66, and "
+            "inhabitants aged 20-66 per inhabitant aged 80 or over. Norway: SSB 07459 up to {base}, then the "
+            "project's own projection of all municipalities (same method and variant). For comparison, the care "
+            "services of Norway had {national} FTE per 100 inhabitants aged 20-66 in {nat_year} (SSB); the model "
+            "has {own} for the same services in the region in {base}.",
+        },
+        "workforce_title": {"nb": "Arbeidskraft og eldre", "en": "Workforce and older inhabitants"},
+        "fte_per_100": {"nb": "Årsverk per 100 innbyggere 20–66 år", "en": "FTE per 100 inhabitants aged 20-66"},
+        "care_ratio": {"nb": "Innbyggere 20–66 år per innbygger 80+", "en": "Inhabitants aged 20-66 per inhabitant aged 80+"},
+        "norway": {"nb": "Norge", "en": "Norway"},
+        "norway_care_fte": {
+            "nb": "Norge {year}, omsorgstjenestene (SSB)",
+            "en": "Norway {year}, care services (SSB)",
+        },
+        "profession_title": {
+            "nb": "Årsverk per yrke i regionen: {base} (i dag) og senere år",
+            "en": "FTE by profession in the region: {base} (today) and later years",
+        },
+    }
+)
+
+
 def item_label(item: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Readable name of a cost item (the key itself when unknown)."""
     check_language(lang)

@@ -1104,3 +1104,93 @@ def service_labels(catalogue: Any) -> dict[str, str]:
         spec = getattr(catalogue, s, None) or getattr(getattr(catalogue, "coverage", None), s, None)
         out[s] = str(getattr(spec, "label", None) or s)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# økonomiplan tables and the spreadsheet (issue 17)
+# ----------------------------------------------------------------------------------------------
+#: Decimals shown per økonomiplan group (places and users are counts, FTE and NOK million have one).
+_BUDGET_DECIMALS = {"users": 0, "places": 0, "fte_service": 1, "fte_profession": 1, "cost_service": 1}
+
+
+def budget_html(
+    frame: Any,
+    codes: Sequence[str],
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    open_codes: Sequence[str] = ("region",),
+) -> str:
+    """The økonomiplan tables of :func:`planning.budget.budget_frame` as HTML: one table per
+    municipality and for the region, each in a ``<details>`` block (those in ``open_codes``
+    open); numbers formatted for ``lang``, changes against the reference with a sign."""
+    from planning.budget import GROUP_LABELS, budget_table
+
+    check_language(lang)
+    n = names or {}
+    labels_to_group = {v[lang]: k for k, v in GROUP_LABELS.items()}
+    blocks = []
+    for code in [*codes, "region"]:
+        wide = budget_table(frame, code, lang)
+        years = [c for c in wide.columns if isinstance(c, int)]
+        shown = wide[["group", "indicator", "unit"]].copy()
+        groups = [labels_to_group[g] for g in wide["group"]]
+        for y in years:
+            shown[str(y)] = [
+                fmt_signed(v, lang, 0 if u in ("senger", "beds") else 1)
+                if g == "difference"
+                else fmt_number(v, lang, _BUDGET_DECIMALS.get(g, 1))
+                for v, g, u in zip(wide[y], groups, wide["unit"], strict=True)
+            ]
+        # the group name once, at its first row
+        first = shown["group"].ne(shown["group"].shift())
+        shown["group"] = shown["group"].where(first, "")
+        table = html_table(
+            shown,
+            {"group": "", "indicator": "", "unit": t("unit", lang)},
+            highlight=[g == "difference" for g in groups],
+            numeric=[str(y) for y in years],
+        )
+        title = t("region", lang) if code == "region" else n.get(code, code)
+        opened = " open" if code in open_codes else ""
+        blocks.append(
+            f"<details{opened}><summary><b>{html.escape(title)}</b></summary>{table}</details>"
+        )
+    return "\n".join(blocks)
+
+
+def budget_intro(frame: Any, result: Any, reference: Any | None, lang: str = "nb") -> str:
+    """The sentence above the økonomiplan tables (years, attribution, prices, reference)."""
+    from planning.budget import OKONOMIPLAN_YEARS
+
+    years = sorted(int(y) for y in frame["year"].unique())
+    plan, later = years[:OKONOMIPLAN_YEARS], years[OKONOMIPLAN_YEARS:]
+    joint = f" {t('and', lang)} "
+    later_text = (", ".join(map(str, later[:-1])) + joint + str(later[-1])) if len(later) > 1 else "".join(map(str, later))
+    return t(
+        "budget_intro",
+        lang,
+        first=plan[0],
+        last=plan[-1],
+        later=later_text,
+        price_year=result.provenance.get("price_year"),
+        reference=getattr(reference, "name", "–"),
+    )
+
+
+def workforce_markdown(frame: Any, result: Any, lang: str = "nb") -> str:
+    """The paragraph above the workforce charts, with the national care FTE beside the model's."""
+    from planning.i18n import fmt_number as fmt
+    from planning.workforce import NATIONAL_CARE_FTE
+
+    base = int(result.scenario.horizon.base_year)
+    nat_year = int(NATIONAL_CARE_FTE["year"])
+    nat = frame[(frame["municipality_code"] == "norway") & (frame["year"] == nat_year)]
+    own = frame[(frame["municipality_code"] == "region") & (frame["year"] == base)]
+    return t(
+        "workforce_intro",
+        lang,
+        base=base,
+        national=fmt(float(nat["care_fte_per_100_working_age"].iloc[0]), lang, 1) if len(nat) else "–",
+        nat_year=nat_year,
+        own=fmt(float(own["care_fte_per_100_working_age"].iloc[0]), lang, 1) if len(own) else "–",
+    )

@@ -134,6 +134,40 @@ def test_reports_draw_every_chart_without_errors_offline(browser, rendered):
     page.context.close()
 
 
+def test_reports_offer_the_spreadsheet_and_show_budget_years_and_workforce(browser, rendered):
+    import base64
+    import io
+
+    import openpyxl
+
+    for name in ("baseline", "shared_dms"):
+        path = rendered["out"] / f"{name}.html"
+        assert path.stat().st_size < reports.MAX_HTML_BYTES
+        page, errors, blocked = _open(browser, path)
+        link = page.locator("a.vp-download[download]")
+        assert link.count() == 1 and link.is_visible()
+        assert link.get_attribute("download") == f"{name}.xlsx"
+        href = link.get_attribute("href")
+        assert href.startswith("data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,")
+        wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(href.split(",", 1)[1])), read_only=True)
+        assert {"Økonomiplan Regionen", "Arbeidskraft", "Kilder", "Forutsetninger"} <= set(wb.sheetnames)
+        # the budget tables: one per municipality and the region, the budget years as columns
+        assert page.locator("h2:has-text('Økonomiplan og langsiktige behov')").count() == 1
+        assert page.locator("details:has(table.vp-table)").count() >= 5
+        head = page.locator("details[open] table.vp-table thead").first.inner_text()
+        for year in ("2027", "2028", "2029", "2030", "2035", "2040", "2050"):
+            assert year in head
+        # the workforce charts drew
+        assert page.locator("h2:has-text('Arbeidskraft')").count() == 1
+        titles = page.eval_on_selector_all(
+            ".plotly-graph-div", "els => els.map(e => (e.layout && e.layout.title && e.layout.title.text) || '')"
+        )
+        assert any("Arbeidskraft og eldre" in x for x in titles), titles
+        assert any("Årsverk per yrke" in x for x in titles), titles
+        assert errors == [] and blocked == [], (errors, blocked)
+        page.context.close()
+
+
 def test_index_links_resolve_and_open_a_working_report(browser, rendered):
     index: Path = rendered["index"]
     page, errors, blocked = _open(browser, index)
