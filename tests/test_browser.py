@@ -94,7 +94,7 @@ def _open(browser, path: Path):
         "console",
         lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
     )
-    page.goto(path.as_uri(), wait_until="load")
+    page.goto(path.as_uri(), wait_until="load", timeout=180_000)  # a loaded 2-core CI machine
     return page, errors, blocked
 
 
@@ -106,7 +106,7 @@ def _check_report(browser, path: Path, heading: str) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll('.plotly-graph-div .main-svg').length >= 2 * n",
         arg=n_plots,
-        timeout=30_000,
+        timeout=120_000,
     )
     drawn = page.evaluate(
         """() => [...document.querySelectorAll('.plotly-graph-div')].map(d =>
@@ -184,7 +184,7 @@ def test_index_links_resolve_and_open_a_working_report(browser, rendered):
     page.wait_for_load_state("load")
     assert page.url.endswith("/shared_dms.html")
     page.wait_for_function(
-        "document.querySelectorAll('.plotly-graph-div .main-svg').length > 0", timeout=30_000
+        "document.querySelectorAll('.plotly-graph-div .main-svg').length > 0", timeout=120_000
     )
     assert errors == [] and blocked == [], (errors, blocked)
     page.context.close()
