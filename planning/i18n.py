@@ -277,6 +277,32 @@ STRINGS.update(
             "nb": "Norge {year}, omsorgstjenestene (SSB)",
             "en": "Norway {year}, care services (SSB)",
         },
+        "charts_more": {"nb": "Senger i bruk, avvisninger og reisetid", "en": "Beds in use, refusals and travel"},
+        "kad_title": {"nb": "KAD/ØHD: innleggelser og belegg", "en": "KAD/ØHD: admissions and occupancy"},
+        "kad_admissions": {"nb": "Innleggelser per år (regionen)", "en": "Admissions a year (region)"},
+        "kad_occupancy": {"nb": "Belegg per enhet", "en": "Occupancy per unit"},
+        "national_occupancy": {
+            "nb": "Norge {year}: {value} (Helsedirektoratet)",
+            "en": "Norway {year}: {value} (Helsedirektoratet)",
+        },
+        "per_year": {"nb": "Per år", "en": "A year"},
+        "refusals_title": {"nb": "Avviste pasienter og overliggedøgn", "en": "Refused patients and overliggedøgn"},
+        "refused_patients": {"nb": "Pasienter avvist per år", "en": "Patients refused a year"},
+        "overliggedogn_days": {"nb": "Overliggedøgn per år (betales til sykehuset)", "en": "Overliggedøgn a year (paid to the hospital)"},
+        "travel_title": {
+            "nb": "Reisetid til felles enheter (minutter fra kommunesenteret)",
+            "en": "Travel time to shared units (minutes from the municipality centre)",
+        },
+        "weighted_minutes": {"nb": "Snitt vektet med brukere", "en": "Mean weighted by users"},
+        "minutes_to_host": {"nb": "Minutter til vertskommunen", "en": "Minutes to the host"},
+        "no_shared_travel": {
+            "nb": "Scenarioet har ingen felles enheter, så ingen reiser til en felles enhet.",
+            "en": "The scenario has no shared units, so nobody travels to one.",
+        },
+        "cost_service_title": {
+            "nb": "Årlig kostnad per kommune og tjeneste ({year})",
+            "en": "Yearly cost per municipality and service ({year})",
+        },
         "profession_title": {
             "nb": "Årsverk per yrke i regionen: {base} (i dag) og senere år",
             "en": "FTE by profession in the region: {base} (today) and later years",

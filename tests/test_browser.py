@@ -164,6 +164,15 @@ def test_reports_offer_the_spreadsheet_and_show_budget_years_and_workforce(brows
         )
         assert any("Arbeidskraft og eldre" in x for x in titles), titles
         assert any("Årsverk per yrke" in x for x in titles), titles
+        # the charts that say something: cost by service, KAD against the national occupancy,
+        # refusals and overliggedøgn, and (with shared units) travel weighted by users
+        for title in ("KAD/ØHD: innleggelser og belegg", "Avviste pasienter og overliggedøgn", "per kommune og tjeneste"):
+            assert any(title in x for x in titles), (title, titles)
+        assert any("Reisetid til felles enheter" in x for x in titles) == (name == "shared_dms")
+        names_drawn = page.evaluate(
+            "() => [...document.querySelectorAll('.plotly-graph-div')].flatMap(d => d.data.map(t => t.name || ''))"
+        )
+        assert any("Norge 2022: 47" in n for n in names_drawn)
         assert errors == [] and blocked == [], (errors, blocked)
         page.context.close()
 
