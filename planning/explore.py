@@ -531,7 +531,7 @@ def _cost_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, A
     x = [plots._name(codes[i], ex.names, ex.lang) for i in order]
     traces = [{"x": x, "y": at[order, k] / 1e6} for k in range(len(items))]
     layout = {"title.text": t("cost_title", ex.lang, year=y1)}
-    return ("cost", tuple(items), len(codes)), traces, layout
+    return ("cost", tuple(items)), traces, layout  # a different number of municipalities restyles too
 
 
 _SERIES: dict[str, Callable[[Explorer], tuple[tuple, list[dict[str, Any]], dict[str, Any]]]] = {
