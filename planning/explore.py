@@ -51,6 +51,7 @@ CHART_INPUTS: dict[str, frozenset[str]] = {
     "beds": frozenset({"municipalities", "end_year", "variant", "healthy_ageing", "max_refusal"}),
     "fte": frozenset(set(CONTROLS) - {"occupancy_target"}),
     "cost": frozenset(set(CONTROLS) - {"occupancy_target"}),
+    "map": frozenset({"municipalities"}),
 }
 _CACHE_SIZE = 24
 
@@ -125,10 +126,10 @@ class Explorer:
     ) -> scenarios.Scenario:
         """The base scenario with the controls' values (validated like a scenario file); the
         shared services become one unit each, hosted by Stjørdal when it is a member (it hosts
-        today's shared units, data/organisation.yaml), else by the first municipality."""
+        today's shared units, data/organisation.yaml), else by the largest municipality."""
         v = {**self.values, **dict(values or {})}
         codes = [str(c) for c in v["municipalities"]]
-        host = "5035" if "5035" in codes else codes[0]
+        host = self._host(tuple(codes)) if v["shared"] and len(codes) > 1 else codes[0]
         units = (
             [
                 {
@@ -156,6 +157,11 @@ class Explorer:
                 "organisation.units": units,
             },
         )
+
+    def _host(self, codes: tuple[str, ...]) -> str:
+        if "5035" in codes:
+            return "5035"
+        return self._sum.get_or(("host", codes), lambda: _largest(codes, int(self.base.horizon.base_year)))
 
     # ---- stages -----------------------------------------------------------------------------
     def _stages(self, v: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -314,6 +320,11 @@ class Explorer:
             return plots.staff_by_service(f["staff"], lang=lang, service_labels=self.labels)
         if name == "cost":
             return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
+        if name == "map":
+            geometry, places, travel = self._sum.get_or(
+                ("map data",), lambda: (data.load_geometry(), data.load_places(), data.load_travel())
+            )
+            return plots.region_map(geometry, places, travel, list(self.values["municipalities"]), lang=lang)
         raise KeyError(name)
 
     def _beds(self) -> pd.DataFrame:
@@ -347,6 +358,8 @@ class Explorer:
 
     def _draw(self, name: str) -> None:
         shape, traces, layout = self.series(name)
+        if not traces and not layout and name in self.charts and self._shapes.get(name) == shape:
+            return
         chart = self.charts.get(name)
         if chart is None or self._shapes.get(name) != shape or not hasattr(chart, "batch_update"):
             fig = self.figure(name)
@@ -534,6 +547,18 @@ def _cost_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, A
     return ("cost", tuple(items)), traces, layout  # a different number of municipalities restyles too
 
 
+def _map_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
+    """The map has no data to restyle: it is redrawn when the municipalities change."""
+    return ("map", tuple(ex.values["municipalities"])), [], {}
+
+
+def _largest(codes: tuple[str, ...], year: int) -> str:
+    """The municipality of ``codes`` with most inhabitants in ``year`` (hosts shared units when
+    Stjørdal is not a member)."""
+    pop = data.load_population(list(codes), [year]).groupby("municipality_code")["population"].sum()
+    return str(pop.idxmax())
+
+
 _SERIES: dict[str, Callable[[Explorer], tuple[tuple, list[dict[str, Any]], dict[str, Any]]]] = {
     "pyramid": _pyramid_series,
     "growth": _growth_series,
@@ -541,6 +566,7 @@ _SERIES: dict[str, Callable[[Explorer], tuple[tuple, list[dict[str, Any]], dict[
     "beds": _beds_series,
     "fte": _fte_series,
     "cost": _cost_series,
+    "map": _map_series,
 }
 
 
