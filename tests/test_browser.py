@@ -190,7 +190,7 @@ def test_index_links_resolve_and_open_a_working_report(browser, rendered):
     assert rows.count() == 2
     assert "Felles DMS i Stjørdal" in rows.nth(1).inner_text()
     page.locator("a[href='shared_dms.html']").click()
-    page.wait_for_load_state("load")
+    page.wait_for_load_state("load", timeout=180_000)  # a loaded 2-core CI machine
     assert page.url.endswith("/shared_dms.html")
     page.wait_for_function(
         "document.querySelectorAll('.plotly-graph-div .main-svg').length > 0", timeout=120_000
