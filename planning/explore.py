@@ -202,6 +202,8 @@ class Explorer:
             travel = scenarios._travel(
                 scenarios._freeze([x.model_dump(exclude_none=True) for x in scn.travel_overrides])
             )
+            central = scn.levers.with_defaults(catalogue)
+            staffing = scenarios._staffing(codes, services_json, float(central.max_refusal))
             p = evaluate(
                 _central(population),
                 _central(demand),
@@ -209,6 +211,7 @@ class Explorer:
                 scn.organisation,
                 levers,
                 travel=travel,
+                staffing=staffing,
             )
             costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
             return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}

@@ -309,7 +309,7 @@ def test_default_reference_is_the_one_compare_uses():
 
     assert (
         export.default_reference()
-        == inspect.signature(scenarios.compare).parameters["baseline"].default
+        == inspect.signature(scenarios.compare).parameters["reference"].default
     )
 
 
