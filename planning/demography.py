@@ -47,6 +47,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from planning import data
 from planning.errors import DataError, InputError, suggest
+from planning.limits import check_projection
 
 SEXES = ("female", "male")
 N_AGES = data.MAX_AGE + 1  # ages 0..105, 105 = 105+ (SSB 07459)
@@ -799,6 +800,8 @@ def project_array(
             allowed="variant MMM and runs 0 with hamilton-perry; use cohort-component otherwise",
         )
     codes, idx = _resolve(municipalities)
+    # refuse what cannot fit before allocating anything (planning.limits, docs/limits.md)
+    check_projection(int(runs), len(idx), int(end_year) - base_year + 1, key="runs")
     cal = calibrate(base_year)
     cube = _cube()
     base = cube.pop[base_year - cube.years[0], idx]  # (m, sex, age)

@@ -109,15 +109,20 @@ def _project(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown output format '{args.out.suffix}'", key="--out", allowed=", ".join(FORMATS)
         )
-    pop = demography.project(
-        spec,
-        base_year=args.base_year,
-        end_year=args.end_year,
-        method=args.method,
-        variant=args.variant,
-        runs=args.runs,
-        seed=args.seed,
-    )
+    from planning.errors import LimitError
+
+    try:
+        pop = demography.project(
+            spec,
+            base_year=args.base_year,
+            end_year=args.end_year,
+            method=args.method,
+            variant=args.variant,
+            runs=args.runs,
+            seed=args.seed,
+        )
+    except LimitError as e:
+        raise LimitError(e.problem, key="--runs", allowed=e.allowed) from None
     print(
         f"{args.method}, variant {args.variant.upper()}, {args.base_year}-{args.end_year}"
         + (f", {args.runs} Monte Carlo runs (seed {args.seed})" if args.runs else "")
@@ -129,10 +134,9 @@ def _project(args: argparse.Namespace) -> int:
         + ", ".join(demography.assumptions())
     )
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        if FORMATS[args.out.suffix.lower()] == "csv":
-            pop.to_csv(args.out, index=False)
-        else:
-            pop.to_parquet(args.out, index=False)
+        from planning.io import make_dir, write_frame
+
+        make_dir(args.out.parent)
+        write_frame(pop, args.out, FORMATS[args.out.suffix.lower()])
         print(f"wrote {len(pop):,} rows to {args.out}")
     return 0

@@ -77,16 +77,31 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             "--runs must be 0 or more", key="--runs", allowed=f"0..{scenarios.MAX_RUNS}"
         )
+    from planning.errors import PlanningError
+
     names = scenarios.list_scenarios() if args.all else [args.scenario]
+    failed: list[str] = []
     for i, name in enumerate(names):
-        result = scenarios.run(name, runs=args.runs, seed=args.seed)
+        try:
+            result = scenarios.run(name, runs=args.runs, seed=args.seed)
+        except PlanningError as e:
+            from planning.errors import LimitError
+
+            if isinstance(e, LimitError) and args.runs is not None:
+                e = LimitError(e.problem, key="--runs", allowed=e.allowed)
+            if not args.all:
+                raise e from None
+            # run --all: say which scenario failed, one line, and go on with the rest
+            print(f"error: scenario {name}: {e}", file=sys.stderr, flush=True)
+            failed.append(name)
+            continue
         if i:
             print()
         print(scenarios.format_summary(result, lang=lang))
         if args.out is not None:
             written = scenarios.write_result(result, args.out, fmt=args.format)
             print(f"wrote {len(written)} files to {written[0].parent}")
-    return 0
+    return 2 if failed else 0
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -1,0 +1,141 @@
+"""Limits: what a request may ask for, checked before anything is allocated.
+
+Two kinds (documented in ``docs/limits.md``):
+
+* **Resources.** Memory a request needs is estimated from its size (Monte Carlo runs x
+  municipalities x years x sexes x ages; sweep variants) before anything is allocated and compared
+  with the memory this process may use (:func:`available_memory`: free memory, the cgroup limit
+  and ``ulimit -v``, whichever is least). A request that cannot fit is refused with one line
+  that names the key and the largest value that fits here.
+* **Physical bounds** on values: a bed-day rate cannot exceed 365 bed-days per person-year in any
+  age band (365 000 per 1 000), no unit gets more beds than it has inhabitants.
+
+The per-cell byte figures are measured (``bench/bench_limits.py``) and rounded up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from planning.errors import LimitError
+
+#: Bytes of memory per projected population cell (run x municipality x year x sex x age) for a
+#: population projection: the float64 array, the tidy frame (int32 year/age/run, categorical
+#: codes, float64 population) and pandas' temporaries while building it. Measured 62-70 bytes
+#: with 200 runs of the four Værnes municipalities to 2050 (bench/bench_limits.py); rounded up.
+PROJECTION_BYTES_PER_CELL = 90
+#: Bytes per population cell for a whole scenario run (projection, demand by service and measure,
+#: capacity, staff, costs, metrics): measured about 330 with 50 runs, rounded up.
+SCENARIO_BYTES_PER_CELL = 450
+#: Bytes per sweep variant held in the driver (overrides, labels, id, index): measured about
+#: 1 000 for a two-axis sample; rounded up.
+SWEEP_BYTES_PER_VARIANT = 1_500
+#: Share of the available memory a request may plan to use (the rest is for the interpreter,
+#: libraries and what the estimate leaves out).
+USABLE_SHARE = 0.8
+#: Days in a year: the most bed-days one person can use in a year.
+DAYS_PER_YEAR = 365.0
+SEXES, AGES = 2, 106
+
+
+def _cgroup_limit() -> int | None:
+    for p in (
+        Path("/sys/fs/cgroup/memory.max"),
+        Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+    ):
+        try:
+            text = p.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            used = None
+            for q in (p.with_name("memory.current"), p.with_name("memory.usage_in_bytes")):
+                try:
+                    used = int(q.read_text().strip())
+                    break
+                except (OSError, ValueError):
+                    continue
+            return int(text) - (used or 0)
+    return None
+
+
+def available_memory() -> int:
+    """Bytes this process may still allocate: the least of free memory (psutil), the cgroup's
+    limit less its use, and the address-space limit (``ulimit -v``) less this process's size.
+    ``VAERNES_MEMORY_LIMIT`` (bytes) overrides it (for tests and shared machines)."""
+    env = os.environ.get("VAERNES_MEMORY_LIMIT")
+    if env:
+        try:
+            return int(float(env))
+        except ValueError:
+            pass
+    import psutil
+
+    limits = [int(psutil.virtual_memory().available)]
+    cg = _cgroup_limit()
+    if cg is not None:
+        limits.append(cg)
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft not in (resource.RLIM_INFINITY, -1):
+            limits.append(int(soft) - int(psutil.Process().memory_info().vms))
+    except (ImportError, OSError, ValueError):
+        pass
+    return max(min(limits), 0)
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def check_memory(needed: float, *, what: str, key: str, largest: int | None = None) -> None:
+    """Refuse (one :class:`LimitError` line) a request whose estimated ``needed`` bytes exceed
+    the usable memory; ``largest`` is the largest value of ``key`` that fits (shown as allowed)."""
+    budget = available_memory() * USABLE_SHARE
+    if needed > budget:
+        raise LimitError(
+            f"{what} needs about {_gb(needed)} of memory; {_gb(budget)} is usable here",
+            key=key,
+            allowed=f"up to {largest:,}" if largest is not None else None,
+        )
+
+
+def check_projection(
+    runs: int,
+    municipalities: int,
+    years: int,
+    *,
+    key: str = "runs",
+    per_cell: int = PROJECTION_BYTES_PER_CELL,
+    what: str | None = None,
+) -> None:
+    """Refuse a projection of ``runs`` Monte Carlo runs (+ the central run) of ``municipalities``
+    over ``years`` years (incl. the base year) that cannot fit in memory."""
+    per_run = max(municipalities, 1) * max(years, 1) * SEXES * AGES * per_cell
+    needed = (int(runs) + 1) * per_run
+    budget = available_memory() * USABLE_SHARE
+    if needed > budget:
+        largest = max(int(budget // per_run) - 1, 0)
+        raise LimitError(
+            f"{what or 'the projection'} with {runs:,} runs of {municipalities} municipalities "
+            f"over {years} years needs about {_gb(needed)} of memory; {_gb(budget)} is usable here",
+            key=key,
+            allowed=f"0..{largest:,} runs here",
+        )
+
+
+def check_variants(n: int, *, key: str = "samples.n", file: str | None = None) -> None:
+    """Refuse a sweep whose ``n`` variants cannot be held in the driver's memory."""
+    needed = n * SWEEP_BYTES_PER_VARIANT
+    budget = available_memory() * USABLE_SHARE
+    if needed > budget:
+        raise LimitError(
+            f"{n:,} variants need about {_gb(needed)} of memory to plan; {_gb(budget)} is usable "
+            "here; split the sweep or sample fewer points",
+            file=file,
+            key=key,
+            allowed=f"up to {int(budget // SWEEP_BYTES_PER_VARIANT):,} variants here",
+        )
