@@ -22,14 +22,17 @@ from planning.errors import LimitError
 
 #: Bytes of memory per projected population cell (run x municipality x year x sex x age) for a
 #: population projection: the float64 array, the tidy frame (int32 year/age/run, categorical
-#: codes, float64 population) and pandas' temporaries while building it. Measured 62-70 bytes
-#: with 200 runs of the four Værnes municipalities to 2050 (bench/bench_limits.py); rounded up.
-PROJECTION_BYTES_PER_CELL = 90
+#: codes, float64 population) and temporaries. Peak measured 24 bytes (tracemalloc, 200 runs of
+#: the four Værnes municipalities to 2050, bench/bench_limits.py); 2.5 times that for what
+#: tracemalloc does not see (allocator overhead, fragmentation).
+PROJECTION_BYTES_PER_CELL = 60
 #: Bytes per population cell for a whole scenario run (projection, demand by service and measure,
-#: capacity, staff, costs, metrics): measured about 330 with 50 runs, rounded up.
-SCENARIO_BYTES_PER_CELL = 450
-#: Bytes per sweep variant held in the driver (overrides, labels, id, index): measured about
-#: 1 000 for a two-axis sample; rounded up.
+#: capacity, staff, costs, metrics): peak measured 102 with 50 runs (tracemalloc); the issue saw
+#: more than 80 per cell in the resident size of `run --runs 10000` before it was killed; twice
+#: the measured peak.
+SCENARIO_BYTES_PER_CELL = 200
+#: Bytes per sweep variant held in the driver (overrides, labels, id, index): measured 1 292 for
+#: a two-axis sample of 20 000 (tracemalloc); rounded up.
 SWEEP_BYTES_PER_VARIANT = 1_500
 #: Share of the available memory a request may plan to use (the rest is for the interpreter,
 #: libraries and what the estimate leaves out).

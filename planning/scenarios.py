@@ -1181,15 +1181,24 @@ def run(
 
     from planning.limits import SCENARIO_BYTES_PER_CELL, check_projection
 
+    from planning.errors import LimitError
+
     codes = scn.municipality_codes()
-    check_projection(
-        int(n_runs),
-        len(codes),
-        scn.horizon.end_year - scn.horizon.base_year + 1,
-        key="runs",
-        per_cell=SCENARIO_BYTES_PER_CELL,
-        what=f"scenario {scn.name}",
-    )
+    try:
+        check_projection(
+            int(n_runs),
+            len(codes),
+            scn.horizon.end_year - scn.horizon.base_year + 1,
+            key="runs",
+            per_cell=SCENARIO_BYTES_PER_CELL,
+            what=f"scenario {scn.name}",
+        )
+    except LimitError as e:
+        if runs is not None:
+            raise
+        raise LimitError(  # the runs come from the scenario file: name it
+            e.problem, file=scn.file, key="demography.runs", allowed=e.allowed
+        ) from None
     services_json = _freeze(scn.services)
     catalogue = _catalogue_for(services_json)
     levers = scn.levers.with_defaults(catalogue)
