@@ -13,6 +13,7 @@ An unexpected exception (a bug) prints one line asking for a report, exit 1; set
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import pkgutil
@@ -91,9 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except UnicodeDecodeError as e:
             return _fail(f"a file is not UTF-8 text ({e.reason} at byte {e.start})")
         except OSError as e:
-            if e.filename is None and _stdout_failed():
+            if e.filename is None and (_stdout_failed() or e.errno in _STREAM_ERRORS):
                 _silence_stdout()
-                return _fail(f"cannot write the output ({os_error(e).problem.removeprefix('cannot write ')})")
+                reason = os_error(e).problem.removeprefix("cannot write ")
+                return _fail(f"cannot write to standard output {reason}")
             return _fail(str(os_error(e)))
         except Exception as e:  # a bug: one line, the traceback on request
             if os.environ.get("PLANNING_TRACEBACK"):
@@ -110,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:
             break
     return code
+
+
+_STREAM_ERRORS = (errno.ENOSPC, errno.EIO, errno.EPIPE, errno.EBADF, errno.EFBIG, errno.EDQUOT)
 
 
 def _stdout_failed() -> bool:

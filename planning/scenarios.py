@@ -1179,9 +1179,8 @@ def run(
     ):
         raise InputError(f"seed must be a non-negative integer, got {the_seed!r}", key="seed")
 
-    from planning.limits import SCENARIO_BYTES_PER_CELL, check_projection
-
     from planning.errors import LimitError
+    from planning.limits import SCENARIO_BYTES_PER_CELL, check_projection
 
     codes = scn.municipality_codes()
     try:

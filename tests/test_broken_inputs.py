@@ -437,7 +437,10 @@ CASES: dict[str, Case] = {
         "not UTF-8 text (byte 0xf8 on line 2)",
     ),
     "line_sweep_invalid_yaml": Case(
-        sweep(SWEEP + "grid: {levers.max_refusal: [0.02\n"), "sweep.yaml", None, "invalid YAML (line"
+        sweep(SWEEP + "grid: {levers.max_refusal: [0.02\n"),
+        "sweep.yaml",
+        None,
+        "invalid YAML (line",
     ),
     "line_sweep_empty": Case(sweep(""), "sweep.yaml", None, "expected a mapping"),
     "line_sweep_missing": Case(
@@ -576,15 +579,16 @@ CASES: dict[str, Case] = {
     ),
     "merge_sweep_duplicate_unit_names": Case(
         sweep(
-            SWEEP
-            + f"grid:\n  organisation:\n    two: {{units: [{UNIT % 'a'}, {UNIT % 'a'}]}}\n"
+            SWEEP + f"grid:\n  organisation:\n    two: {{units: [{UNIT % 'a'}, {UNIT % 'a'}]}}\n"
         ),
         "sweep.yaml",
         "grid.organisation.two",
         "listed twice",
     ),
     "merge_sweep_remove_missing_unit": Case(
-        sweep(SWEEP + "grid:\n  organisation:\n    drop: {units: [{name: dms_kat, remove: true}]}\n"),
+        sweep(
+            SWEEP + "grid:\n  organisation:\n    drop: {units: [{name: dms_kat, remove: true}]}\n"
+        ),
         "sweep.yaml",
         "grid.organisation.drop",
         "no unit 'dms_kat' in the base to remove",
@@ -597,8 +601,10 @@ CASES: dict[str, Case] = {
         "outside",
     ),
     "folder_sweep_parts_link": Case(
-        lambda ctx: _link(ctx, "sw/parts")
-        + ["sweep", ctx.user("s.yaml", SWEEP), "--out", str(ctx.out / "sw"), "--no-progress"],
+        lambda ctx: (
+            _link(ctx, "sw/parts")
+            + ["sweep", ctx.user("s.yaml", SWEEP), "--out", str(ctx.out / "sw"), "--no-progress"]
+        ),
         "out",
         "--out",
         "outside the output folder",
