@@ -17,6 +17,7 @@ import errno
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -71,6 +72,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from planning.io import os_error
 
+    # `kill` (SIGTERM) stops a run like Ctrl-C: temporary files are removed on the way out
+    previous = _on_sigterm()
+    try:
+        return _main(args, os_error)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm() -> object | None:
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _main(args: argparse.Namespace, os_error) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         try:

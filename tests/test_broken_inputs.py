@@ -846,3 +846,111 @@ def test_second_run_into_a_locked_folder(tmp_path):
         assert "\n" not in str(info.value)
     finally:
         held.release()
+
+
+# ------------------------------------------------------------------------------------------------
+# the right reading, where the fault was a silent misreading
+# ------------------------------------------------------------------------------------------------
+def test_the_same_literal_is_the_same_number_everywhere(tmp_path):
+    f = tmp_path / "lit.yaml"
+    f.write_text(
+        DELTA
+        + "levers: {max_refusal: 1e-3}\n"
+        + "prices: {real_pay_growth: 1e-3}\n"
+        + "services: {kad: {fte_per_bed: 1e-3}}\n",
+        encoding="utf-8",
+    )
+    scn = scenarios.load_scenario(f)
+    assert scn.levers.max_refusal == 0.001
+    assert scn.prices.real_pay_growth.value == 0.001
+    assert scn.catalogue().kad.fte_per_bed.value == 0.001
+
+
+def test_units_empty_list_means_the_same_in_a_scenario_a_sweep_and_overrides(tmp_path):
+    from planning import sweep
+
+    base = scenarios.load_scenario("shared_dms")
+    assert base.organisation.units  # the base has shared units
+    f = tmp_path / "alone.yaml"
+    f.write_text(DELTA + "organisation: {units: []}\n", encoding="utf-8")
+    from_file = scenarios.load_scenario(f).organisation
+    from_overrides = scenarios.apply_overrides(base, {"organisation": {"units": []}}).organisation
+    spec = sweep.load_sweep(
+        {"base": "shared_dms", "grid": {"organisation": {"alone": {"units": []}}}}
+    )
+    (variant,) = sweep.variants_of(spec)
+    from_sweep = scenarios.apply_overrides(base, variant.overrides).organisation
+    assert from_file.units == from_overrides.units == from_sweep.units == []
+    # and a unit named in a delta merges by name in all three
+    g = tmp_path / "use.yaml"
+    g.write_text(DELTA + "organisation: {units: [{name: dms_kad, cost_key: use}]}\n")
+    a = scenarios.load_scenario(g).organisation
+    b = scenarios.apply_overrides(
+        base, {"organisation": {"units": [{"name": "dms_kad", "cost_key": "use"}]}}
+    ).organisation
+    assert a == b and len(a.units) == len(base.organisation.units)
+    assert a.units[0].cost_key == "use"
+
+
+def test_semicolon_csv_with_decimal_commas_reads_the_same(tmp_path, monkeypatch):
+    ctx = Ctx(tmp_path, monkeypatch)
+    d = ctx.data()
+    _clear()
+    want = data.load_travel()
+    pd.read_csv(d / "travel.csv").to_csv(d / "travel.csv", index=False, sep=";", decimal=",")
+    ctx.record()
+    _clear()
+    got = data.load_travel()
+    pd.testing.assert_frame_equal(got, want)
+    _clear()
+
+
+def test_a_link_inside_out_is_replaced_not_followed(tmp_path):
+    res = scenarios.run("shared_dms")
+    victim = tmp_path / "victim.parquet"
+    victim.write_text("someone else's file")
+    out = tmp_path / "out"
+    (out / "shared_dms").mkdir(parents=True)
+    (out / "shared_dms" / "metrics.parquet").symlink_to(victim)
+    scenarios.write_result(res, out)
+    assert victim.read_text() == "someone else's file"
+    link = out / "shared_dms" / "metrics.parquet"
+    assert not link.is_symlink() and len(pd.read_parquet(link)) == len(res.metrics())
+
+
+def test_leftover_temporaries_are_removed_by_the_next_run(tmp_path):
+    res = scenarios.run("shared_dms")
+    out = tmp_path / "out"
+    (out / "shared_dms").mkdir(parents=True)
+    stale = [out / ".tmp-1234-results.parquet", out / "shared_dms" / ".tmp-99-metrics.parquet"]
+    for p in stale:
+        p.write_bytes(b"half")
+    scenarios.write_result(res, out)
+    assert not any(p.exists() for p in stale)
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_report_index_keeps_earlier_runs(tmp_path):
+    from planning.reports import ReportResult, merge_index, write_index
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "a.html").write_text("<html>a</html>")
+    write_index([ReportResult("a", "ok", html="a.html")], out, names={})
+    (out / "b.html").write_text("<html>b</html>")
+    merged = merge_index(out, [ReportResult("b", "ok", html="b.html")])
+    assert [r.scenario for r in merged] == ["a", "b"]
+    write_index(merged, out, names={})
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "a.html" in page and "b.html" in page
+    # a report rendered again replaces its entry; one whose file is gone is dropped
+    (out / "a.html").unlink()
+    again = merge_index(out, [ReportResult("b", "failed", error="x")])
+    assert [(r.scenario, r.status) for r in again] == [("b", "failed")]
+
+
+def test_no_bed_count_above_the_people_served():
+    from planning.capacity import beds_for_blocking
+
+    assert beds_for_blocking(5_000.0, 0.01, max_beds=4_000) == 4_000
+    assert beds_for_blocking(10.0, 0.05, max_beds=1_000) == beds_for_blocking(10.0, 0.05)
