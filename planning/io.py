@@ -71,7 +71,7 @@ _Loader.add_implicit_resolver(
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
         |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
         |[-+]?\.(?:inf|Inf|INF)
         |\.(?:nan|NaN|NAN))$""",
@@ -190,6 +190,8 @@ def load_yaml(
         raise error(f"invalid YAML ({where}{' '.join(str(problem).split())})", file=file) from None
     except RecursionError:
         raise error("invalid YAML (nested too deeply)", file=file) from None
+    except ValueError as e:  # a scalar the resolver accepted but Python cannot convert
+        raise error(f"invalid YAML ({' '.join(str(e).split())[:120]})", file=file) from None
     try:
         expanded_size(doc)
     except ValueError as e:

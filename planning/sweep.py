@@ -346,24 +346,34 @@ def sample_unit(method: str, n: int, d: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n, d))
 
 
-def _sample_points(samples: Samples, seed: int) -> list[dict[str, Any]]:
-    u = sample_unit(samples.method, samples.n, len(samples.ranges), seed)
-    columns = {p: r.scale(u[:, j]) for j, (p, r) in enumerate(samples.ranges.items())}
-    return [{p: columns[p][i] for p in columns} for i in range(samples.n)]
+def _sample_points(
+    samples: Samples, u: np.ndarray, block: int = 10_000
+) -> Iterator[dict[str, Any]]:
+    """The sample points of unit draws ``u`` (n x d), one at a time (scaled a block at a time,
+    so a sweep of millions of samples never holds them all as Python objects)."""
+    for start in range(0, len(u), block):
+        part = u[start : start + block]
+        columns = {p: r.scale(part[:, j]) for j, (p, r) in enumerate(samples.ranges.items())}
+        for i in range(len(part)):
+            yield {p: columns[p][i] for p in columns}
 
 
 def iter_variants(spec: SweepSpec) -> Iterator[Variant]:
-    """Every variant of the sweep in order: grid points (file order) x samples."""
+    """Every variant of the sweep in order: grid points (file order) x samples; built one at a
+    time (the sample draws are made once and shared by every grid point)."""
     grid = _grid_points(spec.grid)
+    u = None
     if spec.samples is not None:
         seed = spec.samples.seed if spec.samples.seed is not None else spec.seed
         assert seed is not None
-        draws = _sample_points(spec.samples, seed)
-    else:
-        draws = [{}]
-    for index, ((over, labels), draw) in enumerate(itertools.product(grid, draws)):
-        overrides = {**over, **draw}
-        yield Variant(index, variant_id(overrides), overrides, {**labels, **draw})
+        u = sample_unit(spec.samples.method, spec.samples.n, len(spec.samples.ranges), seed)
+    index = 0
+    for over, labels in grid:
+        draws = _sample_points(spec.samples, u) if u is not None and spec.samples else iter([{}])
+        for draw in draws:
+            overrides = {**over, **draw}
+            yield Variant(index, variant_id(overrides), overrides, {**labels, **draw})
+            index += 1
 
 
 #: ``--dry-run`` builds every variant (to find identical ones) only up to this many.
@@ -383,7 +393,9 @@ def check_size(spec: SweepSpec) -> int:
     from planning.limits import check_variants
 
     n = count_variants(spec)
-    check_variants(n, key="samples.n" if spec.samples is not None else "grid", file=_spec_file(spec))
+    check_variants(
+        n, key="samples.n" if spec.samples is not None else "grid", file=_spec_file(spec)
+    )
     return n
 
 
@@ -715,12 +727,16 @@ def _write_part(out: OutDir, result: ChunkResult) -> Path:
 
 
 def _part_records(path: Path) -> list[dict[str, Any]]:
-    damaged = "part file is damaged ({}); delete it and re-run with --resume (its variants run again)"
+    damaged = (
+        "part file is damaged ({}); delete it and re-run with --resume (its variants run again)"
+    )
     try:
         meta = pq.read_schema(path).metadata or {}
     except (OSError, pa.ArrowException) as e:
         first = str(e).strip().splitlines()
-        raise InputError(damaged.format(first[0][:120] if first else type(e).__name__), file=path) from None
+        raise InputError(
+            damaged.format(first[0][:120] if first else type(e).__name__), file=path
+        ) from None
     raw = meta.get(b"sweep.records")
     if raw is None:
         raise InputError(damaged.format("no variant records"), file=path)
@@ -1166,7 +1182,9 @@ def run_sweep(
             t = time.perf_counter()
             engine.evaluate(base, {})
             warm_s = time.perf_counter() - t
-        backend = _backend(scheduler, workers, len(todo), cold_s, warm_s) if todo else _InlineBackend()
+        backend = (
+            _backend(scheduler, workers, len(todo), cold_s, warm_s) if todo else _InlineBackend()
+        )
         size = chunk_size or max(1, min(50, math.ceil(len(todo) / max(1, backend.slots * 4))))
         jobs = iter(
             ChunkJob(engine, base, tuple((v.index, v.id, v.overrides) for v in chunk), selection)
@@ -1277,7 +1295,9 @@ def _assemble(
         raise os_error(e, file=target) from None
     finally:
         tmp.unlink(missing_ok=True)
-    return _finish(spec, out, target, vframe, with_run, ran, skipped, t0, backend, info, rows, variants)
+    return _finish(
+        spec, out, target, vframe, with_run, ran, skipped, t0, backend, info, rows, variants
+    )
 
 
 def _stream_parts(parts, tmp, schema, spec, axis_arrays, with_run) -> int:
