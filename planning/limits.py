@@ -34,6 +34,11 @@ SCENARIO_BYTES_PER_CELL = 200
 #: Bytes per sweep variant held in the driver (overrides, labels, id, index): measured 1 292 for
 #: a two-axis sample of 20 000 (tracemalloc); rounded up.
 SWEEP_BYTES_PER_VARIANT = 1_500
+#: Seconds of computing per population cell (bench/bench_limits.py): a projection 1.7 us (on a
+#: busy machine), a scenario run 4.2 us (200 runs of shared_dms in 17.9 s). Used for the
+#: estimate a command prints before a long request (more than a minute).
+PROJECTION_SECONDS_PER_CELL = 1.7e-6
+SCENARIO_SECONDS_PER_CELL = 4.2e-6
 #: Share of the available memory a request may plan to use (the rest is for the interpreter,
 #: libraries and what the estimate leaves out).
 USABLE_SHARE = 0.8
@@ -142,3 +147,30 @@ def check_variants(n: int, *, key: str = "samples.n", file: str | None = None) -
             key=key,
             allowed=f"up to {int(budget // SWEEP_BYTES_PER_VARIANT):,} variants here",
         )
+
+
+def estimate_seconds(runs: int, municipalities: int, years: int, per_cell: float) -> float:
+    """Estimated computing time (seconds) of ``runs`` Monte Carlo runs (+ the central run)."""
+    return (int(runs) + 1) * max(municipalities, 1) * max(years, 1) * SEXES * AGES * per_cell
+
+
+def announce(seconds: float, what: str, fits: bool = True) -> None:
+    """Print one note on stderr before a request estimated to take more than a minute (not for
+    one that ``fits`` not: its refusal is then the only line)."""
+    if seconds > 60 and fits:
+        import sys
+
+        print(
+            f"note: {what}: about {seconds / 60:.0f} min estimated (docs/limits.md)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def fits(runs: int, municipalities: int, years: int, per_cell: int) -> bool:
+    """Whether :func:`check_projection` would let the request through."""
+    try:
+        check_projection(runs, municipalities, years, per_cell=per_cell)
+    except LimitError:
+        return False
+    return True

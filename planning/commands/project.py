@@ -109,8 +109,17 @@ def _project(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown output format '{args.out.suffix}'", key="--out", allowed=", ".join(FORMATS)
         )
+    from planning import data, limits
     from planning.errors import LimitError
 
+    if args.runs > 0:
+        n = len(data.resolve_municipalities(spec))
+        years = args.end_year - args.base_year + 1
+        limits.announce(
+            limits.estimate_seconds(args.runs, n, years, limits.PROJECTION_SECONDS_PER_CELL),
+            f"{args.runs} runs",
+            limits.fits(args.runs, n, years, limits.PROJECTION_BYTES_PER_CELL),
+        )
     try:
         pop = demography.project(
             spec,

@@ -83,6 +83,7 @@ def _run(args: argparse.Namespace) -> int:
     failed: list[str] = []
     for i, name in enumerate(names):
         try:
+            _announce(name, args.runs)
             result = scenarios.run(name, runs=args.runs, seed=args.seed)
         except PlanningError as e:
             from planning.errors import LimitError
@@ -102,6 +103,22 @@ def _run(args: argparse.Namespace) -> int:
             written = scenarios.write_result(result, args.out, fmt=args.format)
             print(f"wrote {len(written)} files to {written[0].parent}")
     return 2 if failed else 0
+
+
+def _announce(name: str, runs: int | None) -> None:
+    """A note on stderr before a run estimated to take more than a minute."""
+    from planning import limits, scenarios
+
+    scn = scenarios.load_scenario(name)
+    n = scn.demography.runs if runs is None else runs
+    if n > 0:
+        years = scn.horizon.end_year - scn.horizon.base_year + 1
+        m = len(scn.municipality_codes())
+        limits.announce(
+            limits.estimate_seconds(n, m, years, limits.SCENARIO_SECONDS_PER_CELL),
+            f"scenario {scn.name}, {n} runs",
+            limits.fits(n, m, years, limits.SCENARIO_BYTES_PER_CELL),
+        )
 
 
 def _list(args: argparse.Namespace) -> int:
