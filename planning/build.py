@@ -590,6 +590,7 @@ MANIFEST = "datapackage.json"
 HAND_WRITTEN_TITLES = {
     "services.yaml": "Service catalogue: use rates, norms, salaries and prices, each value with its own source and status",
     "organisation.yaml": "Default organisation of services (which municipality runs or hosts what), each entry with its source",
+    "ranges.yaml": "Plausible ranges of the assumptions (low, high, distribution, kind), each with the reason for it",
 }
 
 

@@ -29,6 +29,7 @@ from planning.parameters import (
     Organisation,
     ServiceCatalogue,
 )
+from planning.uncertainty import map_run_values
 
 DAYS_PER_YEAR = 365.0  # calendar days; offered load = bed-days / 365
 HOURS_PER_YEAR = 24.0 * 365.0  # round-the-clock hours in a year
@@ -77,14 +78,16 @@ def erlang_b(servers: Any, offered_load: Any) -> Any:
     return float(out) if out.ndim == 0 else out
 
 
-def beds_for_blocking(offered_load: Any, max_blocking: float, max_beds: Any = None) -> Any:
+def beds_for_blocking(offered_load: Any, max_blocking: Any, max_beds: Any = None) -> Any:
     """Fewest beds whose Erlang-B refusal probability is at most ``max_blocking`` (in (0, 1)).
 
-    Zero load needs zero beds. ``max_beds`` (broadcast with the load; e.g. the inhabitants served)
+    Zero load needs zero beds. Vectorised over ``offered_load`` (and ``max_blocking``, which
+    broadcasts against it). ``max_beds`` (broadcast with the load; e.g. the inhabitants served)
     caps the answer: no unit needs more beds than it has people, since a person occupies at most
-    one bed. Vectorised over ``offered_load``; returns int or int array.
+    one bed. Returns int or int array.
     """
-    if not 0.0 < float(max_blocking) < 1.0:
+    mb = np.asarray(max_blocking, dtype=float)
+    if not np.all((mb > 0.0) & (mb < 1.0)):
         raise InputError(
             f"max_blocking {max_blocking} is not a probability strictly between 0 and 1",
             key="max_refusal",
@@ -92,6 +95,7 @@ def beds_for_blocking(offered_load: Any, max_blocking: float, max_beds: Any = No
         )
     a = _check_load(offered_load)
     flat = a.ravel()
+    limit = np.broadcast_to(mb, a.shape).ravel() if mb.ndim else mb
     beds = np.zeros(flat.shape, dtype=np.int64)
     todo = flat > 0
     if max_beds is not None:
@@ -111,25 +115,26 @@ def beds_for_blocking(offered_load: Any, max_blocking: float, max_beds: Any = No
                 break
         ab = flat * b
         b = ab / (k + ab)
-        done_now = todo & (b <= max_blocking)
+        done_now = todo & (b <= limit)
         beds[done_now] = k
         todo &= ~done_now
     out = beds.reshape(a.shape)
     return int(out) if out.ndim == 0 else out
 
 
-def beds_for_occupancy(offered_load: Any, occupancy_target: float) -> Any:
+def beds_for_occupancy(offered_load: Any, occupancy_target: Any) -> Any:
     """Beds so that the mean occupancy load / beds does not exceed ``occupancy_target`` (0, 1].
 
     This is the classic planning rule that ignores refusals (compare with Erlang B)."""
-    if not 0.0 < float(occupancy_target) <= 1.0:
+    ot = np.asarray(occupancy_target, dtype=float)
+    if not np.all((ot > 0.0) & (ot <= 1.0)):
         raise InputError(
             f"occupancy target {occupancy_target} outside (0, 1]",
             key="occupancy_target",
             allowed="(0, 1]",
         )
     a = _check_load(offered_load)
-    out = np.ceil(a / occupancy_target - 1e-9).astype(np.int64)
+    out = np.ceil(a / ot - 1e-9).astype(np.int64)
     out = np.maximum(out, 0)
     return int(out) if out.ndim == 0 else out
 
@@ -389,7 +394,8 @@ def evaluate(
     ``demand`` as from :func:`planning.demand.project_demand`; ``population`` supplies inhabitants
     for population cost keys and travel weights. ``travel``: municipality-level travel
     (:func:`municipality_travel`) or the place-level frame plus ``places``; required when a unit
-    is shared. Runs are computed together (arrays of shape run × unit × year).
+    is shared. Runs are computed together (arrays of shape run × unit × year); catalogue and
+    lever values may be arrays over runs (``planning.uncertainty.with_values``).
     """
     lv = (levers or Levers()).with_defaults(catalogue)
     require_columns(
@@ -405,6 +411,7 @@ def evaluate(
     has_run = "run" in demand.columns
     runs, codes, years, columns, dense = _dense_demand(demand, has_run)
     M = len(codes)
+    catalogue, lv = map_run_values(catalogue, lv, lambda a: a[runs].reshape(-1, 1, 1))
 
     def D(service: str, measure: str) -> np.ndarray:
         col = columns.get((service, measure))
@@ -445,7 +452,7 @@ def evaluate(
 
     def host_cost(p: Any, profession: str) -> np.ndarray:
         """NOK per FTE for each provider (employed by its host): (1, P, 1)."""
-        return np.array([fte_cost[(profession, codes[h])] for h in p.hosts])[None, :, None]
+        return per_unit([fte_cost[(profession, codes[h])] for h in p.hosts])
 
     def added_minutes(p: Any) -> np.ndarray:
         """Population-weighted one-way minutes from member centre to host: (R, P, Y)."""
@@ -503,7 +510,7 @@ def evaluate(
     hours_wd = lg.doctor_hours_weekday.value * weekdays
     hours_we = lg.doctor_hours_weekend.value * lg.weekend_days.value
     rate_wd, rate_we = _legevakt_rates(lg, catchment)
-    aga_host = np.array([st.aga_rate(codes[h]) for h in p.hosts])[None, :, None]
+    aga_host = per_unit([st.aga_rate(codes[h]) for h in p.hosts])
     doctor_nok = (
         (hours_wd * rate_wd + hours_we * rate_we) * lg.doctor_rate_index.value * (1 + aga_host)
     )
@@ -596,7 +603,7 @@ def evaluate(
             b.staff(s, codes, prof, "fte_workload", f)
             b.staff(s, codes, prof, "fte_travel", np.zeros_like(f))
             b.staff(s, codes, prof, "fte", f)
-            nok = nok + f * np.array([fte_cost[(prof, c)] for c in codes])[None, :, None]
+            nok = nok + f * per_unit([fte_cost[(prof, c)] for c in codes])
         own.append((s, "staff", nok))
     b.cap(
         "fastlege", codes, "lists", D("fastlege", "population") / catalogue.fastlege.list_size.value
@@ -646,6 +653,13 @@ def evaluate(
         units=units,
         price_year=catalogue.price_year,
     )
+
+
+def per_unit(values: list[Any]) -> np.ndarray:
+    """Stack one value per unit (scalars, or (R, 1, 1) arrays over runs) into (1 or R, X, 1)."""
+    flat = [np.asarray(v, dtype=float).reshape(-1) for v in values]
+    n = max(len(f) for f in flat) if flat else 1
+    return np.stack([np.broadcast_to(f, (n,)) for f in flat], axis=1)[:, :, None]
 
 
 def _inhabitants(

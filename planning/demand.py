@@ -27,6 +27,7 @@ from planning.parameters import (
     Levers,
     ServiceCatalogue,
 )
+from planning.uncertainty import map_run_values
 
 MAX_AGE = 105  # oldest single age in the population frame (105 = 105+)
 AGES = np.arange(MAX_AGE + 1)
@@ -232,8 +233,8 @@ def shifted_rates(rate_by_age: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
     """(admissions, bed-days) per inhabitant-year for each single age 0..105."""
-    adm_y, adm_o, bd_y, bd_o = spec.band_rates()
-    old = AGES >= spec.age_split.value
+    adm_y, adm_o, bd_y, bd_o = (np.asarray(x, dtype=float)[..., None] for x in spec.band_rates())
+    old = AGES >= spec.age_split.value  # values may be arrays over rows: (n, 106) then
     return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
 
 
@@ -287,6 +288,9 @@ def project_demand(
     keys, P = population_array(population)
     if len(keys) == 0:
         raise InputError("population frame is empty", key="population")
+    if "run" in keys.columns:  # values may be arrays over runs: index them by each row's run
+        row_run = keys["run"].to_numpy(dtype=np.int64)
+        catalogue, lv = map_run_values(catalogue, lv, lambda a: a[row_run])
     codes = keys["municipality_code"].astype(str).to_numpy()
     years = keys["year"].to_numpy(dtype=np.int64)
     if coverage_rates is None:
@@ -299,11 +303,11 @@ def project_demand(
     for s in ("hjemmetjenester", "langtidsopphold"):
         rate = shifted_rates(_coverage_matrix(coverage_rates, s, codes), shift)
         users[s] = (P * rate).sum(axis=1)
-    ramp = np.clip(since / float(lv.institution_to_home_years), 0.0, 1.0)  # type: ignore[arg-type]
-    moved = users["langtidsopphold"] * ramp * float(lv.institution_to_home_shift)  # type: ignore[arg-type]
+    ramp = np.clip(since / np.asarray(lv.institution_to_home_years, dtype=float), 0.0, 1.0)
+    moved = users["langtidsopphold"] * ramp * np.asarray(lv.institution_to_home_shift, dtype=float)
     users["langtidsopphold"] = users["langtidsopphold"] - moved
     users["hjemmetjenester"] = users["hjemmetjenester"] + moved
-    growth = (1.0 + float(lv.fte_per_user_growth)) ** since  # type: ignore[arg-type]
+    growth = (1.0 + np.asarray(lv.fte_per_user_growth, dtype=float)) ** since
     for s in ("hjemmetjenester", "langtidsopphold"):
         spec = getattr(catalogue.coverage, s)
         out[(s, "users")] = users[s]

@@ -226,7 +226,8 @@ class BedService(_Model):
         bd = self.bed_days_per_1000.value / 1000.0
         s, p = self.share_old.value, self.population_share_old.value
         adm_old, adm_young = adm * s / p, adm * (1 - s) / (1 - p)
-        los = bd / adm if adm > 0 else 0.0  # mean stay, same in both bands (assumption)
+        # mean stay, same in both bands (assumption); values may be arrays over runs
+        los = np.divide(bd, adm, out=np.zeros(np.shape(adm)), where=np.asarray(adm) > 0)
         return adm_young, adm_old, adm_young * los, adm_old * los
 
 
@@ -525,6 +526,8 @@ class Levers(_Model):
         """A copy with every ``None`` replaced by the catalogue default (age_shift_per_year stays
         None unless set: then it is derived from healthy_ageing × life_expectancy_gain)."""
         d = catalogue.levers
+        if all(getattr(self, name) is not None for name in type(d).model_fields):
+            return self  # already resolved (values may be arrays over runs: keep them)
         values = self.model_dump()
         for name in type(d).model_fields:
             if values.get(name) is None:

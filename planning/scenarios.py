@@ -1079,6 +1079,7 @@ class ScenarioResult:
         cost_shares: Any,
         units: Any,
         provenance: dict[str, Any],
+        parameter_values: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.scenario = scenario
@@ -1090,6 +1091,8 @@ class ScenarioResult:
         self.cost_shares = cost_shares
         self.units = units
         self.provenance = provenance
+        #: {parameter path: value per run 0..N} of the drawn assumptions (empty without draws)
+        self.parameter_values = dict(parameter_values or {})
         self._metrics: Any = None
         self._summary: Any = None
 
@@ -1145,11 +1148,18 @@ class ScenarioResult:
 
 
 def run(
-    scenario_or_name: Scenario | str | Path, *, runs: int | None = None, seed: int | None = None
+    scenario_or_name: Scenario | str | Path,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    parameter_draws: bool = True,
 ) -> ScenarioResult:
     """Run a scenario: projection → demand → capacity, staff and costs.
 
-    ``runs``/``seed`` override the scenario's ``demography.runs``/``seed``. Pure apart from
+    ``runs``/``seed`` override the scenario's ``demography.runs``/``seed``. Run 0 is the central
+    run; with ``parameter_draws`` (the default) runs 1..N draw every uncertain assumption of
+    ``data/ranges.yaml`` together with the population (:mod:`planning.uncertainty`), so bands
+    hold both; ``parameter_draws=False`` keeps population uncertainty only. Pure apart from
     reading the shipped data through :mod:`planning.data` (cached per process). The population
     projection is cached by (municipalities, years, method, variant, runs, seed).
     """
@@ -1203,7 +1213,13 @@ def run(
     levers = scn.levers.with_defaults(catalogue)
     n_runs, the_seed = int(n_runs), (None if the_seed is None else int(the_seed))
     population = _projection(scn, n_runs, the_seed)
-    demand_key = _demand_key(scn, n_runs, the_seed, services_json, levers)
+    draws: dict[str, Any] = {}
+    if n_runs > 0 and parameter_draws:
+        from planning import uncertainty
+
+        draws = uncertainty.draw(catalogue, levers, _base_catalogue(), n_runs, the_seed)
+        catalogue, levers = uncertainty.with_values(catalogue, levers, draws)
+    demand_key = None if draws else _demand_key(scn, n_runs, the_seed, services_json, levers)
     if demand_key is None:
         coverage = _coverage_rates(codes, services_json)
         demand = project_demand(population, catalogue, levers, coverage_rates=coverage)
@@ -1211,6 +1227,10 @@ def run(
         demand = _demand_cached(*demand_key).copy(deep=False)
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
     plan = evaluate(population, demand, catalogue, scn.organisation, levers, travel=travel)
+    if draws:
+        catalogue, levers = _catalogue_for(services_json), scn.levers.with_defaults(
+            _catalogue_for(services_json)
+        )
     costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
 
     provenance = {
@@ -1230,6 +1250,7 @@ def run(
         "package_version": __version__,
         "runs": n_runs,
         "seed": the_seed,
+        "parameter_draws": sorted(draws),
         "run_time_s": round(time.perf_counter() - t0, 4),
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -1244,6 +1265,7 @@ def run(
         cost_shares=cost_shares,
         units=plan.units,
         provenance=provenance,
+        parameter_values=draws,
     )
 
 
@@ -1453,7 +1475,8 @@ def compare(
 
     Columns: scenario, municipality_code (incl. 'region'), year, metric, value, baseline_value,
     difference, relative_difference (central run 0), and p10, p50, p90 of the difference over
-    the Monte Carlo runs when both have runs > 0 (runs are paired: same seed, same draws).
+    the Monte Carlo runs when both have runs > 0 (runs are paired: same seed, same population
+    and parameter draws, so the quantiles carry both kinds of uncertainty).
     """
     import numpy as np
     import pandas as pd
@@ -1624,9 +1647,25 @@ def _sourced_comment(s: Sourced) -> str:
     return f"{s.unit}; {s.status}; {_one_line(s.source)}{year}"
 
 
+def _range_comment(path: str, ranges: Mapping[str, Any]) -> str:
+    """' | range low..high (kind, distribution): reason' for a path of data/ranges.yaml."""
+    from planning.uncertainty import bounds
+
+    r = ranges.get(path)
+    if r is None:
+        return ""
+    lo, hi = bounds(path, ranges)
+    how = r.kind if r.kind != "uncertain" else f"uncertain, {r.distribution}"
+    return f" | range {_scalar(lo)}..{_scalar(hi)} ({how}): {_one_line(r.reason)}"
+
+
 def sample_scenario() -> str:
-    """A complete, valid scenario (no ``extends``) with every default written out and its source
-    in a comment; values equal the baseline, so running it reproduces the baseline."""
+    """A complete, valid scenario (no ``extends``) with every default written out, its source
+    and its range (``data/ranges.yaml``) in a comment; values equal the baseline, so running it
+    reproduces the baseline."""
+    from planning.uncertainty import load_ranges
+
+    ranges = load_ranges()
     base = load_scenario("baseline")
     cat = base.catalogue()
     d, h = base.demography, base.horizon
@@ -1638,6 +1677,9 @@ def sample_scenario() -> str:
         "# and run with `planning run my_scenario.yaml`. Format reference: docs/scenarios.md.",
         "# Status of a number: seen (in the cited source), derived (calculated from seen values),",
         "# assumption (no source found). A number you type without a source is an assumption.",
+        "# After '| range': the plausible low..high of a value (data/ranges.yaml) and why; kind",
+        "# 'uncertain' is drawn in the Monte Carlo runs, 'choice' and 'method' only in the tornado",
+        "# (`planning sensitivity`).",
         "name: sample",
         "title:",
         f"  nb: {_scalar('Eksempel (som referansen)')}",
@@ -1664,6 +1706,12 @@ def sample_scenario() -> str:
         f"  variant: {d.variant}  # fertility, life expectancy, migration: L/M/H each (MMM = central)",
         f"  runs: {d.runs}  # Monte Carlo runs beyond the central run 0 (0..{MAX_RUNS})",
         f"  seed: {_scalar(d.seed)}  # random seed for the runs",
+        "# projection settings of data/demography.yaml that are assumptions, with their ranges:",
+        *(
+            f"#   {p.removeprefix('demography.')}{_range_comment(p, ranges)}"
+            for p in ranges
+            if p.startswith("demography.")
+        ),
         "",
         "# levers: defaults from data/services.yaml `levers` (value  # unit; status; source)",
         "levers:",
@@ -1673,7 +1721,10 @@ def sample_scenario() -> str:
         if default is None:
             out.append(f"  # {name}: (unset: healthy_ageing × life_expectancy_gain per year)")
         else:
-            out.append(f"  {name}: {_scalar(default.value)}  # {_sourced_comment(default)}")
+            out.append(
+                f"  {name}: {_scalar(default.value)}  # {_sourced_comment(default)}"
+                + _range_comment(f"levers.{name}", ranges)
+            )
     out += [
         "",
         "# services: overrides of data/services.yaml by path, e.g.",
@@ -1687,6 +1738,7 @@ def sample_scenario() -> str:
         year = f" ({int(r.year)})" if r.year is not None and r.year == r.year else ""
         out.append(
             f"#   {r.parameter}: {_scalar(r.value)}  # {r.unit}; {r.status}; {_one_line(r.source)}{year}"
+            + _range_comment(str(r.parameter), ranges)
         )
     out += [
         "services: {}",
@@ -1701,7 +1753,8 @@ def sample_scenario() -> str:
         "  units: []",
         "",
         "prices:",
-        "  real_pay_growth:  # yearly real growth of cost per FTE and other unit costs from base_year",
+        "  real_pay_growth:  # yearly real growth of cost per FTE and other unit costs from base_year"
+        + _range_comment("prices.real_pay_growth", ranges),
     ]
     g = base.prices.real_pay_growth
     for k, v in g.model_dump(exclude_none=True).items():
