@@ -1185,6 +1185,11 @@ def run_sweep(
         backend = (
             _backend(scheduler, workers, len(todo), cold_s, warm_s) if todo else _InlineBackend()
         )
+        if progress and todo:  # interactive: say how long before anything is run
+            from planning.limits import announce
+
+            parallel = 1 if isinstance(backend, _InlineBackend) else max(1, backend.slots // 2)
+            announce(len(todo) * warm_s / parallel, f"{len(todo):,} variants")
         size = chunk_size or max(1, min(50, math.ceil(len(todo) / max(1, backend.slots * 4))))
         jobs = iter(
             ChunkJob(engine, base, tuple((v.index, v.id, v.overrides) for v in chunk), selection)

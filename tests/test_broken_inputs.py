@@ -332,6 +332,13 @@ CASES: dict[str, Case] = {
         "needs about",
         env={"VAERNES_MEMORY_LIMIT": MEMORY},
     ),
+    "limit_report_runs": Case(
+        lambda ctx: ["report", "shared_dms", "--runs", "5000", "--out", str(ctx.out)],
+        None,
+        "--runs",
+        "the report of shared_dms",
+        env={"VAERNES_MEMORY_LIMIT": MEMORY},
+    ),
     "limit_runs_in_scenario_file": Case(
         scenario(DELTA + "demography: {runs: 10000, seed: 1}\n"),
         "mine.yaml",
