@@ -147,7 +147,7 @@ def _require_columns(
 
 def clear_cache() -> None:
     """Forget cached files (after the data folder changed)."""
-    for f in (_population, _population_norway, _municipalities, _regions, _csv_cached, _manifest):
+    for f in (_population, _population_norway, _municipalities, _regions, _csv_cached, _manifest_at):
         f.cache_clear()
     _CHECKED.clear()
 
@@ -593,9 +593,14 @@ def load_yaml(name: str) -> Any:
 # --------------------------------------------------------------------------------------------
 # manifest
 # --------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
 def _manifest() -> dict[str, Any]:
-    p = data_dir() / MANIFEST
+    return _manifest_at(str(data_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _manifest_at(folder: str) -> dict[str, Any]:
+    """The manifest of data folder ``folder`` (cached per folder: VAERNES_DATA_DIR may change)."""
+    p = Path(folder) / MANIFEST
     try:
         with open(p, encoding="utf-8") as f:
             package = json.load(f)
