@@ -1026,7 +1026,11 @@ def _demand_cached(proj: tuple[Any, ...], services_json: str, levers_json: str) 
 def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
     from planning.demand import estimate_coverage_rates
 
-    return estimate_coverage_rates(data.load_kostra(), _catalogue_for(services_json), list(codes))
+    m = data.load_municipalities()
+    counties = dict(zip(m["municipality_code"], m["county_code"], strict=True))
+    return estimate_coverage_rates(
+        data.load_kostra(), _catalogue_for(services_json), list(codes), counties=counties
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -1228,8 +1232,9 @@ def run(
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
     plan = evaluate(population, demand, catalogue, scn.organisation, levers, travel=travel)
     if draws:
-        catalogue, levers = _catalogue_for(services_json), scn.levers.with_defaults(
-            _catalogue_for(services_json)
+        catalogue, levers = (
+            _catalogue_for(services_json),
+            scn.levers.with_defaults(_catalogue_for(services_json)),
         )
     costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
 
