@@ -161,7 +161,9 @@ class Explorer:
     def _host(self, codes: tuple[str, ...]) -> str:
         if "5035" in codes:
             return "5035"
-        return self._sum.get_or(("host", codes), lambda: _largest(codes, int(self.base.horizon.base_year)))
+        return self._sum.get_or(
+            ("host", codes), lambda: _largest(codes, int(self.base.horizon.base_year))
+        )
 
     # ---- stages -----------------------------------------------------------------------------
     def _stages(self, v: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -200,6 +202,8 @@ class Explorer:
             travel = scenarios._travel(
                 scenarios._freeze([x.model_dump(exclude_none=True) for x in scn.travel_overrides])
             )
+            central = scn.levers.with_defaults(catalogue)
+            staffing = scenarios._staffing(codes, services_json, float(central.max_refusal))
             p = evaluate(
                 _central(population),
                 _central(demand),
@@ -207,6 +211,7 @@ class Explorer:
                 scn.organisation,
                 levers,
                 travel=travel,
+                staffing=staffing,
             )
             costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
             return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}
@@ -322,9 +327,12 @@ class Explorer:
             return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
         if name == "map":
             geometry, places, travel = self._sum.get_or(
-                ("map data",), lambda: (data.load_geometry(), data.load_places(), data.load_travel())
+                ("map data",),
+                lambda: (data.load_geometry(), data.load_places(), data.load_travel()),
             )
-            return plots.region_map(geometry, places, travel, list(self.values["municipalities"]), lang=lang)
+            return plots.region_map(
+                geometry, places, travel, list(self.values["municipalities"]), lang=lang
+            )
         raise KeyError(name)
 
     def _beds(self) -> pd.DataFrame:
@@ -544,7 +552,11 @@ def _cost_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, A
     x = [plots._name(codes[i], ex.names, ex.lang) for i in order]
     traces = [{"x": x, "y": at[order, k] / 1e6} for k in range(len(items))]
     layout = {"title.text": t("cost_title", ex.lang, year=y1)}
-    return ("cost", tuple(items)), traces, layout  # a different number of municipalities restyles too
+    return (
+        ("cost", tuple(items)),
+        traces,
+        layout,
+    )  # a different number of municipalities restyles too
 
 
 def _map_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:

@@ -305,7 +305,10 @@ ITEMS: dict[str, dict[str, str]] = {
 #: Strings of the økonomiplan tables, the workforce view and the spreadsheet download (issue 17).
 STRINGS.update(
     {
-        "budget": {"nb": "Økonomiplan og langsiktige behov", "en": "Budget years and long-term needs"},
+        "budget": {
+            "nb": "Økonomiplan og langsiktige behov",
+            "en": "Budget years and long-term needs",
+        },
         "budget_intro": {
             "nb": "Tallene for årene i økonomiplanperioden ({first}–{last}) og for {later}, per kommune og for regionen "
             "(hovedløpet). Plasser i felles enheter og årsverk er fordelt på kommunene etter kostnadsandel. "
@@ -330,25 +333,46 @@ STRINGS.update(
             "has {own} for the same services in the region in {base}.",
         },
         "workforce_title": {"nb": "Arbeidskraft og eldre", "en": "Workforce and older inhabitants"},
-        "fte_per_100": {"nb": "Årsverk per 100 innbyggere 20–66 år", "en": "FTE per 100 inhabitants aged 20-66"},
-        "care_ratio": {"nb": "Innbyggere 20–66 år per innbygger 80+", "en": "Inhabitants aged 20-66 per inhabitant aged 80+"},
+        "fte_per_100": {
+            "nb": "Årsverk per 100 innbyggere 20–66 år",
+            "en": "FTE per 100 inhabitants aged 20-66",
+        },
+        "care_ratio": {
+            "nb": "Innbyggere 20–66 år per innbygger 80+",
+            "en": "Inhabitants aged 20-66 per inhabitant aged 80+",
+        },
         "norway": {"nb": "Norge", "en": "Norway"},
         "norway_care_fte": {
             "nb": "Norge {year}, omsorgstjenestene (SSB)",
             "en": "Norway {year}, care services (SSB)",
         },
-        "charts_more": {"nb": "Senger i bruk, avvisninger og reisetid", "en": "Beds in use, refusals and travel"},
-        "kad_title": {"nb": "KAD/ØHD: innleggelser og belegg", "en": "KAD/ØHD: admissions and occupancy"},
-        "kad_admissions": {"nb": "Innleggelser per år (regionen)", "en": "Admissions a year (region)"},
+        "charts_more": {
+            "nb": "Senger i bruk, avvisninger og reisetid",
+            "en": "Beds in use, refusals and travel",
+        },
+        "kad_title": {
+            "nb": "KAD/ØHD: innleggelser og belegg",
+            "en": "KAD/ØHD: admissions and occupancy",
+        },
+        "kad_admissions": {
+            "nb": "Innleggelser per år (regionen)",
+            "en": "Admissions a year (region)",
+        },
         "kad_occupancy": {"nb": "Belegg per enhet", "en": "Occupancy per unit"},
         "national_occupancy": {
             "nb": "Norge {year}: {value} (Helsedirektoratet)",
             "en": "Norway {year}: {value} (Helsedirektoratet)",
         },
         "per_year": {"nb": "Per år", "en": "A year"},
-        "refusals_title": {"nb": "Avviste pasienter og overliggedøgn", "en": "Refused patients and overliggedøgn"},
+        "refusals_title": {
+            "nb": "Avviste pasienter og overliggedøgn",
+            "en": "Refused patients and overliggedøgn",
+        },
         "refused_patients": {"nb": "Pasienter avvist per år", "en": "Patients refused a year"},
-        "overliggedogn_days": {"nb": "Overliggedøgn per år (betales til sykehuset)", "en": "Overliggedøgn a year (paid to the hospital)"},
+        "overliggedogn_days": {
+            "nb": "Overliggedøgn per år (betales til sykehuset)",
+            "en": "Overliggedøgn a year (paid to the hospital)",
+        },
         "travel_title": {
             "nb": "Reisetid til felles enheter (minutter fra kommunesenteret)",
             "en": "Travel time to shared units (minutes from the municipality centre)",

@@ -877,9 +877,14 @@ def workforce_ratios(
         "workforce",
     )
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=[t("fte_per_100", lang), t("care_ratio", lang)], horizontal_spacing=0.1
+        rows=1,
+        cols=2,
+        subplot_titles=[t("fte_per_100", lang), t("care_ratio", lang)],
+        horizontal_spacing=0.1,
     )
-    codes = [c for c in dict.fromkeys(workforce["municipality_code"]) if c not in ("region", "norway")]
+    codes = [
+        c for c in dict.fromkeys(workforce["municipality_code"]) if c not in ("region", "norway")
+    ]
     series = [*codes, "region", "norway"]
     for k, code in enumerate(series):
         d = workforce[workforce["municipality_code"] == code]
@@ -888,7 +893,12 @@ def workforce_ratios(
         elif code == "region":
             label, colour, dash, width = t("region", lang), "#444444", "solid", 3.5
         else:
-            label, colour, dash, width = _name(code, names, lang), PALETTE[k % len(PALETTE)], "solid", 1.8
+            label, colour, dash, width = (
+                _name(code, names, lang),
+                PALETTE[k % len(PALETTE)],
+                "solid",
+                1.8,
+            )
         for col, metric in ((1, "fte_per_100_working_age"), (2, "working_age_per_80plus")):
             dd = d[d[metric].notna()]
             if dd.empty:
@@ -908,7 +918,10 @@ def workforce_ratios(
                 col=col,
             )
     if national_fte is not None:
-        nat = workforce[(workforce["municipality_code"] == "norway") & workforce["care_fte_per_100_working_age"].notna()]
+        nat = workforce[
+            (workforce["municipality_code"] == "norway")
+            & workforce["care_fte_per_100_working_age"].notna()
+        ]
         if len(nat):
             label = t("norway_care_fte", lang, year=national_fte.get("year"))
             fig.add_trace(
@@ -950,7 +963,9 @@ def profession_bars(
                 name=str(y),
                 marker_color=(grey + PALETTE)[k % (len(PALETTE) + 1)],
                 customdata=np.c_[d["fte"] - d["fte_today"]],
-                hovertemplate="%{x}: %{y:,.1f} (%{customdata[0]:+,.1f})<extra>" + str(y) + "</extra>",
+                hovertemplate="%{x}: %{y:,.1f} (%{customdata[0]:+,.1f})<extra>"
+                + str(y)
+                + "</extra>",
             )
         )
     fig.update_layout(barmode="group")
@@ -998,39 +1013,64 @@ def kad_activity(
     _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
     _require(capacity, ["unit", "year", "service", "measure", "value"], "capacity")
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=[t("kad_admissions", lang), t("kad_occupancy", lang)], horizontal_spacing=0.12
+        rows=1,
+        cols=2,
+        subplot_titles=[t("kad_admissions", lang), t("kad_occupancy", lang)],
+        horizontal_spacing=0.12,
     )
     keys = ["year"] + (["run"] if "run" in demand.columns else [])
     d = demand[(demand["service"] == service) & (demand["measure"] == "admissions")]
     d = d.groupby(keys, as_index=False)["value"].sum()
     b = band(d, ["year"])
     if b is not None:
-        fig.add_trace(_band_trace(b, PALETTE[0], name=t("band", lang), showlegend=False), row=1, col=1)
+        fig.add_trace(
+            _band_trace(b, PALETTE[0], name=t("band", lang), showlegend=False), row=1, col=1
+        )
     c = _central(d)
     fig.add_trace(
-        go.Scatter(x=c["year"], y=c["value"], mode="lines", line=dict(color=PALETTE[0], width=2.5),
-                   name=t("kad_admissions", lang), showlegend=False,
-                   hovertemplate="%{x}: %{y:,.0f}<extra></extra>"),
-        row=1, col=1,
+        go.Scatter(
+            x=c["year"],
+            y=c["value"],
+            mode="lines",
+            line=dict(color=PALETTE[0], width=2.5),
+            name=t("kad_admissions", lang),
+            showlegend=False,
+            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
     )
     occ = _central(capacity)
     occ = occ[(occ["service"] == service) & (occ["measure"] == "occupancy")]
     for k, (unit, g) in enumerate(occ.groupby("unit", sort=True)):
         label = _name(str(unit), names, lang)
         fig.add_trace(
-            go.Scatter(x=g["year"], y=g["value"], mode="lines", name=label,
-                       line=dict(color=PALETTE[(k + 1) % len(PALETTE)], width=2),
-                       hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>"),
-            row=1, col=2,
+            go.Scatter(
+                x=g["year"],
+                y=g["value"],
+                mode="lines",
+                name=label,
+                line=dict(color=PALETTE[(k + 1) % len(PALETTE)], width=2),
+                hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>",
+            ),
+            row=1,
+            col=2,
         )
     if national_occupancy is not None:
         v = float(national_occupancy["value"])  # type: ignore[arg-type]
         label = t("national_occupancy", lang, year=national_occupancy.get("year"), value=f"{v:.0%}")
         years = occ["year"] if len(occ) else c["year"]
         fig.add_trace(
-            go.Scatter(x=[years.min(), years.max()], y=[v, v], mode="lines", name=label,
-                       line=dict(color="#000000", dash="dot", width=2), hoverinfo="name"),
-            row=1, col=2,
+            go.Scatter(
+                x=[years.min(), years.max()],
+                y=[v, v],
+                mode="lines",
+                name=label,
+                line=dict(color="#000000", dash="dot", width=2),
+                hoverinfo="name",
+            ),
+            row=1,
+            col=2,
         )
     fig.update_yaxes(rangemode="tozero", row=1, col=1, title_text=t("per_year", lang))
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=2)
@@ -1047,26 +1087,55 @@ def refusals_chart(
     check_language(lang)
     _require(refusals, ["service", "year", "refused_admissions", "refused_bed_days"], "refusals")
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=[t("refused_patients", lang), t("overliggedogn_days", lang)], horizontal_spacing=0.12
+        rows=1,
+        cols=2,
+        subplot_titles=[t("refused_patients", lang), t("overliggedogn_days", lang)],
+        horizontal_spacing=0.12,
     )
     for k, (service, g) in enumerate(refusals.groupby("service", sort=True)):
         label = (service_labels or {}).get(str(service), str(service))
         fig.add_trace(
-            go.Scatter(x=g["year"], y=g["refused_admissions"], mode="lines", name=label,
-                       line=dict(color=PALETTE[k % len(PALETTE)], width=2),
-                       hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>"),
-            row=1, col=1,
+            go.Scatter(
+                x=g["year"],
+                y=g["refused_admissions"],
+                mode="lines",
+                name=label,
+                line=dict(color=PALETTE[k % len(PALETTE)], width=2),
+                hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>",
+            ),
+            row=1,
+            col=1,
         )
-    ov = refusals[refusals["overliggedogn"]] if "overliggedogn" in refusals.columns else refusals.iloc[:0]
+    ov = (
+        refusals[refusals["overliggedogn"]]
+        if "overliggedogn" in refusals.columns
+        else refusals.iloc[:0]
+    )
     for service, g in ov.groupby("service", sort=True):
         label = (service_labels or {}).get(str(service), str(service))
-        custom = g["overliggedogn_nok"].to_numpy() / 1e6 if "overliggedogn_nok" in g.columns else None
+        custom = (
+            g["overliggedogn_nok"].to_numpy() / 1e6 if "overliggedogn_nok" in g.columns else None
+        )
         fig.add_trace(
-            go.Bar(x=g["year"], y=g["refused_bed_days"], name=t("overliggedogn_days", lang),
-                   marker_color="#D55E00", customdata=custom, showlegend=False,
-                   hovertemplate="%{x}: %{y:,.0f}" + (" (%{customdata:,.1f} " + t("mill_nok", lang) + ")" if custom is not None else "")
-                   + "<extra>" + label + "</extra>"),
-            row=1, col=2,
+            go.Bar(
+                x=g["year"],
+                y=g["refused_bed_days"],
+                name=t("overliggedogn_days", lang),
+                marker_color="#D55E00",
+                customdata=custom,
+                showlegend=False,
+                hovertemplate="%{x}: %{y:,.0f}"
+                + (
+                    " (%{customdata:,.1f} " + t("mill_nok", lang) + ")"
+                    if custom is not None
+                    else ""
+                )
+                + "<extra>"
+                + label
+                + "</extra>",
+            ),
+            row=1,
+            col=2,
         )
     fig.update_yaxes(rangemode="tozero", title_text=t("per_year", lang), row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
@@ -1084,24 +1153,43 @@ def shared_travel(
     member) and the mean weighted by the members' users (black diamond).
     ``travel``: :func:`planning.reports.shared_travel_frame`."""
     check_language(lang)
-    _require(travel, ["unit", "service", "municipality_code", "minutes", "users", "weighted_minutes"], "travel")
+    _require(
+        travel,
+        ["unit", "service", "municipality_code", "minutes", "users", "weighted_minutes"],
+        "travel",
+    )
     units = list(dict.fromkeys(travel["unit"]))
-    ylabel = {u: f"{(service_labels or {}).get(s, s)}" for u, s in zip(travel["unit"], travel["service"], strict=True)}
+    ylabel = {
+        u: f"{(service_labels or {}).get(s, s)}"
+        for u, s in zip(travel["unit"], travel["service"], strict=True)
+    }
     fig = go.Figure()
     for k, (code, g) in enumerate(travel.groupby("municipality_code", sort=True)):
         label = _name(str(code), names, lang)
         fig.add_trace(
-            go.Bar(y=[ylabel[u] for u in g["unit"]], x=g["minutes"], orientation="h", name=label,
-                   marker_color=PALETTE[k % len(PALETTE)], customdata=g["users"],
-                   hovertemplate="%{y}: %{x:.0f} min (%{customdata:,.0f})<extra>" + label + "</extra>")
+            go.Bar(
+                y=[ylabel[u] for u in g["unit"]],
+                x=g["minutes"],
+                orientation="h",
+                name=label,
+                marker_color=PALETTE[k % len(PALETTE)],
+                customdata=g["users"],
+                hovertemplate="%{y}: %{x:.0f} min (%{customdata:,.0f})<extra>" + label + "</extra>",
+            )
         )
     w = travel.drop_duplicates("unit")
     label = t("weighted_minutes", lang)
     fig.add_trace(
-        go.Scatter(y=[ylabel[u] for u in w["unit"]], x=w["weighted_minutes"], mode="markers+text", name=label,
-                   marker=dict(symbol="diamond", size=12, color="#000000"),
-                   text=[f"{v:.0f}" for v in w["weighted_minutes"]], textposition="middle right",
-                   hovertemplate="%{y}: %{x:.1f} min<extra>" + label + "</extra>")
+        go.Scatter(
+            y=[ylabel[u] for u in w["unit"]],
+            x=w["weighted_minutes"],
+            mode="markers+text",
+            name=label,
+            marker=dict(symbol="diamond", size=12, color="#000000"),
+            text=[f"{v:.0f}" for v in w["weighted_minutes"]],
+            textposition="middle right",
+            hovertemplate="%{y}: %{x:.1f} min<extra>" + label + "</extra>",
+        )
     )
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text=t("minutes_to_host", lang), rangemode="tozero")

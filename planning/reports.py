@@ -40,6 +40,7 @@ from typing import Any
 from planning import __version__
 from planning.errors import InputError, suggest
 from planning.i18n import check_language, fmt_nok, fmt_number, fmt_signed, t
+from planning.io import locked, write_atomic
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: The papermill template (a notebook with a cell tagged ``parameters``).
@@ -373,7 +374,7 @@ def render_report(
             title = (result.headline or {}).get("title") or stem
             body = notebook_to_html(nb, title=str(title), lang=lang)
             html_path = out / f"{stem}.html"
-            html_path.write_text(body, encoding="utf-8")
+            write_atomic(html_path, body, root=out)
             result.status = "ok"
             result.html = html_path.name
             result.html_bytes = html_path.stat().st_size
@@ -385,8 +386,8 @@ def render_report(
             if nb is not None:
                 failed_dir = out / "failed"
                 failed_dir.mkdir(exist_ok=True)
-                shutil.copyfile(executed, failed_dir / f"{stem}.ipynb")
-                result.notebook = f"failed/{stem}.ipynb"
+                write_atomic(failed_dir / f"{stem}.ipynb", executed.read_bytes(), root=out)
+                result.notebook = f"failed/{scenario}.ipynb"
             stale_html = out / f"{stem}.html"
             if stale_html.exists():
                 stale_html.unlink()
@@ -468,9 +469,61 @@ def render_reports(
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
-        raise InputError(
-            f"cannot write reports there ({e.strerror})", key="--out", file=out
-        ) from None
+        from planning.io import os_error
+
+        raise os_error(e, file=out, key="--out") from None
+    # one run at a time per folder; the index lists this run's reports and earlier ones still there
+    with locked(out):
+        ordered = _render_all(
+            scenarios, out, lang, runs, seed, workers, template, timeout, on_done, where
+        )
+        index = write_index(merge_index(out, ordered), out, lang=lang, reference=reference)
+    return ordered, index
+
+
+def merge_index(out: str | Path, results: Sequence[ReportResult]) -> list[ReportResult]:
+    """This run's ``results`` merged into the entries of ``<out>/index.json`` from earlier runs:
+    a scenario rendered now replaces its old entry (same place in the list); earlier entries whose
+    report or partial notebook is still in the folder are kept; new scenarios are appended."""
+    now = {r.scenario: r for r in results}
+    merged: list[ReportResult] = []
+    try:
+        old = json.loads((Path(out) / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = []
+    names = {f.name for f in ReportResult.__dataclass_fields__.values()}
+    for entry in old if isinstance(old, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
+            continue
+        name = entry["scenario"]
+        if name in now:
+            merged.append(now.pop(name))
+            continue
+        try:
+            r = ReportResult(**{k: v for k, v in entry.items() if k in names})
+        except TypeError:
+            continue
+        kept = (r.html and (Path(out) / r.html).is_file()) or (
+            r.notebook and (Path(out) / r.notebook).is_file()
+        )
+        if kept and all(x.scenario != name for x in merged):
+            merged.append(r)
+    merged += [r for r in results if r.scenario in now]
+    return merged
+
+
+def _render_all(
+    scenarios: Sequence[str],
+    out: Path,
+    lang: str,
+    runs: int | None,
+    seed: int | None,
+    workers: int,
+    template: str | Path | None,
+    timeout: float,
+    on_done: Callable[[ReportResult], None] | None,
+    where: str | Sequence[str] | None = None,
+) -> list[ReportResult]:
     kwargs = {
         "lang": lang,
         "runs": runs,
@@ -501,9 +554,7 @@ def render_reports(
             results[s] = r
             if on_done is not None:
                 on_done(r)
-    ordered = [results[s] for s in scenarios]
-    index = write_index(ordered, out, lang=lang, reference=reference)
-    return ordered, index
+    return [results[s] for s in scenarios]
 
 
 # ---- index page --------------------------------------------------------------------------------
@@ -768,10 +819,11 @@ footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
 </body>
 </html>
 """
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    (out / "index.json").write_text(
-        json.dumps([asdict(r) for r in results], indent=1, default=_json_default), encoding="utf-8"
+    path = write_atomic(out / "index.html", page, root=out)
+    write_atomic(
+        out / "index.json",
+        json.dumps([asdict(r) for r in results], indent=1, default=_json_default),
+        root=out,
     )
     return path
 
@@ -1461,7 +1513,13 @@ def service_labels(catalogue: Any) -> dict[str, str]:
 # økonomiplan tables and the spreadsheet (issue 17)
 # ----------------------------------------------------------------------------------------------
 #: Decimals shown per økonomiplan group (places and users are counts, FTE and NOK million have one).
-_BUDGET_DECIMALS = {"users": 0, "places": 0, "fte_service": 1, "fte_profession": 1, "cost_service": 1}
+_BUDGET_DECIMALS = {
+    "users": 0,
+    "places": 0,
+    "fte_service": 1,
+    "fte_profession": 1,
+    "cost_service": 1,
+}
 
 
 def budget_html(
@@ -1516,7 +1574,11 @@ def budget_intro(frame: Any, result: Any, reference: Any | None, lang: str = "nb
     years = sorted(int(y) for y in frame["year"].unique())
     plan, later = years[:OKONOMIPLAN_YEARS], years[OKONOMIPLAN_YEARS:]
     joint = f" {t('and', lang)} "
-    later_text = (", ".join(map(str, later[:-1])) + joint + str(later[-1])) if len(later) > 1 else "".join(map(str, later))
+    later_text = (
+        (", ".join(map(str, later[:-1])) + joint + str(later[-1]))
+        if len(later) > 1
+        else "".join(map(str, later))
+    )
     return t(
         "budget_intro",
         lang,
@@ -1541,7 +1603,9 @@ def workforce_markdown(frame: Any, result: Any, lang: str = "nb") -> str:
         "workforce_intro",
         lang,
         base=base,
-        national=fmt(float(nat["care_fte_per_100_working_age"].iloc[0]), lang, 1) if len(nat) else "–",
+        national=fmt(float(nat["care_fte_per_100_working_age"].iloc[0]), lang, 1)
+        if len(nat)
+        else "–",
         nat_year=nat_year,
         own=fmt(float(own["care_fte_per_100_working_age"].iloc[0]), lang, 1) if len(own) else "–",
     )
@@ -1585,12 +1649,17 @@ def refusals_frame(result: Any, services: Sequence[str] = BED_SERVICES) -> Any:
     members = _unit_members(result)
     rows = []
     for service in services:
-        c = cap[(cap["service"] == service) & cap["measure"].isin(["refusal_probability", "refused_bed_days"])]
+        c = cap[
+            (cap["service"] == service)
+            & cap["measure"].isin(["refusal_probability", "refused_bed_days"])
+        ]
         if c.empty:
             continue
         adm = dem[(dem["service"] == service) & (dem["measure"] == "admissions")]
         adm = adm.set_index(["municipality_code", "year"])["value"]
-        piv = c.pivot_table(index=["unit", "year"], columns="measure", values="value", aggfunc="first").reset_index()
+        piv = c.pivot_table(
+            index=["unit", "year"], columns="measure", values="value", aggfunc="first"
+        ).reset_index()
         refused = []
         for r in piv.itertuples():
             who = members.get((str(r.unit), service), [str(r.unit)])
@@ -1602,7 +1671,14 @@ def refusals_frame(result: Any, services: Sequence[str] = BED_SERVICES) -> Any:
         g["overliggedogn"] = not ov.empty
         g["overliggedogn_nok"] = g["year"].map(ov.groupby("year")["nok"].sum()).fillna(0.0)
         rows.append(g.assign(service=service))
-    cols = ["service", "year", "refused_admissions", "refused_bed_days", "overliggedogn", "overliggedogn_nok"]
+    cols = [
+        "service",
+        "year",
+        "refused_admissions",
+        "refused_bed_days",
+        "overliggedogn",
+        "overliggedogn_nok",
+    ]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
@@ -1627,7 +1703,9 @@ def shared_travel_frame(result: Any, year: int | None = None) -> Any:
     overrides = [t.model_dump(exclude_none=True) for t in result.scenario.travel_overrides]
     travel = data.load_travel(overrides=pd.DataFrame(overrides) if overrides else None)
     mt = municipality_travel(travel, data.load_places())
-    minutes = {(a, b): m for a, b, m in zip(mt["from_code"], mt["to_code"], mt["minutes"], strict=True)}
+    minutes = {
+        (a, b): m for a, b, m in zip(mt["from_code"], mt["to_code"], mt["minutes"], strict=True)
+    }
     dem = result.demand
     if "run" in dem.columns:
         dem = dem[dem["run"] == 0]
@@ -1643,7 +1721,13 @@ def shared_travel_frame(result: Any, year: int | None = None) -> Any:
         float(users.get((s, measures.get(s, ""), m), 0.0))
         for s, m in zip(out["service"], out["municipality_code"], strict=True)
     ]
-    w = out.assign(wm=out["minutes"] * out["users"]).groupby(["unit", "service"])[["wm", "users"]].sum()
+    w = (
+        out.assign(wm=out["minutes"] * out["users"])
+        .groupby(["unit", "service"])[["wm", "users"]]
+        .sum()
+    )
     mean = w["wm"] / w["users"].where(w["users"] > 0)
-    out["weighted_minutes"] = [mean[(u_, s)] for u_, s in zip(out["unit"], out["service"], strict=True)]
+    out["weighted_minutes"] = [
+        mean[(u_, s)] for u_, s in zip(out["unit"], out["service"], strict=True)
+    ]
     return out[cols].reset_index(drop=True)

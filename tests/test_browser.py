@@ -205,9 +205,15 @@ def test_reports_offer_the_spreadsheet_and_show_budget_years_and_workforce(brows
         assert link.count() == 1 and link.is_visible()
         assert link.get_attribute("download") == f"{name}.xlsx"
         href = link.get_attribute("href")
-        assert href.startswith("data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,")
-        wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(href.split(",", 1)[1])), read_only=True)
-        assert {"Økonomiplan Regionen", "Arbeidskraft", "Kilder", "Forutsetninger"} <= set(wb.sheetnames)
+        assert href.startswith(
+            "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
+        )
+        wb = openpyxl.load_workbook(
+            io.BytesIO(base64.b64decode(href.split(",", 1)[1])), read_only=True
+        )
+        assert {"Økonomiplan Regionen", "Arbeidskraft", "Kilder", "Forutsetninger"} <= set(
+            wb.sheetnames
+        )
         # the budget tables: one per municipality and the region, the budget years as columns
         assert page.locator("h2:has-text('Økonomiplan og langsiktige behov')").count() == 1
         assert page.locator("details:has(table.vp-table)").count() >= 5
@@ -217,13 +223,18 @@ def test_reports_offer_the_spreadsheet_and_show_budget_years_and_workforce(brows
         # the workforce charts drew
         assert page.locator("h2:has-text('Arbeidskraft')").count() == 1
         titles = page.eval_on_selector_all(
-            ".plotly-graph-div", "els => els.map(e => (e.layout && e.layout.title && e.layout.title.text) || '')"
+            ".plotly-graph-div",
+            "els => els.map(e => (e.layout && e.layout.title && e.layout.title.text) || '')",
         )
         assert any("Arbeidskraft og eldre" in x for x in titles), titles
         assert any("Årsverk per yrke" in x for x in titles), titles
         # the charts that say something: cost by service, KAD against the national occupancy,
         # refusals and overliggedøgn, and (with shared units) travel weighted by users
-        for title in ("KAD/ØHD: innleggelser og belegg", "Avviste pasienter og overliggedøgn", "per kommune og tjeneste"):
+        for title in (
+            "KAD/ØHD: innleggelser og belegg",
+            "Avviste pasienter og overliggedøgn",
+            "per kommune og tjeneste",
+        ):
             assert any(title in x for x in titles), (title, titles)
         # both have shared units today (legevakt, DMS), so both draw the travel chart
         assert any("Reisetid til felles enheter" in x for x in titles), titles

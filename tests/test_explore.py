@@ -111,7 +111,9 @@ def test_a_control_redraws_only_the_charts_it_touches_in_place(ex):
     assert ex.charts["pyramid"].restyles == restyles["pyramid"]
     assert ex.charts["beds"].restyles == restyles["beds"] + 1
     assert set(ex.update(occupancy_target=0.9)) == {"compute", "total"}
-    assert set(ex.update(end_year=2035)) - {"compute", "total"} == set(explore.CHART_INPUTS) - {"map"}
+    assert set(ex.update(end_year=2035)) - {"compute", "total"} == set(explore.CHART_INPUTS) - {
+        "map"
+    }
     growth = ex.charts["growth"].fig
     assert max(max(t.x) for t in growth.data) == 2035
     assert "2035" in ex.charts["beds"].fig.layout.title.text

@@ -87,7 +87,7 @@ def test_refusals_are_the_capacity_models_and_overliggedogn_its_cost(baseline):
 
 def test_travel_to_a_shared_unit_weighted_by_users_by_hand(shared, baseline):
     tr = reports.shared_travel_frame(shared)
-    kad = tr[tr["unit"] == "dms_kad"]
+    kad = tr[tr["unit"] == "Værnesregionen DMS, KAD-senger"]
     assert set(kad["municipality_code"]) == set(shared.scenario.municipality_codes())
     assert (kad.loc[kad["municipality_code"] == kad["host"], "minutes"] == 0).all()
     expected = (kad["minutes"] * kad["users"]).sum() / kad["users"].sum()

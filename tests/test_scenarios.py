@@ -568,7 +568,9 @@ def test_cli_run_writes_frames(tmp_path, capsys):
 
 def test_cli_run_all(tmp_path, capsys):
     assert main(["run", "--all", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED + SHIPPED_KS)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == sorted(
+        SHIPPED + SHIPPED_KS
+    )
     assert (tmp_path / "today" / "metrics.parquet").is_file()
     assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED + SHIPPED_KS)
 
