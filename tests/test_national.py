@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("national")  # one worker holds the nationa
 
 @pytest.fixture(scope="module")
 def national():
-    scn = scenarios.apply_overrides(scenarios.load_scenario("baseline"), {"region": "norway"})
+    scn = scenarios.apply_overrides(scenarios.load_scenario("today"), {"region": "norway"})
     return scenarios.run(scn)
 
 
@@ -32,7 +32,7 @@ def test_national_population_equals_the_sum_of_separate_runs(national):
     assert nat.index.get_level_values(0).nunique() == 357
     parts = []
     for county in data.region_names(kind="county"):
-        scn = scenarios.apply_overrides(scenarios.load_scenario("baseline"), {"region": county})
+        scn = scenarios.apply_overrides(scenarios.load_scenario("today"), {"region": county})
         parts.append(_population(scenarios.run(scn)))
     sep = pd.concat(parts).sort_index()
     assert sep.index.equals(nat.index)
@@ -45,7 +45,7 @@ def test_national_population_equals_the_sum_of_separate_runs(national):
     for code in ("0301", "4218", "5033"):
         one = scenarios.run(
             scenarios.apply_overrides(
-                scenarios.load_scenario("baseline"), {"municipalities": [code]}
+                scenarios.load_scenario("today"), {"municipalities": [code]}
             )
         )
         assert (_population(one).loc[code] - nat.loc[code]).abs().max() < 1e-6
@@ -75,7 +75,7 @@ def test_run_table_cli_writes_the_table(tmp_path):
             "-m",
             "planning",
             "run",
-            "baseline",
+            "today",
             "--region",
             "knutepunkt_sorlandet",
             "--table",
@@ -89,7 +89,7 @@ def test_run_table_cli_writes_the_table(tmp_path):
     t = pd.read_csv(out, dtype={"municipality_code": str})
     assert set(t["municipality_code"]) == {"4204", "4223", "4215", "4216", "4218", "region"}
     r = subprocess.run(
-        [sys.executable, "-m", "planning", "run", "baseline", "--table", str(tmp_path / "x.txt")],
+        [sys.executable, "-m", "planning", "run", "today", "--table", str(tmp_path / "x.txt")],
         capture_output=True,
         text=True,
         cwd=ROOT,

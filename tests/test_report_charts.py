@@ -18,7 +18,7 @@ def shared():
 
 @pytest.fixture(scope="module")
 def baseline():
-    return scenarios.run("baseline", runs=0)
+    return scenarios.run("alone", runs=0)
 
 
 def test_cost_by_service_stacks_to_the_same_totals_as_cost_by_item(shared):
