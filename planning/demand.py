@@ -208,7 +208,12 @@ def grid_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[list[np.ndarray], 
     """
     uniques, codes = [], []
     for k in keys:
-        col = frame[k].astype(str) if k == "municipality_code" else frame[k]
+        col = frame[k]
+        if k == "municipality_code":
+            if isinstance(col.dtype, pd.CategoricalDtype):  # cheap: relabel the categories
+                col = col.cat.rename_categories([str(x) for x in col.cat.categories])
+            else:
+                col = col.astype(str)
         c, u = pd.factorize(col, sort=True)
         uniques.append(np.asarray(u))
         codes.append(c.astype(np.int64))
@@ -234,7 +239,8 @@ def shifted_rates(rate_by_age: np.ndarray, shift: np.ndarray) -> np.ndarray:
 def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
     """(admissions, bed-days) per inhabitant-year for each single age 0..105."""
     adm_y, adm_o, bd_y, bd_o = (np.asarray(x, dtype=float)[..., None] for x in spec.band_rates())
-    old = AGES >= spec.age_split.value  # values may be arrays over rows: (n, 106) then
+    # values may be arrays over rows: (n, 106) then
+    old = AGES >= np.asarray(spec.age_split.value, dtype=float)[..., None]
     return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
 
 

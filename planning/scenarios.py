@@ -1130,8 +1130,9 @@ def run(
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
     plan = evaluate(population, demand, catalogue, scn.organisation, levers, travel=travel)
     if draws:
-        catalogue, levers = _catalogue_for(services_json), scn.levers.with_defaults(
-            _catalogue_for(services_json)
+        catalogue, levers = (
+            _catalogue_for(services_json),
+            scn.levers.with_defaults(_catalogue_for(services_json)),
         )
     costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
 
