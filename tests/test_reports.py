@@ -263,9 +263,10 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
         and "mathjax@" not in page.lower()
     )
     assert page.count("* plotly.js v") == 1  # the bundle, inline, once
-    # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, map (the baseline
+    # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, 3 tornados (FTE,
+    # cost, beds; no difference against itself), 2 waterfalls (FTE, cost), map (the baseline
     # shares no unit, so it has no cost-share chart)
-    assert page.count("Plotly.newPlot(") == 9
+    assert page.count("Plotly.newPlot(") == 14
     assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
     assert "application/vnd.vaernes.headline+json" not in page
     headings = re.findall(r"<h2[^>]*>([^<]+)<", page)
@@ -276,6 +277,8 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
         "Capacity",
         "Staff",
         "Costs",
+        "What matters most",
+        "Why the figures change",
         "Map of the region",
         "Assumptions and sources",
         "Data sources",
