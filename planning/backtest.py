@@ -10,12 +10,13 @@ MALPE of the end-year errors, the usual measures of subnational projection accur
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from planning import data, demography, stats
+from planning import coverage, data, demography, stats
 from planning.errors import InputError
 
 GROUPS = ("total", "0-5", "6-15", "16-66", "67-79", "80+", "90+")
@@ -200,4 +201,419 @@ def markdown(result: pd.DataFrame) -> str:
             lines.append(
                 f"| **{measure.upper()}** ({n_kept} municipalities) | {method} | {cells} |"
             )
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------
+# demand backtests: service users projected from a past base year against what KOSTRA counted
+# ------------------------------------------------------------------------------------------------
+DEMAND_SERVICES = ("hjemmetjenester", "langtidsopphold", "heldogn_bolig", "heldogn")
+#: KOSTRA indicator (age group 'total') observed for each service; heldogn is their sum.
+OBSERVED_INDICATORS = {
+    "hjemmetjenester": "home_service_users",
+    "langtidsopphold": "long_term_residents",
+    "heldogn_bolig": "residents_24h_housing",
+}
+POPULATION_MODES = ("projected", "observed")
+DEMAND_COLUMNS = [
+    "base_year",
+    "end_year",
+    "population",
+    "municipality_code",
+    "service",
+    "observed",
+    "projected",
+    "reference",
+    "pe",
+    "pe_reference",
+    "boundary_change",
+]
+
+
+def _check_demand_period(base_year: int, end_year: int, population: str) -> None:
+    """Base year with KOSTRA data (and a projectable population), end year observed later."""
+    if population not in POPULATION_MODES:
+        raise InputError(
+            f"unknown population mode '{population}'", key="population", allowed=POPULATION_MODES
+        )
+    first, last = data.kostra_years()
+    if not isinstance(base_year, int | np.integer) or not first <= base_year < last:
+        raise InputError(
+            f"demand backtest base year {base_year} has no KOSTRA data to project from",
+            key="base_year",
+            allowed=f"{first}..{last - 1}",
+        )
+    if not isinstance(end_year, int | np.integer) or not base_year < end_year <= last:
+        raise InputError(
+            f"demand backtest end year {end_year} must be after the base year {base_year} and "
+            "observed in KOSTRA",
+            key="end_year",
+            allowed=f"{base_year + 1}..{last}",
+        )
+    if population == "projected":
+        _check_period(int(base_year), int(end_year))
+
+
+def _demand_codes(municipalities: str | Iterable[str], base_year: int) -> list[str]:
+    """Codes to backtest. Named municipalities without KOSTRA data up to the base year are an
+    error; a region keeps those that have data."""
+    codes = data.resolve_municipalities(municipalities)
+    k = data.load_kostra(codes, years=range(data.kostra_years()[0], base_year + 1))
+    have = set(k.loc[k["indicator"] != "population", "municipality_code"])
+    missing = [c for c in codes if c not in have]
+    is_region = isinstance(municipalities, str) and municipalities.strip().lower() in {
+        r.lower() for r in data.region_names()
+    }
+    if missing and not is_region:
+        raise InputError(
+            f"municipalities {missing} have no KOSTRA care data up to {base_year}",
+            key="municipalities",
+            allowed="municipalities with KOSTRA data (planning.data.load_kostra)",
+        )
+    kept = [c for c in codes if c in have]
+    if not kept:
+        raise InputError(
+            f"no municipality in {municipalities!r} has KOSTRA care data up to {base_year}",
+            key="municipalities",
+        )
+    return kept
+
+
+def _observed_users(codes: list[str], end_year: int) -> pd.DataFrame:
+    """KOSTRA users at ``end_year`` per municipality_code and service (NaN where not published)."""
+    k = data.load_kostra(codes, [end_year])
+    k = k[k["age_group"] == "total"]
+    wide = k.pivot_table(
+        index="municipality_code", columns="indicator", values="value", aggfunc="sum"
+    ).reindex(index=codes)
+    out = pd.DataFrame(
+        {s: wide[ind] if ind in wide.columns else np.nan for s, ind in OBSERVED_INDICATORS.items()},
+        index=pd.Index(codes, name="municipality_code"),
+    )
+    out["heldogn"] = out["langtidsopphold"] + out["heldogn_bolig"]
+    return out
+
+
+def backtest_catalogue(base_year: int, catalogue=None):
+    """The service catalogue as known at ``base_year``: the coverage model's base year and the
+    year the levers act from are the base year (every other value as shipped)."""
+    from planning.parameters import load_catalogue
+
+    cat = catalogue or load_catalogue()
+    est = cat.coverage.estimation
+    est = est.model_copy(
+        update={"last_year": est.last_year.model_copy(update={"value": float(base_year)})}
+    )
+    return cat.model_copy(
+        update={
+            "base_year": int(base_year),
+            "coverage": cat.coverage.model_copy(update={"estimation": est}),
+        }
+    )
+
+
+def _counties() -> dict[str, str]:
+    m = data.load_municipalities()
+    return dict(zip(m["municipality_code"], m["county_code"], strict=True))
+
+
+def _fit(codes: list[str], base_year: int, cat, kostra: pd.DataFrame | None, method: str):
+    """The coverage model from KOSTRA rows up to the base year only (the shipped panel's fit
+    for all of Norway is cached per process and setting)."""
+    s = cat.coverage.estimation.settings()
+    if kostra is None:
+        model = _national_fit(base_year, s, method)
+        return coverage.restrict(model, codes)
+    known = kostra[kostra["year"] <= base_year]
+    return coverage.fit_coverage(
+        known, base_year, s, method, municipalities=codes, counties=_counties()
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _national_fit(base_year: int, settings, method: str) -> pd.DataFrame:
+    k = data.load_kostra()
+    return coverage.fit_coverage(
+        k[k["year"] <= base_year], base_year, settings, method, counties=_counties()
+    )
+
+
+def _end_population(codes: list[str], base_year: int, end_year: int, population: str):
+    if population == "observed":
+        return data.load_population(codes, [end_year])
+    proj = demography.project(codes, base_year=base_year, end_year=end_year)
+    return proj[proj["year"] == end_year].reset_index(drop=True)
+
+
+def _users_at(pop: pd.DataFrame, catalogue, levers, model: pd.DataFrame) -> pd.DataFrame:
+    from planning.demand import project_demand
+
+    d = project_demand(pop, catalogue, levers, coverage_rates=model)
+    d = d[(d["measure"] == "users") & d["service"].isin(DEMAND_SERVICES)]
+    w = d.pivot_table(index="municipality_code", columns="service", values="value", aggfunc="sum")
+    w["heldogn"] = w["langtidsopphold"] + w["heldogn_bolig"]
+    return w
+
+
+def demand_backtest(
+    municipalities: str | Iterable[str] = "vaernesregionen",
+    base_year: int = 2016,
+    end_year: int = 2025,
+    population: str = "projected",
+    *,
+    kostra: pd.DataFrame | None = None,
+    catalogue=None,
+    levers=None,
+) -> pd.DataFrame:
+    """Service users projected from ``base_year`` with only data up to that year, against what
+    KOSTRA counted at ``end_year``.
+
+    ``population``: 'projected' (the cohort-component projection from the base year, so the
+    error includes the population error) or 'observed' (SSB's count at the end year: the demand
+    error alone). ``projected`` uses the default coverage model (levels and damped trends) and
+    the default levers; ``reference`` is the constant-rate method (each municipality's KOSTRA
+    coverage of the ``reference_years`` up to the base year held constant, no levers).
+    ``kostra`` (default: the shipped panel) is cut at the base year before anything is
+    estimated, so rows after it cannot change a projection. ``catalogue``/``levers`` override
+    the shipped defaults.
+
+    Returns one row per municipality_code and service ('hjemmetjenester', 'langtidsopphold',
+    'heldogn_bolig', 'heldogn' = the sum of the two heldøgn forms) with observed, projected,
+    reference (persons at the end year), pe and pe_reference (% error, NaN where KOSTRA
+    published no positive count), base_year, end_year, population and boundary_change (see
+    :func:`backtest`). Raises InputError for a base year without KOSTRA data, an end year not
+    observed, an unknown population mode, or named municipalities without KOSTRA data.
+    """
+    from planning.parameters import Levers
+
+    _check_demand_period(base_year, end_year, population)
+    codes = _demand_codes(municipalities, int(base_year))
+    cat = backtest_catalogue(int(base_year), catalogue)
+    fit = {m: _fit(codes, int(base_year), cat, kostra, m) for m in ("trend", "constant")}
+    pop = _end_population(codes, int(base_year), int(end_year), population)
+    lv = levers or Levers()
+    no_levers = Levers(healthy_ageing=0.0, fte_per_user_growth=0.0, institution_to_home_shift=0.0)
+    proj = _users_at(pop, cat, lv, fit["trend"])
+    ref = _users_at(pop, cat, no_levers, fit["constant"])
+    obs = _observed_users(codes, int(end_year))
+    rows = []
+    for s in DEMAND_SERVICES:
+        o = obs[s].to_numpy(dtype=float)
+        p = proj[s].reindex(codes).to_numpy(dtype=float)
+        r = ref[s].reindex(codes).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            good = np.isfinite(o) & (o > 0)
+            pe = np.where(good, 100.0 * (p - o) / np.where(good, o, 1.0), np.nan)
+            pe_r = np.where(good, 100.0 * (r - o) / np.where(good, o, 1.0), np.nan)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "municipality_code": codes,
+                    "service": s,
+                    "observed": o,
+                    "projected": p,
+                    "reference": r,
+                    "pe": pe,
+                    "pe_reference": pe_r,
+                }
+            )
+        )
+    res = pd.concat(rows, ignore_index=True)
+    res.insert(0, "base_year", int(base_year))
+    res.insert(1, "end_year", int(end_year))
+    res.insert(2, "population", population)
+    changed = boundary_changes(codes, int(base_year), int(end_year))
+    res["boundary_change"] = res["municipality_code"].isin(changed)
+    return res[DEMAND_COLUMNS]
+
+
+def summarise_demand(result: pd.DataFrame) -> pd.DataFrame:
+    """Per service and method ('model', 'constant-rate'): MAPE, MALPE and MedAPE of the end-year
+    errors across municipalities (boundary changes and unpublished counts left out), n, and
+    the % error of the summed total (``total_pe``)."""
+    keep = result[~result["boundary_change"] & result["pe"].notna()]
+    out = []
+    for (b, e, pop, s), g in keep.groupby(
+        ["base_year", "end_year", "population", "service"], sort=False
+    ):
+        for method, pe_col, val in (
+            ("model", "pe", "projected"),
+            ("constant-rate", "pe_reference", "reference"),
+        ):
+            pe = g[pe_col].to_numpy(dtype=float)
+            out.append(
+                {
+                    "base_year": b,
+                    "end_year": e,
+                    "population": pop,
+                    "service": s,
+                    "method": method,
+                    "mape": float(np.mean(np.abs(pe))),
+                    "malpe": float(np.mean(pe)),
+                    "medape": float(np.median(np.abs(pe))),
+                    "n": len(pe),
+                    "total_pe": float(100.0 * (g[val].sum() / g["observed"].sum() - 1.0)),
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def demand_band_coverage(
+    municipalities: str | Iterable[str] = "norway",
+    base_year: int = 2016,
+    end_year: int = 2025,
+    runs: int = 200,
+    seed: int = 1,
+    population: str = "observed",
+    quantiles: tuple[float, float] = (0.1, 0.9),
+    *,
+    catalogue=None,
+    levers=None,
+) -> pd.DataFrame:
+    """How often the demand Monte Carlo band from ``base_year`` held what KOSTRA counted.
+
+    Runs 1..N draw, for every municipality and series (coverage by age group of home services
+    and heldøgn, and the long-term share of heldøgn), the level and the trend from their
+    posterior normal distributions, the level's random drift over the horizon and the end
+    year's year-to-year noise (all on the logit scale; sd_level, sd_trend, sd_drift × √years,
+    sd_noise of :func:`planning.coverage.fit_coverage`), from one
+    ``numpy.random.default_rng(seed)``. The population is held at ``population`` ('observed'
+    by default, so the band is the demand uncertainty alone). Returns one row per
+    municipality_code and service with observed, the band's quantiles (persons), ``inside``
+    (bool) and ``boundary_change``. A well-calibrated P10-P90 band holds about 80 %.
+    """
+    from planning.demand import _age_group_index, population_array, shifted_rates
+    from planning.parameters import AGE_GROUPS, Levers
+
+    if not isinstance(runs, int | np.integer) or runs < 10:
+        raise InputError(
+            f"band coverage needs at least 10 runs, got {runs!r}", key="runs", allowed=">= 10"
+        )
+    _check_demand_period(base_year, end_year, population)
+    codes = _demand_codes(municipalities, int(base_year))
+    cat = backtest_catalogue(int(base_year), catalogue)
+    model = _fit(codes, int(base_year), cat, None, "trend")
+    lv = (levers or Levers()).with_defaults(cat)
+    keys, P = population_array(_end_population(codes, int(base_year), int(end_year), population))
+    rows_codes = keys["municipality_code"].astype(str).to_numpy()
+    shift = np.asarray(lv.age_shift(np.full(len(keys), float(end_year - base_year))))
+    gidx = _age_group_index()
+    # exposure of each age group under the healthy-ageing shift: users = Σ_g rate_g × exposure_g
+    expo = np.stack(
+        [(P * shifted_rates((gidx == g).astype(float), shift)).sum(axis=1) for g in range(3)],
+        axis=1,
+    )  # (M, 3)
+    rng = np.random.default_rng(seed)
+    h = coverage.damped_horizon(end_year - base_year, float(cat.coverage.estimation.damping.value))
+
+    def draw(service: str, group: str) -> np.ndarray:
+        m = model[(model["service"] == service) & (model["age_group"] == group)]
+        m = m.set_index("municipality_code").reindex(rows_codes)
+        n = len(m)
+        z = (
+            m["level"].to_numpy()[None, :]
+            + m["sd_level"].to_numpy()[None, :] * rng.standard_normal((runs, n))
+            + (
+                m["trend"].to_numpy()[None, :]
+                + m["sd_trend"].to_numpy()[None, :] * rng.standard_normal((runs, n))
+            )
+            * h
+            + m["sd_noise"].to_numpy()[None, :] * rng.standard_normal((runs, n))
+            + m["sd_drift"].to_numpy()[None, :]
+            * np.sqrt(end_year - base_year)
+            * rng.standard_normal((runs, n))
+        )
+        return coverage.expit(z)  # (runs, M)
+
+    home = sum(draw("hjemmetjenester", g) * expo[None, :, i] for i, g in enumerate(AGE_GROUPS))
+    held = sum(draw("heldogn", g) * expo[None, :, i] for i, g in enumerate(AGE_GROUPS))
+    share = draw("heldogn_split", "total")
+    users = {
+        "hjemmetjenester": home,
+        "langtidsopphold": held * share,
+        "heldogn_bolig": held * (1 - share),
+        "heldogn": held,
+    }
+    lo, hi = np.quantile(np.stack(list(users.values())), quantiles, axis=1)  # (2, S, M)
+    obs = _observed_users(list(rows_codes), int(end_year))
+    out = []
+    for i, s in enumerate(users):
+        o = obs[s].to_numpy(dtype=float)
+        out.append(
+            pd.DataFrame(
+                {
+                    "municipality_code": rows_codes,
+                    "service": s,
+                    "observed": o,
+                    stats.quantile_label(quantiles[0]): lo[i],
+                    stats.quantile_label(quantiles[1]): hi[i],
+                    "inside": (o >= lo[i]) & (o <= hi[i]),
+                }
+            )
+        )
+    band = pd.concat(out, ignore_index=True)
+    band.insert(0, "base_year", int(base_year))
+    band.insert(1, "end_year", int(end_year))
+    band["boundary_change"] = band["municipality_code"].isin(
+        boundary_changes(list(rows_codes), int(base_year), int(end_year))
+    )
+    return band
+
+
+def band_share(band: pd.DataFrame) -> pd.DataFrame:
+    """Share of municipalities (with a KOSTRA count, no boundary change) inside the band, per
+    service: service, inside, n, share (0..1)."""
+    kept = band[~band["boundary_change"] & band["observed"].notna()]
+    g = kept.groupby("service", sort=False)["inside"].agg(inside="sum", n="count").reset_index()
+    g["share"] = g["inside"] / g["n"]
+    return g
+
+
+SERVICE_LABELS = {
+    "hjemmetjenester": "home services",
+    "langtidsopphold": "long-term residents",
+    "heldogn_bolig": "24-hour housing",
+    "heldogn": "heldøgn total",
+}
+
+
+def demand_markdown(result: pd.DataFrame, per_municipality: bool | None = None) -> str:
+    """Markdown tables of a demand backtest: % error per municipality (both methods) when there
+    are at most 30 municipalities, then MAPE / MALPE / MedAPE and the error of the total."""
+    names = data.municipality_names()
+    base, end = int(result["base_year"].iloc[0]), int(result["end_year"].iloc[0])
+    services = [s for s in DEMAND_SERVICES if s in set(result["service"])]
+    n_codes = result["municipality_code"].nunique()
+    lines = [f"**Base {base}, compared with KOSTRA {end}**", ""]
+    if per_municipality if per_municipality is not None else n_codes <= 30:
+        lines += [
+            "% error at the end year, (projected − observed) / observed: model / constant rates",
+            "",
+            "| Municipality | Population | "
+            + " | ".join(SERVICE_LABELS[s] for s in services)
+            + " |",
+            "|---|---|" + "---:|" * len(services),
+        ]
+        for (pop, code), g in result.groupby(["population", "municipality_code"], sort=False):
+            g = g.set_index("service")
+            cells = []
+            for s in services:
+                pe, pr = g.loc[s, "pe"], g.loc[s, "pe_reference"]
+                cells.append("–" if not np.isfinite(pe) else f"{pe:+.0f} / {pr:+.0f}")
+            lines.append(f"| {code} {names.get(code, '')} | {pop} | " + " | ".join(cells) + " |")
+        lines.append("")
+    s = summarise_demand(result)
+    lines += [
+        "| Population | Method | n | "
+        + " | ".join(f"{SERVICE_LABELS[x]} MAPE / MedAPE / total" for x in services)
+        + " |",
+        "|---|---|---:|" + "---:|" * len(services),
+    ]
+    for (pop, method), g in s.groupby(["population", "method"], sort=False):
+        g = g.set_index("service")
+        cells = [
+            f"{g.loc[x, 'mape']:.1f} / {g.loc[x, 'medape']:.1f} / {g.loc[x, 'total_pe']:+.1f}"
+            for x in services
+        ]
+        lines.append(f"| {pop} | {method} | {int(g['n'].max())} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -355,17 +355,36 @@ KOSTRA_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_kostra(source: Path, out: Path) -> list[Resource]:
-    raw = pd.read_csv(
-        _need(source, "ssb/kostra_care_panel_vaernes_2007_2025.csv"),
-        dtype={"kommunenr_2024": str},
-    )
-    missing = [c for c in KOSTRA_COLUMNS if c not in raw.columns]
+KOSTRA_NATIONAL_FILE = "ssb/kostra_care_panel_norway_2007_2025.csv"
+
+
+def tidy_kostra(raw: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    """Validate the wide KOSTRA care panel and melt it to (municipality_code, year, indicator,
+    age_group, value); blank cells (suppressed or not published) are dropped, never zero.
+
+    Raises DataError for missing columns, malformed codes, negative values or duplicate rows.
+    """
+    need = ["kommunenr_2024", "år", *KOSTRA_COLUMNS]
+    missing = [c for c in need if c not in raw.columns]
     if missing:
+        raise DataError(f"missing columns {missing}", file=what, allowed=", ".join(need))
+    codes = raw["kommunenr_2024"].astype(str).str.zfill(4)
+    if not codes.str.fullmatch(r"\d{4}").all():
+        raise DataError("municipality codes must be 4 digits", file=what, key="kommunenr_2024")
+    if pd.DataFrame({"c": codes, "y": raw["år"]}).duplicated().any():
+        raise DataError("duplicate (municipality, year) rows", file=what)
+    values = raw[list(KOSTRA_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & raw[list(KOSTRA_COLUMNS)].notna()
+    if bad.any().any():
         raise DataError(
-            f"missing columns {missing}", file="kostra_care_panel_vaernes_2007_2025.csv"
+            f"non-numeric cells in {sorted(bad.columns[bad.any()])}", file=what, allowed="numbers"
         )
-    long = raw.rename(columns={"kommunenr_2024": "municipality_code", "år": "year"}).melt(
+    if (values < 0).any().any():
+        raise DataError("negative values", file=what)
+    wide = pd.concat(
+        [pd.DataFrame({"municipality_code": codes, "year": raw["år"]}), values], axis=1
+    )
+    long = wide.melt(
         id_vars=["municipality_code", "year"],
         value_vars=list(KOSTRA_COLUMNS),
         var_name="column",
@@ -374,25 +393,48 @@ def build_kostra(source: Path, out: Path) -> list[Resource]:
     long = long.dropna(subset=["value"])  # blank = suppressed or not published, never zero
     long["indicator"] = long["column"].map(lambda c: KOSTRA_COLUMNS[c][0])
     long["age_group"] = long["column"].map(lambda c: KOSTRA_COLUMNS[c][1])
+    long["year"] = long["year"].astype(int)
     long = long[["municipality_code", "year", "indicator", "age_group", "value"]]
-    long.sort_values(["municipality_code", "indicator", "age_group", "year"]).to_csv(
-        out / "kostra_care.csv", index=False
+    return long.sort_values(
+        ["municipality_code", "indicator", "age_group", "year"], ignore_index=True
     )
+
+
+def build_kostra(source: Path, out: Path) -> list[Resource]:
+    """The national KOSTRA care panel (all 357 municipalities, 2007-2025) as a tidy CSV."""
+    name = KOSTRA_NATIONAL_FILE.rsplit("/", 1)[-1]
+    raw = pd.read_csv(_need(source, KOSTRA_NATIONAL_FILE), dtype={"kommunenr_2024": str})
+    long = tidy_kostra(raw, what=name)
+    long.to_csv(out / "kostra_care.csv", index=False, float_format="%.10g")
     return [
         Resource(
             path="kostra_care.csv",
-            title="KOSTRA care panel, Værnesregionen municipalities (5031-5036): population, home-service users, long-term residents, 24-hour housing, home-health hours, nurse FTE",
+            title=(
+                "KOSTRA care panel, all Norwegian municipalities (2024 borders): population, "
+                "home-service users, long-term institutional residents, residents of housing with "
+                "24-hour staff, home-health hours, nurse FTE"
+            ),
             publisher="Statistisk sentralbyrå (SSB), via a public research repository",
             table=(
-                "07459 (population); 04686 until 2016 and 12292 from 2015 (home-service users; no 67-79 "
-                "split after 2016); 11645 (long-term institutional residents, 2009+); nurse FTE has a "
-                "method break around 2015-2017"
+                "07459 (population); 04686 until 2016 and 12292 from 2015 (home-service users; no "
+                "67-79 split after 2016); 11645 (long-term institutional residents, 2009+); 04686 / "
+                "12292 (residents of housing with 24-hour staff, Y_2); 11924/14534 (nurse FTE, "
+                "method break around 2015-2017). Read from Telemarksforsking's projection tool, "
+                "data/ssb/paneldata_2007_2025_2024struktur.csv, commit "
+                "ccec3043e06540e7225638887d4160e5fd58aeeb"
             ),
             year="2007-2025",
             licence=SSB_LICENCE,
             credit=SSB_CREDIT,
-            built_from="ssb/kostra_care_panel_vaernes_2007_2025.csv",
-            method="Wide panel melted to (municipality, year, indicator, age group, value); blank cells dropped.",
+            built_from=KOSTRA_NATIONAL_FILE,
+            method=(
+                "Wide panel validated (4-digit codes, numbers, no negatives, unique "
+                "municipality-year rows) and melted to (municipality, year, indicator, age group, "
+                "value); blank cells (suppressed or not published) dropped, never zero. Where the "
+                "age groups do not add up to the total (18 home-service and 419 long-term rows) "
+                "that is the source's own definition (PROVENANCE.md)."
+            ),
+            extra={"municipalities": int(long["municipality_code"].nunique())},
         )
     ]
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 from planning.demand import grid_codes
 from planning.errors import InputError, require_columns
 from planning.parameters import (
+    COVERAGE_SERVICES,
     SERVICES,
     SHAREABLE_SERVICES,
     Levers,
@@ -262,7 +263,7 @@ class ServicePlan:
       (Erlang B), refusal_probability, occupancy, beds_at_occupancy_target,
       refusal_at_occupancy_target, refused_bed_days; legevakt: catchment_population,
       doctor_hours, nurses_on_duty; brukerkontor: cases; fastlege: lists; hjemmetjenester,
-      langtidsopphold: users; shared units: added_travel_minutes (population-weighted one way).
+      langtidsopphold, heldogn_bolig: users (and places for the two heldøgn forms); shared units: added_travel_minutes (population-weighted one way).
     staff: unit, year, service, profession, measure ('fte_workload' from norms before
       indivisibilities, 'fte_travel', 'fte' staffed), value (FTE).
     costs: municipality_code, year, service, item ('staff', 'travel', 'overliggedogn'), nok,
@@ -576,10 +577,12 @@ def evaluate(
     use["brukerkontor"] = cases_m
 
     # --- services each municipality runs alone -------------------------------------------------
-    for s in ("hjemmetjenester", "langtidsopphold"):
+    for s in COVERAGE_SERVICES:
         spec = getattr(catalogue.coverage, s)
         users, fte_total = D(s, "users"), D(s, "fte")
         b.cap(s, codes, "users", users)
+        if spec.occupancy is not None:
+            b.cap(s, codes, "places", D(s, "places"))
         nok = np.zeros_like(fte_total)
         for prof, share in spec.profession_mix.items():
             f = fte_total * share.value

@@ -68,7 +68,15 @@ def _require_columns(df: pd.DataFrame, required: Sequence[str], p: Path | str) -
 
 def clear_cache() -> None:
     """Forget cached files (after the data folder changed)."""
-    for f in (_population, _population_norway, _municipalities, _regions, _csv_cached, _manifest):
+    for f in (
+        _population,
+        _population_norway,
+        _municipalities,
+        _regions,
+        _csv_cached,
+        _manifest,
+        _kostra,
+    ):
         f.cache_clear()
 
 
@@ -380,25 +388,64 @@ KOSTRA_INDICATORS = (
     "home_health_hours_per_week",
     "nurse_fte",
 )
+KOSTRA_AGE_GROUPS = ("0-66", "67-79", "80+", "total")
 
 
-def load_kostra() -> pd.DataFrame:
-    """KOSTRA care panel for 5031..5036, 2007..2025: municipality_code, year, indicator, age_group
-    ('0-66', '67-79', '80+', 'total'), value. Suppressed cells are absent, never zero."""
-    df = _csv(
-        "kostra_care.csv",
+@functools.lru_cache(maxsize=1)
+def _kostra() -> pd.DataFrame:
+    name = "kostra_care.csv"
+    df = _read_csv(
+        name,
         ["municipality_code", "year", "indicator", "age_group", "value"],
-        dtype={"municipality_code": "str"},
+        dtype={"municipality_code": str},
     )
-    _nonnegative(df, "value", "kostra_care.csv")
+    _nonnegative(df, "value", name)
     unknown = set(df["indicator"]) - set(KOSTRA_INDICATORS)
     if unknown:
         raise DataError(
             f"unknown indicators {sorted(unknown)}",
-            file=data_dir() / "kostra_care.csv",
+            file=data_dir() / name,
             allowed=KOSTRA_INDICATORS,
         )
+    groups = set(df["age_group"]) - set(KOSTRA_AGE_GROUPS)
+    if groups:
+        raise DataError(
+            f"unknown age groups {sorted(groups)}",
+            file=data_dir() / name,
+            allowed=KOSTRA_AGE_GROUPS,
+        )
+    if df.duplicated(["municipality_code", "year", "indicator", "age_group"]).any():
+        raise DataError("duplicate rows", file=data_dir() / name)
     return df
+
+
+def kostra_years() -> tuple[int, int]:
+    """First and last year of the KOSTRA care panel in the snapshot."""
+    y = _kostra()["year"]
+    return int(y.min()), int(y.max())
+
+
+def load_kostra(
+    municipalities: str | Iterable[str] | None = None,
+    years: int | Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """KOSTRA care panel for any Norwegian municipality (2024 borders), 2007..2025.
+
+    Columns: municipality_code (4-digit str), year, indicator (see ``KOSTRA_INDICATORS``),
+    age_group ('0-66', '67-79', '80+', 'total'), value (persons; hours per week for
+    home_health_hours_per_week; FTE for nurse_fte). Suppressed cells are absent, never zero.
+    ``municipalities`` may be codes, names or a region name (unknown ones raise InputError);
+    ``years`` outside the panel raise InputError. Source: SSB tables 07459, 04686, 12292, 11645
+    (see ``data/SOURCES.md``).
+    """
+    df = _kostra()
+    if municipalities is not None:
+        codes = resolve_municipalities(municipalities)
+        df = df[df["municipality_code"].isin(codes)]
+    if years is not None:
+        ys = _check_years([years] if isinstance(years, int) else years, kostra_years(), "KOSTRA")
+        df = df[df["year"].isin(ys)]
+    return df.reset_index(drop=True)
 
 
 def load_places() -> pd.DataFrame:

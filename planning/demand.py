@@ -2,13 +2,15 @@
 
 Pure functions on tidy frames, no I/O.
 
-* :func:`estimate_coverage_rates` turns the KOSTRA care panel into users per inhabitant by
-  municipality and KOSTRA age group (0-66, 67-79, 80+) for hjemmetjenester and langtidsopphold,
-  pooling recent years and shrinking small counts toward the regional rate (empirical Bayes,
-  gamma-Poisson); catalogue fallback rates where a municipality has no data.
-* :func:`project_demand` applies those rates and the catalogue's per-capita rates to a population
-  frame, with the levers healthy ageing (use rates shift to higher ages as life expectancy rises),
-  FTE-per-user growth and a shift from institution to home.
+* :func:`estimate_coverage_rates` fits the coverage model of :mod:`planning.coverage` to the
+  national KOSTRA care panel: users per inhabitant by municipality and KOSTRA age group (0-66,
+  67-79, 80+) for hjemmetjenester and heldøgnsomsorg (its two forms langtidsopphold and
+  heldogn_bolig), each with a level and a damped trend pooled toward comparable municipalities
+  and Norway; catalogue fallback rates where no KOSTRA model is given.
+* :func:`project_demand` applies those rates (year by year) and the catalogue's per-capita rates
+  to a population frame, with the levers healthy ageing (use rates shift to higher ages as life
+  expectancy rises), FTE-per-user growth and a shift from institutions to housing with 24-hour
+  staff and home services.
 
 Demand frame columns: municipality_code, year, service, measure, value[, run].
 """
@@ -19,10 +21,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from planning import coverage
 from planning.errors import InputError, require_columns
 from planning.parameters import (
     AGE_GROUP_BOUNDS,
     AGE_GROUPS,
+    COVERAGE_SERVICES,
     BedService,
     Levers,
     ServiceCatalogue,
@@ -31,17 +35,6 @@ from planning.uncertainty import map_run_values
 
 MAX_AGE = 105  # oldest single age in the population frame (105 = 105+)
 AGES = np.arange(MAX_AGE + 1)
-COVERAGE_SERVICES = ("hjemmetjenester", "langtidsopphold")
-COVERAGE_COLUMNS = [
-    "municipality_code",
-    "service",
-    "age_group",
-    "rate",
-    "users",
-    "inhabitants",
-    "regional_rate",
-    "method",
-]
 DEMAND_COLUMNS = ["municipality_code", "year", "service", "measure", "value"]
 POPULATION_REQUIRED = ["municipality_code", "year", "age", "population"]
 
@@ -52,124 +45,65 @@ def _age_group_index() -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------
-# coverage rates from KOSTRA
+# coverage rates from KOSTRA (planning.coverage)
 # ------------------------------------------------------------------------------------------------
-def _fill_by_difference(wide: pd.DataFrame) -> pd.DataFrame:
-    """Where exactly one of the three age groups is suppressed, derive it as total minus the
-    other two (clipped at 0). ``wide`` has columns '0-66', '67-79', '80+', 'total'."""
-    groups = wide[list(AGE_GROUPS)]
-    missing = groups.isna()
-    one = (missing.sum(axis=1) == 1) & wide["total"].notna()
-    rest = groups.sum(axis=1, skipna=True)
-    derived = (wide["total"] - rest).clip(lower=0.0)
-    out = wide.copy()
-    for g in AGE_GROUPS:
-        fill = one & missing[g]
-        out.loc[fill, g] = derived[fill]
-    return out
-
-
 def estimate_coverage_rates(
     kostra: pd.DataFrame,
     catalogue: ServiceCatalogue,
     municipalities: list[str] | None = None,
+    base_year: int | None = None,
+    counties: dict[str, str] | None = None,
+    method: str | None = None,
 ) -> pd.DataFrame:
-    """Users per inhabitant by municipality, service and KOSTRA age group.
+    """The coverage model (levels and damped trends) from the national KOSTRA panel.
 
-    ``kostra``: frame as from ``planning.data.load_kostra()`` (municipality_code, year, indicator,
-    age_group, value; suppressed cells absent). Years ``coverage.estimation.first_year..last_year``
-    are pooled. A suppressed age group is derived by difference when it is the only one missing.
-    Rates (users / inhabitants) are shrunk toward the regional rate r with a prior of k users:
-    rate = (users + k) / (inhabitants + k / r). Where a municipality has no usable cell for an age
-    group but has totals, its rate is r × SMR, with the standardised ratio SMR = (O + k) / (E + k)
-    of observed to expected totals. Municipalities in ``municipalities`` that are not in the
-    panel get the catalogue fallback rates. Returns columns municipality_code, service, age_group,
-    rate, users, inhabitants (pooled person-years), regional_rate, method
-    ('kostra' | 'kostra_indirect' | 'fallback').
+    ``kostra``: frame as from ``planning.data.load_kostra()`` (rows after ``base_year`` are
+    ignored). ``base_year`` defaults to ``coverage.estimation.last_year``; ``method`` to
+    ``coverage.estimation.method`` ('trend' or the 'constant' reference). Returns the frame of
+    :func:`planning.coverage.fit_coverage` (one row per municipality, series and age group);
+    :func:`project_demand` turns it into rates for every projected year. Raises InputError for
+    a base year without KOSTRA data or an unknown method.
     """
-    require_columns(
-        kostra,
-        sorted({"municipality_code", "year", "indicator", "age_group", "value"}),
-        "KOSTRA",
-        key="kostra",
-    )
     est = catalogue.coverage.estimation
-    k = est.prior_users.value
-    y0, y1 = int(est.first_year.value), int(est.last_year.value)
-    panel = kostra[(kostra["year"] >= y0) & (kostra["year"] <= y1)]
-    pop = panel[panel["indicator"] == "population"].pivot_table(
-        index=["municipality_code", "year"], columns="age_group", values="value", aggfunc="sum"
+    return coverage.fit_coverage(
+        kostra,
+        int(est.last_year.value if base_year is None else base_year),
+        est.settings(),
+        method=method or est.method,
+        municipalities=municipalities,
+        counties=counties,
     )
-    codes_panel = sorted(pop.index.get_level_values(0).unique()) if len(pop) else []
-    codes = list(municipalities) if municipalities is not None else codes_panel
-
-    rows = []
-    for service in ("hjemmetjenester", "langtidsopphold"):
-        spec = getattr(catalogue.coverage, service)
-        users = panel[panel["indicator"] == spec.indicator].pivot_table(
-            index=["municipality_code", "year"], columns="age_group", values="value", aggfunc="sum"
-        )
-        users = users.reindex(index=pop.index, columns=[*AGE_GROUPS, "total"])
-        users = _fill_by_difference(users)
-        popg = pop.reindex(columns=list(AGE_GROUPS))
-        known = users[list(AGE_GROUPS)].notna() & popg.notna()
-        u = users[list(AGE_GROUPS)].where(known, 0.0)
-        p = popg.where(known, 0.0)
-        u_m = u.groupby(level=0).sum()
-        p_m = p.groupby(level=0).sum()
-        # regional rate per age group; fallback where the region has no observations
-        fallback = np.array([spec.fallback_rates[g].value for g in AGE_GROUPS])  # type: ignore[index]
-        p_tot = p_m.sum(axis=0).to_numpy()
-        u_tot = u_m.sum(axis=0).to_numpy()
-        regional = np.where(p_tot > 0, u_tot / np.where(p_tot > 0, p_tot, 1.0), fallback)
-        # indirect standardisation from totals, for groups without direct observations
-        tot_known = users["total"].notna() & popg.notna().all(axis=1)
-        expected = (popg.fillna(0.0).to_numpy() * regional).sum(axis=1)
-        obs = users["total"].fillna(0.0).to_numpy()
-        frame = (
-            pd.DataFrame(
-                {"o": np.where(tot_known, obs, 0.0), "e": np.where(tot_known, expected, 0.0)},
-                index=users.index,
-            )
-            .groupby(level=0)
-            .sum()
-        )
-        for code in codes:
-            for gi, g in enumerate(AGE_GROUPS):
-                r = float(regional[gi])
-                if code in u_m.index and p_m.loc[code, g] > 0:
-                    uu, pp = float(u_m.loc[code, g]), float(p_m.loc[code, g])
-                    rate = (uu + k) / (pp + k / r) if r > 0 else uu / pp
-                    method = "kostra"
-                elif code in frame.index and frame.loc[code, "e"] > 0:
-                    smr = (frame.loc[code, "o"] + k) / (frame.loc[code, "e"] + k)
-                    rate, uu, pp, method = r * float(smr), np.nan, np.nan, "kostra_indirect"
-                else:
-                    rate = float(fallback[gi])
-                    uu, pp, method = np.nan, np.nan, "fallback"
-                rows.append((code, service, g, rate, uu, pp, r, method))
-    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
 def fallback_coverage_rates(catalogue: ServiceCatalogue, municipalities: list[str]) -> pd.DataFrame:
-    """Coverage rates from the catalogue fallbacks only (no KOSTRA), same columns as
-    :func:`estimate_coverage_rates`."""
-    rows = [
-        (
-            code,
-            s,
-            g,
-            getattr(catalogue.coverage, s).fallback_rates[g].value,
-            np.nan,
-            np.nan,
-            getattr(catalogue.coverage, s).fallback_rates[g].value,
-            "fallback",
-        )
-        for code in municipalities
-        for s in COVERAGE_SERVICES
-        for g in AGE_GROUPS
-    ]
-    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+    """A constant coverage model from the catalogue fallback rates only (no KOSTRA), in the form
+    of :func:`estimate_coverage_rates`."""
+    base = int(catalogue.coverage.estimation.last_year.value)
+    cov = catalogue.coverage
+    rows = []
+    for code in municipalities:
+        for g in AGE_GROUPS:
+            home = cov.hjemmetjenester.fallback_rates[g].value  # type: ignore[index]
+            lt = cov.langtidsopphold.fallback_rates[g].value  # type: ignore[index]
+            bo = cov.heldogn_bolig.fallback_rates[g].value  # type: ignore[index]
+            rows.append((code, "hjemmetjenester", g, home))
+            rows.append((code, "heldogn", g, lt + bo))
+        lt_all = sum(cov.langtidsopphold.fallback_rates[g].value for g in AGE_GROUPS)  # type: ignore[index]
+        bo_all = sum(cov.heldogn_bolig.fallback_rates[g].value for g in AGE_GROUPS)  # type: ignore[index]
+        rows.append((code, "heldogn_split", "total", lt_all / (lt_all + bo_all)))
+    f = pd.DataFrame(rows, columns=["municipality_code", "service", "age_group", "rate"])
+    z = np.log(np.clip(f["rate"], 1e-12, 1)) - np.log1p(-np.clip(f["rate"], 0, 1 - 1e-12))
+    return f.drop(columns="rate").assign(
+        level=z,
+        trend=0.0,
+        sd_level=0.0,
+        sd_trend=0.0,
+        sd_noise=0.0,
+        sd_drift=0.0,
+        base_year=base,
+        method="constant",
+        source="fallback",
+    )[coverage.MODEL_COLUMNS]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -270,31 +204,38 @@ def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
     return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
 
 
-def _coverage_matrix(coverage: pd.DataFrame, service: str, codes: np.ndarray) -> np.ndarray:
-    """(n rows, 106) users per inhabitant by single age for the municipality of each row."""
-    sel = coverage["service"].to_numpy() == service
-    table = {
-        (str(c), str(g)): float(r)
-        for c, g, r in zip(
-            coverage["municipality_code"].to_numpy()[sel],
-            coverage["age_group"].to_numpy()[sel],
-            coverage["rate"].to_numpy()[sel],
-            strict=True,
-        )
-    }
-    uniq, inv = np.unique(codes, return_inverse=True)
-    missing = [
-        c for c in uniq if any(not np.isfinite(table.get((c, g), np.nan)) for g in AGE_GROUPS)
-    ]
+def coverage_matrices(
+    model: pd.DataFrame, codes: np.ndarray, years: np.ndarray, damping: float
+) -> dict[str, np.ndarray]:
+    """{service: (n rows, 106) users per inhabitant by single age} for the municipality and year
+    of each row, from a coverage model (:func:`estimate_coverage_rates`); services
+    hjemmetjenester, langtidsopphold, heldogn_bolig. Raises InputError naming municipalities
+    that the model does not cover."""
+    have = set(model["municipality_code"].astype(str))
+    uniq_c, inv_c = np.unique(codes, return_inverse=True)
+    missing = [str(c) for c in uniq_c if c not in have]
     if missing:
         raise InputError(
-            f"no {service} coverage rates for municipalities {missing}",
+            f"no coverage rates for municipalities {missing}",
             key="coverage_rates",
-            allowed=sorted({c for c, _ in table}),
+            allowed=sorted(have),
         )
-    by_group = np.array([[table[(c, g)] for g in AGE_GROUPS] for c in uniq])  # (n_uniq, 3)
-    by_age = by_group[:, _age_group_index()]  # (n_uniq, 106)
-    return by_age[inv]
+    uniq_y, inv_y = np.unique(years, return_inverse=True)
+    m = model[model["municipality_code"].astype(str).isin(uniq_c)]
+    rates = coverage.coverage_rates(m, uniq_y, damping)
+    ci = pd.Index(uniq_c).get_indexer(rates["municipality_code"].astype(str))
+    yi = pd.Index(uniq_y).get_indexer(rates["year"])
+    gi = pd.Index(list(AGE_GROUPS)).get_indexer(rates["age_group"])
+    out = {}
+    for s in COVERAGE_SERVICES:
+        sel = (rates["service"] == s).to_numpy()
+        cube = np.full((len(uniq_c), len(uniq_y), len(AGE_GROUPS)), np.nan)
+        cube[ci[sel], yi[sel], gi[sel]] = rates["rate"].to_numpy()[sel]
+        if not np.isfinite(cube).all():
+            raise InputError(f"incomplete {s} coverage rates", key="coverage_rates")
+        by_group = cube[inv_c, inv_y]  # (n, 3)
+        out[s] = by_group[:, _age_group_index()]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -309,8 +250,11 @@ def project_demand(
     """Demand per municipality, year (and run) for every service in the catalogue.
 
     ``population``: population frame (municipality_code, year, sex, age, population[, run]).
-    ``coverage_rates``: from :func:`estimate_coverage_rates` (default: catalogue fallbacks).
-    Measures (value units): hjemmetjenester/langtidsopphold users (persons) and fte (FTE);
+    ``coverage_rates``: the coverage model from :func:`estimate_coverage_rates` (default:
+    constant catalogue fallbacks).
+    Measures (value units): hjemmetjenester/langtidsopphold/heldogn_bolig users (persons) and
+    fte (FTE), langtidsopphold/heldogn_bolig places (users / occupancy; heldøgn in total is
+    their sum);
     kad/intermediaer admissions and bed_days (per year); helsestasjon births and children_0_5;
     skolehelsetjeneste pupils_barneskole/_ungdomsskole/_vgs; jordmor births; kommuneoverlege,
     legevakt, fastlege population; brukerkontor cases (per year). Births are approximated by the
@@ -331,19 +275,34 @@ def project_demand(
     shift = np.asarray(lv.age_shift(since), dtype=float)
 
     out: dict[tuple[str, str], np.ndarray] = {}
-    users = {}
-    for s in ("hjemmetjenester", "langtidsopphold"):
-        rate = shifted_rates(_coverage_matrix(coverage_rates, s, codes), shift)
-        users[s] = (P * rate).sum(axis=1)
+    damping = float(np.mean(catalogue.coverage.estimation.damping.value))
+    rate_by_age = coverage_matrices(coverage_rates, codes, years, damping)
+    users = {s: (P * shifted_rates(rate_by_age[s], shift)).sum(axis=1) for s in COVERAGE_SERVICES}
+    # institution_to_home_shift: residents moved out of institutions, to housing with 24-hour
+    # staff and to home services, each staffed as the form it moves to
     ramp = np.clip(since / np.asarray(lv.institution_to_home_years, dtype=float), 0.0, 1.0)
     moved = users["langtidsopphold"] * ramp * np.asarray(lv.institution_to_home_shift, dtype=float)
+    to_housing = moved * np.asarray(lv.institution_to_housing_share, dtype=float)
+    to_home = moved - to_housing
     users["langtidsopphold"] = users["langtidsopphold"] - moved
-    users["hjemmetjenester"] = users["hjemmetjenester"] + moved
+    users["heldogn_bolig"] = users["heldogn_bolig"] + to_housing
+    users["hjemmetjenester"] = users["hjemmetjenester"] + to_home
     growth = (1.0 + np.asarray(lv.fte_per_user_growth, dtype=float)) ** since
-    for s in ("hjemmetjenester", "langtidsopphold"):
-        spec = getattr(catalogue.coverage, s)
+    cov = catalogue.coverage
+    extra_fte = {
+        "hjemmetjenester": to_home
+        * (
+            (cov.hjemmetjenester.fte_per_former_resident or cov.heldogn_bolig.fte_per_user).value
+            - cov.hjemmetjenester.fte_per_user.value
+        )
+    }
+    for s in COVERAGE_SERVICES:
+        spec = getattr(cov, s)
         out[(s, "users")] = users[s]
-        out[(s, "fte")] = users[s] * spec.fte_per_user.value * growth
+        fte = users[s] * spec.fte_per_user.value + extra_fte.get(s, 0.0)
+        out[(s, "fte")] = fte * growth
+        if spec.occupancy is not None:
+            out[(s, "places")] = users[s] / spec.occupancy.value
 
     for s in ("kad", "intermediaer"):
         adm, bd = bed_rates_by_age(getattr(catalogue, s))
@@ -364,9 +323,8 @@ def project_demand(
     total = P.sum(axis=1)
     for s in ("kommuneoverlege", "legevakt", "fastlege"):
         out[(s, "population")] = total
-    out[("brukerkontor", "cases")] = (
-        users["hjemmetjenester"] * catalogue.coverage.hjemmetjenester.cases_per_user.value
-        + users["langtidsopphold"] * catalogue.coverage.langtidsopphold.cases_per_user.value
+    out[("brukerkontor", "cases")] = sum(
+        users[s] * getattr(cov, s).cases_per_user.value for s in COVERAGE_SERVICES
     )
     return _long(keys, out)
 

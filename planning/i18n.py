@@ -184,6 +184,32 @@ STRINGS: dict[str, dict[str, str]] = {
             "for the small municipalities; read them together with the central line."
         ),
     },
+    "demand_trust_text": {
+        "nb": (
+            "**Hvor treffsikker er tjenestebehovet?** Tjenestemodellen (dekningsgrader med "
+            "dempede trender), brukt fra {bases} med bare de dataene som fantes da, bommet {years} "
+            "år senere i snitt med {home} på antallet mottakere av hjemmetjenester i disse {n} "
+            "kommunene, og med {held} på heldøgnsomsorg (langtidsopphold i institusjon og bolig "
+            "med heldøgns bemanning) etter KOSTRA. Med faste dekningsgrader (som i verktøyet "
+            "Tjenestebehov) var bommen {home_ref} for hjemmetjenester og {held_ref} for "
+            "heldøgnsomsorg. Største bom: {worst}. Antallet "
+            "plasser er ofte et vedtak om kapasitet, ikke et mål på behov; les tallene som et "
+            "anslag med usikkerhet."
+        ),
+        "en": (
+            "**How accurate is the service demand?** The service model (coverage rates with "
+            "damped trends), run from {bases} with only the data available then, missed the "
+            "number of home-service users in these {n} municipalities {years} years later by "
+            "{home} on average, and heldøgn care (long-term institutional stays and housing with "
+            "24-hour staff) by {held}, against KOSTRA. Holding coverage constant (as the "
+            "Tjenestebehov tool does) missed home services by {home_ref} and "
+            "heldøgn care by {held_ref}. Largest miss: {worst}. "
+            "The number of places is often a capacity decision rather than a measure of need; "
+            "read the figures as an estimate with uncertainty."
+        ),
+    },
+    "service_hjemmetjenester": {"nb": "hjemmetjenester", "en": "home services"},
+    "service_heldogn": {"nb": "heldøgnsomsorg", "en": "heldøgn care"},
     "and": {"nb": "og", "en": "and"},
     "p10": {"nb": "P10", "en": "P10"},
     "p50": {"nb": "P50", "en": "P50"},

@@ -44,6 +44,7 @@ MunicipalityCode = Annotated[str, Field(pattern=r"^\d{4}$")]
 SERVICES: tuple[str, ...] = (
     "hjemmetjenester",
     "langtidsopphold",
+    "heldogn_bolig",
     "kad",
     "intermediaer",
     "helsestasjon",
@@ -54,6 +55,8 @@ SERVICES: tuple[str, ...] = (
     "fastlege",
     "brukerkontor",
 )
+#: Services whose users come from KOSTRA coverage rates (planning.coverage).
+COVERAGE_SERVICES: tuple[str, ...] = ("hjemmetjenester", "langtidsopphold", "heldogn_bolig")
 ShareableService = Literal[
     "kad",
     "intermediaer",
@@ -138,28 +141,39 @@ class _Model(BaseModel):
 # catalogue sections
 # ------------------------------------------------------------------------------------------------
 class CoverageEstimation(_Model):
-    """How coverage rates are estimated from the KOSTRA panel."""
+    """How coverage rates and their trends are estimated from the national KOSTRA panel
+    (``planning.coverage``): one default setting for every base year."""
 
-    first_year: Sourced
-    last_year: Sourced
-    prior_users: NonNegative  # shrinkage strength in users (pseudo-counts at the regional rate)
+    last_year: Sourced  # latest KOSTRA year: the base year of the coverage model
+    method: Literal["trend", "constant"] = "trend"  # 'constant': the constant-rate reference
+    window: Annotated[Sourced, _in_range(2, 20)]  # years up to the base year for level and trend
+    damping: Annotated[Sourced, _in_range(0, 1, hi_open=True)]  # φ of the damped trend
+    reference_years: Annotated[Sourced, _in_range(1, 10)]  # years pooled by the reference
+    size_classes: Annotated[Sourced, _in_range(1, 20)]  # comparable-municipality size classes
 
-    @model_validator(mode="after")
-    def _years(self) -> CoverageEstimation:
-        if self.first_year.value > self.last_year.value:
-            raise ValueError("first_year must not be after last_year")
-        return self
+    def settings(self):  # -> planning.coverage.TrendSettings
+        """The trend settings as used by :func:`planning.coverage.fit_coverage`."""
+        from planning.coverage import TrendSettings
+
+        return TrendSettings(
+            window=int(self.window.value),
+            damping=float(self.damping.value),
+            reference_years=int(self.reference_years.value),
+            size_classes=int(self.size_classes.value),
+        )
 
 
 class CoverageService(_Model):
     """A service whose users are a share of the population by KOSTRA age group."""
 
     label: str
-    indicator: Literal["home_service_users", "long_term_residents"]
+    indicator: Literal["home_service_users", "long_term_residents", "residents_24h_housing"]
     fallback_rates: dict[AgeGroup, Fraction]  # users per inhabitant when no KOSTRA estimate
     fte_per_user: NonNegative  # FTE per user per year at the base year
     profession_mix: dict[Profession, Fraction]  # shares of the FTE by profession (sum 1)
     cases_per_user: NonNegative  # user-office cases (applications + reviews) per user per year
+    occupancy: Occupancy | None = None  # residents per place (heldøgn forms): places = users / it
+    fte_per_former_resident: NonNegative | None = None  # FTE per user moved in from an institution
 
     @model_validator(mode="after")
     def _complete(self) -> CoverageService:
@@ -177,9 +191,14 @@ def _check_mix(mix: dict[str, Sourced]) -> None:
 
 
 class Coverage(_Model):
+    """Services whose users are a share of the population by KOSTRA age group. Heldøgnsomsorg
+    has two forms: ``langtidsopphold`` (institution) and ``heldogn_bolig`` (housing with
+    24-hour staff)."""
+
     estimation: CoverageEstimation
     hjemmetjenester: CoverageService
     langtidsopphold: CoverageService
+    heldogn_bolig: CoverageService
 
 
 class BedService(_Model):
@@ -340,6 +359,7 @@ class LeverDefaults(_Model):
     life_expectancy_gain: NonNegative  # years of life expectancy gained per calendar year
     fte_per_user_growth: Growth
     institution_to_home_shift: Fraction
+    institution_to_housing_share: Fraction
     institution_to_home_years: Years
     max_refusal: OpenFraction
     occupancy_target: Occupancy
@@ -375,7 +395,7 @@ class ServiceCatalogue(_Model):
     def _professions_used(self) -> Iterator[tuple[str, str]]:
         for name in SHAREABLE_SERVICES:
             yield name, getattr(self, name).profession
-        for name in ("hjemmetjenester", "langtidsopphold"):
+        for name in COVERAGE_SERVICES:
             for p in getattr(self.coverage, name).profession_mix:
                 yield name, p
         yield "jordmor", "kontormedarbeider"
@@ -488,7 +508,9 @@ class Levers(_Model):
     age_shift_per_year: years of shift per calendar year; overrides healthy_ageing × gain.
     life_expectancy_gain: years of life expectancy gained per calendar year.
     fte_per_user_growth: yearly change in FTE per user of care services (fraction per year).
-    institution_to_home_shift: fraction of long-term residents moved to home services.
+    institution_to_home_shift: fraction of long-term residents moved out of institutions.
+    institution_to_housing_share: fraction of those moved who go to housing with 24-hour staff
+      (the rest to home services); each is staffed as the form it moves to.
     institution_to_home_years: years from base_year until the shift is complete (linear ramp).
     max_refusal: target refusal (blocking) probability for beds, in (0, 1).
     occupancy_target: target mean occupancy for the comparison sizing, in (0, 1].
@@ -499,6 +521,7 @@ class Levers(_Model):
     life_expectancy_gain: float | None = Field(default=None, ge=0.0, le=1.0)
     fte_per_user_growth: float | None = Field(default=None, ge=-0.05, le=0.05)
     institution_to_home_shift: float | None = Field(default=None, ge=0.0, le=1.0)
+    institution_to_housing_share: float | None = Field(default=None, ge=0.0, le=1.0)
     institution_to_home_years: float | None = Field(default=None, ge=1.0, le=100.0)
     max_refusal: float | None = Field(default=None, gt=0.0, lt=1.0)
     occupancy_target: float | None = Field(default=None, gt=0.0, le=1.0)

@@ -1040,6 +1040,75 @@ def trust_markdown(
     )
 
 
+DEMAND_BACKTEST_YEARS = 9  # years from base to end in the demand backtests (2012→2021, 2016→2025)
+
+
+def demand_backtest_windows() -> list[tuple[int, int]]:
+    """(base, end) of the two demand backtests on the shipped data: nine years each, ending in
+    the latest KOSTRA year and four years before it (2012→2021 and 2016→2025)."""
+    from planning import data
+
+    first, last = data.kostra_years()
+    h = DEMAND_BACKTEST_YEARS
+    return [(e - h, e) for e in (last - 4, last) if e - h >= first + 2]
+
+
+def demand_trust_markdown(
+    codes: Sequence[str], lang: str = "nb", names: Mapping[str, str] | None = None
+) -> str:
+    """How far the demand model has missed before (Markdown), computed live for ``codes``:
+    demand backtests (:func:`planning.backtest.demand_backtest`, population projected from the
+    base year) from the bases of :func:`demand_backtest_windows`; MAPE of home-service users and
+    of heldøgn in total for the default model and the constant-rate reference, and the largest
+    miss with its service. Empty when the data are too short."""
+    import pandas as pd
+
+    from planning import backtest
+    from planning.i18n import fmt_percent
+
+    check_language(lang)
+    names = names or {}
+    windows = demand_backtest_windows()
+    if not windows:
+        return ""
+    res = [backtest.demand_backtest(list(codes), b, e, population="projected") for b, e in windows]
+    summary = [backtest.summarise_demand(r).set_index(["service", "method"]) for r in res]
+    joint = f" {t('and', lang)} "
+
+    def both(service: str, method: str) -> str:
+        return joint.join(
+            fmt_percent(s.loc[(service, method), "mape"] / 100, lang)
+            if (service, method) in s.index
+            else "–"
+            for s in summary
+        )
+
+    rows = pd.concat(res, ignore_index=True)
+    rows = rows[rows["service"].isin(["hjemmetjenester", "heldogn"]) & rows["pe"].notna()]
+    worst = rows.loc[rows["pe"].abs().idxmax()] if len(rows) else None
+    worst_text = (
+        ""
+        if worst is None
+        else (
+            f"{names.get(worst.municipality_code, worst.municipality_code)}, "
+            f"{t('service_' + worst.service, lang)} {fmt_signed(worst.pe, lang, 0)}"
+            f"{chr(0xA0) if lang == 'nb' else ''}% ({worst.base_year}–{worst.end_year})"
+        )
+    )
+    return t(
+        "demand_trust_text",
+        lang,
+        bases=joint.join(str(b) for b, _ in windows),
+        n=len(codes),
+        years=DEMAND_BACKTEST_YEARS,
+        home=both("hjemmetjenester", "model"),
+        home_ref=both("hjemmetjenester", "constant-rate"),
+        held=both("heldogn", "model"),
+        held_ref=both("heldogn", "constant-rate"),
+        worst=worst_text,
+    )
+
+
 def about_markdown(result: Any, lang: str = "nb") -> str:
     """Provenance line: scenario file, package and data version, runs, seed and date."""
     p = result.provenance

@@ -946,7 +946,11 @@ def _demand_cached(proj: tuple[Any, ...], services_json: str, levers_json: str) 
 def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
     from planning.demand import estimate_coverage_rates
 
-    return estimate_coverage_rates(data.load_kostra(), _catalogue_for(services_json), list(codes))
+    m = data.load_municipalities()
+    counties = dict(zip(m["municipality_code"], m["county_code"], strict=True))
+    return estimate_coverage_rates(
+        data.load_kostra(), _catalogue_for(services_json), list(codes), counties=counties
+    )
 
 
 @functools.lru_cache(maxsize=16)

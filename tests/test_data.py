@@ -182,7 +182,9 @@ def test_travel_values_are_labelled_and_overridable():
 
 def test_kostra_panel_blank_cells_are_absent_not_zero():
     k = data.load_kostra()
-    assert set(k["municipality_code"]) == {"5031", "5032", "5033", "5034", "5035", "5036"}
+    # the national panel: every municipality of Norway (2024 borders)
+    assert set(k["municipality_code"]) == set(data.region("norway"))
+    assert not (k["value"].isna()).any()
     # home-service users 67-79 are not published after 2016 (PROVENANCE.md)
     hs = k[(k.indicator == "home_service_users") & (k.age_group == "67-79")]
     assert hs["year"].max() <= 2016

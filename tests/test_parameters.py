@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -66,9 +67,22 @@ def test_derived_values_match_the_data(catalogue):
     n24 = nor[nor.year == 2024]
     births_2023 = n24[n24.age == 0].population.sum()
     assert catalogue.jordmor.per_fte.value == pytest.approx(births_2023 / 591, abs=0.05)
-    assert catalogue.coverage.langtidsopphold.fallback_rates["80+"].value == pytest.approx(
-        0.75 * 31405 / n24[n24.age >= 80].population.sum(), abs=1e-4
-    )
+    # national fallback rates: KOSTRA 2025 users / inhabitants (planning.coverage.build_panel)
+    from planning.coverage import build_panel
+    from planning.data import load_kostra
+
+    panel = build_panel(load_kostra(), 2025)
+    for name, users in (
+        ("hjemmetjenester", panel.home),
+        ("langtidsopphold", panel.longterm),
+        ("heldogn_bolig", panel.heldogn - panel.longterm),
+    ):
+        u, p = users[:, -1], panel.pop[:, -1]
+        ok = np.isfinite(u).all(axis=1)
+        rates = u[ok].sum(axis=0) / p[ok].sum(axis=0)
+        for g, r in zip(("0-66", "67-79", "80+"), rates, strict=True):
+            fb = getattr(catalogue.coverage, name).fallback_rates[g].value
+            assert fb == pytest.approx(r, rel=0.01, abs=2e-5), (name, g)
     e0 = load_life_expectancy().groupby("year").e0.mean()
     assert catalogue.levers.life_expectancy_gain.value == pytest.approx(
         (e0[2050] - e0[2025]) / 25, abs=1e-4

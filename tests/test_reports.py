@@ -111,7 +111,7 @@ def test_assumptions_table_lists_every_parameter_and_marks_assumptions(shared):
     n_assumptions = int((frame["status"] == "assumption").sum())
     assert html.count("class='vp-assumption'") == n_assumptions > 0
     assert html.count(">antatt<") == n_assumptions
-    assert "coverage.estimation.first_year" in html and ">2021<" in html  # years without separators
+    assert "coverage.estimation.last_year" in html and ">2025<" in html  # years without separators
 
 
 def test_levers_set_by_a_scenario_are_labelled_as_such():

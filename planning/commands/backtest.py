@@ -26,7 +26,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="municipality codes or names",
     )
     p.add_argument("--base-year", type=int, default=2016)
-    p.add_argument("--end-year", type=int, default=2026)
+    p.add_argument(
+        "--end-year", type=int, default=None, help="default 2026 (population), 2025 (--demand)"
+    )
+    p.add_argument(
+        "--demand",
+        action="store_true",
+        help=(
+            "backtest service demand instead: users of home services, long-term institutional "
+            "stays, housing with 24-hour staff and heldøgn in total against what KOSTRA counted"
+        ),
+    )
+    p.add_argument(
+        "--population",
+        choices=["projected", "observed", "both"],
+        default="both",
+        help="--demand: population projected from the base year, observed, or both (default)",
+    )
     p.add_argument(
         "--method",
         nargs="+",
@@ -57,6 +73,9 @@ def _backtest(args: argparse.Namespace) -> int:
     from planning import backtest, demography
 
     spec = args.municipalities or args.region or "vaernesregionen"
+    if args.demand:
+        return _demand(args, spec)
+    args.end_year = 2026 if args.end_year is None else args.end_year
     methods = args.method or list(demography.METHODS)
     for m in methods:
         demography._check_method(m)
@@ -114,6 +133,67 @@ def _backtest(args: argparse.Namespace) -> int:
                 kept.drop(columns=["base_year", "end_year", "boundary_change"])
                 .round(0)
                 .to_string(index=False)
+            )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        res.to_csv(args.out, index=False)
+        print(f"wrote {len(res)} rows to {args.out}")
+    return 0
+
+
+def _demand(args: argparse.Namespace, spec) -> int:
+    import pandas as pd
+
+    from planning import backtest
+
+    end = 2025 if args.end_year is None else args.end_year
+    modes = ["projected", "observed"] if args.population == "both" else [args.population]
+    res = pd.concat(
+        [backtest.demand_backtest(spec, args.base_year, end, population=m) for m in modes],
+        ignore_index=True,
+    )
+    if args.markdown:
+        print(backtest.demand_markdown(res))
+    else:
+        n_codes = res["municipality_code"].nunique()
+        if not (args.summary_only or n_codes > 30):
+            wide = res.pivot_table(
+                index=["population", "municipality_code"],
+                columns="service",
+                values=["pe", "pe_reference"],
+                sort=False,
+            )
+            print(
+                f"% error at {end} of service users projected from {args.base_year} "
+                "(pe: default model, pe_reference: constant rates)"
+            )
+            print(wide.round(1).to_string())
+            print()
+        print(
+            f"across municipalities with KOSTRA counts: MAPE, MALPE, MedAPE (%) at {end}; "
+            "total_pe = % error of the summed users"
+        )
+        print(
+            backtest.summarise_demand(res)
+            .drop(columns=["base_year", "end_year"])
+            .round(1)
+            .to_string(index=False)
+        )
+    if args.bands is not None:
+        band = backtest.demand_band_coverage(
+            spec, args.base_year, end, runs=args.bands, seed=args.seed
+        )
+        print()
+        print(
+            f"demand Monte Carlo P10-P90 band from {args.base_year} ({args.bands} runs, seed "
+            f"{args.seed}) held the KOSTRA count at {end} (about 80 % expected):"
+        )
+        kept = band[~band["boundary_change"] & band["observed"].notna()]
+        share = kept.groupby("service", sort=False)["inside"].agg(["sum", "count"])
+        for service, row in share.iterrows():
+            print(
+                f"  {service:>16}: {int(row['sum'])} of {int(row['count'])} municipalities "
+                f"({100 * row['sum'] / row['count']:.0f} %)"
             )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
