@@ -5,8 +5,8 @@ change it adds on top of the ones before it:
 
 1. population: ageing and growth (the horizon's population at the first year's use rates, today's
    organisation, no lever, constant pay);
-2. coverage trend: a trend in coverage rates over time, where the model has one (a lever whose
-   name starts with ``coverage``); 0 otherwise;
+2. coverage trend: the damped trend in each municipality's coverage rates
+   (``coverage.estimation.damping``; off = 0, no trend; planning.coverage);
 3. healthy ageing: use rates shift to higher ages as life expectancy rises;
 4. standard growth: FTE per user changes each year;
 5. shifts between forms of care: long-term residents moved to home services;
@@ -93,7 +93,8 @@ def waterfall(
     levers = scn.levers.with_defaults(cat)
     switches = _lever_switches(levers)
     lever_order = ["coverage_trend", "healthy_ageing", "standard_growth", "care_shift"]
-    # runs 0..4 on the reference organisation: run k has the first k lever drivers on
+    # runs 0..4 on the reference organisation: run k has the first k drivers on; the coverage
+    # trend (an estimation setting, not a per-run value) is off in run 0 only, by a second pass
     n = len(lever_order) + 1
     values: dict[str, np.ndarray] = {}
     for k, driver in enumerate(lever_order, start=1):
@@ -101,7 +102,16 @@ def waterfall(
             on = float(getattr(levers, path.split(".", 1)[1]))
             values[path] = np.where(np.arange(n) >= k, on, off)
     values["prices.real_pay_growth"] = np.zeros(n)
-    on_ref = sensitivity.evaluate_values(_with_organisation(scn, ref), values, n)
+    on_ref_scn = _with_organisation(scn, ref)
+    on_ref = sensitivity.evaluate_values(on_ref_scn, values, n)
+    trend = getattr(cat.coverage.estimation, "damping", None)
+    if trend is not None and trend.value != 0:
+        no_trend = scenarios.apply_overrides(
+            on_ref_scn, {"services.coverage.estimation.damping": 0.0}
+        )
+        first_pass = sensitivity.evaluate_values(no_trend, {p: v[:1] for p, v in values.items()}, 1)
+    else:
+        first_pass = on_ref
     own = sensitivity.evaluate_values(
         scn,
         {
@@ -116,10 +126,12 @@ def waterfall(
         m = m[(m["municipality_code"] == "region") & (m["year"] == year)]
         return m.pivot(index="run", columns="metric", values="value")
 
-    first, hor, end = region(on_ref, y0), region(on_ref, y1), region(own, y1)
+    first, hor, end = region(first_pass, y0), region(on_ref, y1), region(own, y1)
+    no_trend_hor = region(first_pass, y1)
     rows: list[tuple[Any, ...]] = []
     for metric in METRICS:
-        states = [first.loc[0, metric]] + [hor.loc[k, metric] for k in range(n)]
+        states = [first.loc[0, metric], no_trend_hor.loc[0, metric]]
+        states += [hor.loc[k, metric] for k in range(1, n)]
         states += [end.loc[0, metric], end.loc[1, metric]]
         start = states[0]
         rows.append((metric, 0, "start", "Første år", "First year", start, start, 0.0, y0, y0))

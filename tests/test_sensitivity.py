@@ -15,7 +15,7 @@ SUBSET = (
     "levers.healthy_ageing",
     "levers.max_refusal",
     "prices.real_pay_growth",
-    "coverage.estimation.prior_users",
+    "coverage.estimation.window",
     "coverage.hjemmetjenester.profession_mix.sykepleier",
     "coverage.hjemmetjenester.profession_mix.helsefagarbeider",
     "demography.trim_share",
@@ -42,7 +42,7 @@ def _headline(scn, metric):
         ("levers.healthy_ageing", "levers.healthy_ageing"),
         ("levers.max_refusal", "levers.max_refusal"),
         ("prices.real_pay_growth", "prices.real_pay_growth"),
-        ("coverage.estimation.prior_users", "services.coverage.estimation.prior_users"),
+        ("coverage.estimation.window", "services.coverage.estimation.window"),
     ],
 )
 def test_swings_equal_explicit_low_high_runs(table, path, override):
