@@ -247,51 +247,110 @@ def _regions() -> dict[str, dict[str, Any]]:
             regions = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise DataError(f"cannot be read as JSON ({e})", file=p) from None
+    if not isinstance(regions, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("municipalities"), list) for v in regions.values()
+    ):
+        raise DataError(
+            "every region needs a list of 'municipalities'", file=p, key="municipalities"
+        )
     return regions
 
 
-def region_names() -> list[str]:
-    """Names accepted by :func:`region`: the named regions and 'county-NN' for each county."""
-    counties = sorted(set(_municipalities()["county_code"]))
-    return [*_regions(), *(f"county-{c}" for c in counties), "trondelag", "norway"]
+def _county_aliases() -> dict[str, str]:
+    """'county-NN' -> the region key of county NN (e.g. 'county-42' -> 'agder')."""
+    return {f"county-{r['county_code']}": k for k, r in _regions().items() if r.get("county_code")}
 
 
-def region(name: str) -> list[str]:
-    """Municipality codes of a named region (``vaernes``, ``vaernesregionen``, ``trondelag``,
-    ``norway`` or ``county-NN``)."""
-    regions = _regions()
-    key = str(name).strip().lower()
-    if key in regions:
-        return list(regions[key]["municipalities"])
-    m = _municipalities()
-    if key == "norway":
-        return sorted(m["municipality_code"])
-    if key == "trondelag":
-        key = "county-50"
-    if key.startswith("county-"):
-        codes = sorted(m.loc[m["county_code"] == key.removeprefix("county-"), "municipality_code"])
-        if codes:
-            return codes
-    raise InputError(
-        f"unknown region '{name}'.{suggest(key, region_names())}",
-        key="region",
-        allowed=", ".join(list(regions) + ["trondelag", "norway", "county-NN"]),
+def region_names(kind: str | None = None) -> list[str]:
+    """Keys accepted by :func:`region` (data/regions.json): the named regions ('vaernes',
+    'vaernesregionen', 'knutepunkt_sorlandet'), every county by name ('agder', 'trondelag', ...)
+    and 'norway'; with ``kind`` ('named', 'county', 'country') only those. 'county-NN' (the SSB
+    county code) is accepted too."""
+    return [k for k, r in _regions().items() if kind is None or r.get("kind") == kind]
+
+
+def regions_table() -> pd.DataFrame:
+    """Every region of data/regions.json: region, name, kind, county_code, n_municipalities,
+    municipalities (comma-separated codes), source."""
+    return pd.DataFrame(
+        [
+            {
+                "region": k,
+                "name": r.get("name", k),
+                "kind": r.get("kind", "named"),
+                "county_code": r.get("county_code"),
+                "n_municipalities": len(r["municipalities"]),
+                "municipalities": ", ".join(r["municipalities"]),
+                "source": r.get("source", ""),
+            }
+            for k, r in _regions().items()
+        ]
     )
 
 
+def _region_key(name: str) -> str | None:
+    key = str(name).strip().lower()
+    regions = _regions()
+    if key in regions:
+        return key
+    alias = _county_aliases().get(key)
+    if alias:
+        return alias
+    folded = key.translate(str.maketrans({"æ": "ae", "ø": "o", "å": "a", " ": "_", "-": "_"}))
+    return folded if folded in regions else None
+
+
+def region(name: str) -> list[str]:
+    """Municipality codes (4-digit, 2024 borders) of a region in data/regions.json: a named region
+    (``vaernes``, ``vaernesregionen``, ``knutepunkt_sorlandet``), a county by name (``agder``,
+    ``trondelag``, ...) or code (``county-42``), or ``norway``. Raises InputError with close
+    matches for an unknown or empty region."""
+    key = _region_key(name)
+    if key is None:
+        raise InputError(
+            f"unknown region '{name}'.{suggest(str(name).strip().lower(), region_names())}",
+            key="region",
+            allowed=", ".join(region_names()) + ", county-NN",
+        )
+    codes = [str(c) for c in _regions()[key]["municipalities"]]
+    if not codes:
+        raise InputError(
+            f"region '{name}' has no municipalities (data/regions.json).{suggest(key, [k for k in region_names() if k != key])}",
+            key="region",
+            allowed=", ".join(k for k in region_names() if _regions()[k]["municipalities"]),
+        )
+    return codes
+
+
 def region_label(name: str) -> str:
-    """Human name of a named region (falls back to the key)."""
-    return str(_regions().get(name, {}).get("name", name))
+    """Human name of a region (falls back to the key)."""
+    key = _region_key(name)
+    return str(_regions()[key].get("name", key)) if key else str(name)
+
+
+def region_of(codes: Sequence[str]) -> str | None:
+    """Key of the region whose municipalities are exactly ``codes`` (any order), else None."""
+    want = set(codes)
+    for k, r in _regions().items():
+        if set(r["municipalities"]) == want:
+            return k
+    return None
 
 
 def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
-    """Codes for a region name, a code, a municipality name, or a list of those.
+    """Codes for a region name, a code, a municipality name, or a list of those (2024 borders).
 
-    Unknown entries raise one InputError with close matches.
+    Unknown entries raise one InputError with close matches; so does an empty list.
     """
     items = [spec] if isinstance(spec, str) else list(spec)
-    if not items:
-        raise InputError("no municipalities given", key="municipalities")
+    if not items or all(not str(i).strip() for i in items):
+        raise InputError(
+            "no municipalities given: name a region or at least one municipality.",
+            key="municipalities",
+            allowed="4-digit municipality codes (e.g. 5035), names (e.g. Stjørdal) or regions ("
+            + ", ".join(region_names(kind="named"))
+            + ", a county such as agder, norway)",
+        )
     m = _municipalities()
     codes = set(m["municipality_code"])
     by_name = {
@@ -305,16 +364,21 @@ def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
             out.append(s.zfill(4))
         elif s.lower() in by_name:
             out.append(by_name[s.lower()])
-        elif not s.isdigit() and s.lower() in {r.lower() for r in region_names()}:
+        elif not s.isdigit() and _region_key(s) is not None:
             out.extend(region(s))
         else:
-            candidates = list(codes) if s.isdigit() else [*by_name, *region_names()]
+            if s.isdigit():
+                problem = f"unknown municipality code '{s}' (no such code on 2024 borders)"
+                candidates: list[str] = sorted(codes)
+            else:
+                problem = f"unknown municipality or region '{s}'"
+                candidates = [*by_name, *region_names()]
             raise InputError(
-                f"unknown municipality or region '{s}'.{suggest(s.lower(), candidates)}",
+                f"{problem}.{suggest(s.lower(), candidates)}",
                 key="municipalities",
                 allowed="4-digit municipality codes (e.g. 5035), names (e.g. Stjørdal) or regions ("
-                + ", ".join(_regions())
-                + ", trondelag, county-NN)",
+                + ", ".join(region_names(kind="named"))
+                + ", a county such as agder, norway)",
             )
     return list(dict.fromkeys(out))
 
@@ -450,7 +514,9 @@ def load_kostra(
 
 def load_places() -> pd.DataFrame:
     """Places: place_id, name, municipality_code, role (';'-separated: municipality_centre, dms,
-    legevakt, hospital), lat, lon, source, status ('seen'/'unverified'), note."""
+    legevakt, hospital), lat, lon, source, status ('seen'; 'unverified' for third-party or proxy
+    points; 'estimated' for a point inside the polygon where no centre was sourced), note. Every
+    municipality has exactly one 'municipality_centre'."""
     return _csv(
         "places.csv",
         ["place_id", "name", "municipality_code", "role", "lat", "lon", "source", "status"],
@@ -530,11 +596,11 @@ def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFr
 
 
 def load_geometry():  # -> geopandas.GeoDataFrame (imported lazily: geopandas is slow to import)
-    """Trøndelag municipality polygons (Kartverket 2024, simplified): municipality_code,
+    """Municipality polygons of Norway (357, Kartverket 2024, simplified): municipality_code,
     municipality_name, geometry (WGS84)."""
     import geopandas as gpd
 
-    p = _path("trondelag_municipalities.geojson")
+    p = _path("municipalities.geojson")
     try:
         gdf = gpd.read_file(p)
     except Exception as e:

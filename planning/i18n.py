@@ -69,15 +69,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Each municipality's share of the cost of shared units ({year})",
     },
     "map_title": {
-        "nb": "Regionen: kommuner, DMS og reisetid (minutter)",
-        "en": "The region: municipalities, DMS and travel time (minutes)",
+        "nb": "Regionen og nabokommunene: reisetid (minutter) til {hub}",
+        "en": "The region and its neighbours: travel time (minutes) to {hub}",
     },
     "compare_title": {
         "nb": "Scenarioer side om side: {metric}",
         "en": "Scenarios side by side: {metric}",
     },
     "map_minutes": {"nb": "{minutes:.0f} min", "en": "{minutes:.0f} min"},
-    "other_municipalities": {"nb": "Andre kommuner", "en": "Other municipalities"},
+    "other_municipalities": {"nb": "Nabokommuner", "en": "Neighbouring municipalities"},
+    "map_no_hub": {"nb": "Regionen og nabokommunene", "en": "The region and its neighbours"},
     # ---- status labels ------------------------------------------------------------------------
     "status_seen": {"nb": "sett i kilde", "en": "seen in source"},
     "status_sourced": {"nb": "fra kilde", "en": "sourced"},

@@ -319,11 +319,16 @@ class Staffing(_Model):
     professions: dict[Profession, ProfessionCost]
     aga_zone_rates: dict[str, Fraction]  # employer's contribution (arbeidsgiveravgift) by zone
     employer_contribution: dict[MunicipalityCode, Fraction]  # rate per municipality (zone in note)
+    #: rate for a municipality not listed in ``employer_contribution`` (a labelled assumption)
+    employer_contribution_default: Fraction | None = None
 
     @model_validator(mode="after")
     def _zones(self) -> Staffing:
         rates = {round(z.value, 6) for z in self.aga_zone_rates.values()}
-        for code, s in self.employer_contribution.items():
+        listed = dict(self.employer_contribution)
+        if self.employer_contribution_default is not None:
+            listed["default"] = self.employer_contribution_default
+        for code, s in listed.items():
             if round(s.value, 6) not in rates:
                 raise ValueError(
                     f"employer_contribution.{code}: {s.value} is not one of the zone rates "
@@ -333,7 +338,7 @@ class Staffing(_Model):
 
     def aga_rate(self, code: str) -> float:
         """Employer's contribution rate of a municipality (fraction)."""
-        s = self.employer_contribution.get(code)
+        s = self.employer_contribution.get(code, self.employer_contribution_default)
         if s is None:
             raise PlanningError(
                 f"no employer's contribution rate for municipality {code}",

@@ -10,6 +10,7 @@ central run drawn as a line and runs 1..N give a P10–P90 band (quantiles over 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -647,6 +648,38 @@ def _rings(geom) -> list[np.ndarray]:
     return [np.asarray(p.exterior.coords) for p in polys]
 
 
+def neighbours(geometry, codes: Sequence[str], margin_deg: float = 0.01):
+    """Rows of ``geometry`` outside ``codes`` whose polygons touch the region (within
+    ``margin_deg`` degrees, about 1 km): the neighbours a map draws for context."""
+    inside = geometry["municipality_code"].isin(list(codes))
+    if not inside.any():
+        return geometry.iloc[0:0]
+    with warnings.catch_warnings():  # a margin in degrees is meant (about 1 km)
+        warnings.simplefilter("ignore", UserWarning)
+        region = geometry.loc[inside].geometry.buffer(margin_deg).union_all()
+    others = geometry.loc[~inside]
+    return others[others.geometry.intersects(region)]
+
+
+def map_hub(places: pd.DataFrame, codes: Sequence[str], hub_role: str = "dms") -> str | None:
+    """Place id the region map draws travel lines to: the region's place with ``hub_role``, else
+    the hospital nearest the mean of the region's centres; None when there is neither."""
+    roles = places["role"].astype(str).str.split(";")
+    inside = places["municipality_code"].astype(str).isin(list(codes))
+    hubs = places[inside & roles.apply(lambda r: hub_role in r)]
+    if not hubs.empty:
+        return str(hubs["place_id"].iloc[0])
+    hospitals = places[roles.apply(lambda r: "hospital" in r)]
+    centres = places[inside & roles.apply(lambda r: "municipality_centre" in r)]
+    if hospitals.empty or centres.empty:
+        return None
+    lat, lon = float(centres["lat"].mean()), float(centres["lon"].mean())
+    d2 = (hospitals["lat"] - lat) ** 2 + (
+        (hospitals["lon"] - lon) * math.cos(math.radians(lat))
+    ) ** 2
+    return str(hospitals.loc[d2.idxmin(), "place_id"])
+
+
 def region_map(
     geometry,
     places: pd.DataFrame,
@@ -655,13 +688,16 @@ def region_map(
     lang: str = "nb",
     hub_role: str = "dms",
     context: bool = True,
+    hub: str | None = None,
 ) -> go.Figure:
-    """Map of the region without web tiles: municipality polygons (from a GeoDataFrame with
-    municipality_code, municipality_name, geometry in WGS84), places (markers by role) and the
-    travel time from each municipality centre to the place with ``hub_role`` (lines labelled in
-    minutes; estimated times marked as such). Neighbouring municipalities are drawn in grey when
-    ``context``. Works offline: plain cartesian traces in lon/lat with the aspect ratio of the
-    region's mean latitude."""
+    """Map of any region without web tiles: municipality polygons (from a GeoDataFrame with
+    municipality_code, municipality_name, geometry in WGS84; all of Norway may be passed), places
+    (markers by role) and the travel time from each municipality centre to a hub (lines labelled
+    in minutes; estimated times marked as such). The hub is ``hub`` (a place id) if given, else
+    the region's place with ``hub_role`` (the DMS in Værnes), else the hospital nearest the
+    region. With ``context`` the neighbouring municipalities (polygons touching the region) are
+    drawn in grey, and only those, so the figure stays small for any region. Works offline:
+    plain cartesian traces in lon/lat with the aspect ratio of the region's mean latitude."""
     check_language(lang)
     _require(geometry, ["municipality_code", "municipality_name", "geometry"], "geometry")
     _require(places, ["place_id", "name", "municipality_code", "role", "lat", "lon"], "places")
@@ -678,7 +714,7 @@ def region_map(
     padx, pady = 0.15 * (maxx - minx) + 0.05, 0.15 * (maxy - miny) + 0.03
     fig = go.Figure()
     if context:
-        around = geometry[~geometry["municipality_code"].isin(codes)]
+        around = neighbours(geometry, codes)
         xs: list[float] = []
         ys: list[float] = []
         for geom in around.geometry:
@@ -723,10 +759,13 @@ def region_map(
             font=dict(size=12, color="#333333"),
             yshift=-14,
         )
-    hubs = places[places["role"].str.split(";").apply(lambda r: hub_role in r)]
     p = places.set_index("place_id")
-    if not hubs.empty and {"from_id", "to_id", "minutes"} <= set(travel.columns):
-        hub = hubs["place_id"].iloc[0]
+    hub = hub if hub is not None else map_hub(places, codes, hub_role)
+    if (
+        hub is not None
+        and hub in p.index
+        and {"from_id", "to_id", "minutes"} <= set(travel.columns)
+    ):
         centres = places[
             (places["municipality_code"].isin(codes))
             & places["role"].str.contains("municipality_centre")
@@ -803,7 +842,12 @@ def region_map(
         scaleanchor="x",
         scaleratio=1.0 / math.cos(math.radians(mean_lat)),
     )
-    return _layout(fig, t("map_title", lang), lang=lang, height=700)
+    title = (
+        t("map_title", lang, hub=str(p.loc[hub, "name"]).split(" (")[0])
+        if hub is not None and hub in p.index
+        else t("map_no_hub", lang)
+    )
+    return _layout(fig, title, lang=lang, height=700)
 
 
 # ----------------------------------------------------------------------------------------------

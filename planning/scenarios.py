@@ -1487,6 +1487,53 @@ def write_result(result: ScenarioResult, out_dir: str | Path, fmt: str = "parque
     return written
 
 
+def municipality_year_table(result: ScenarioResult) -> Any:
+    """The table per municipality and year of the central run (run 0), wide: municipality_code
+    (and 'region' for the sum over the scenario's municipalities), municipality_name,
+    county_name, year, then every metric of :meth:`ScenarioResult.metrics` (population,
+    population_67+, population_80+, beds, beds_kad, beds_intermediaer, fte, cost_nok,
+    cost_nok_per_inhabitant) and ``users_<service>`` for every service whose demand is counted
+    in users (hjemmetjenester, langtidsopphold, ...). With ``--region norway`` this is the
+    national table: one row per municipality and year, and Norway's total as 'region'."""
+    import pandas as pd
+
+    m = result.metrics()
+    if "run" in m.columns:
+        m = m[m["run"] == 0]
+    wide = m.pivot_table(
+        index=["municipality_code", "year"], columns="metric", values="value", sort=False
+    )
+    wide = wide[[c for c in METRICS if c in wide.columns]].reset_index()
+    d = result.demand
+    if "run" in d.columns:
+        d = d[d["run"] == 0]
+    users = d[d["measure"] == "users"]
+    if not users.empty:
+        u = users.pivot_table(
+            index=["municipality_code", "year"], columns="service", values="value", aggfunc="sum"
+        )
+        u.columns = [f"users_{c}" for c in u.columns]
+        tot = u.groupby(level="year").sum()
+        tot.index = pd.MultiIndex.from_product([["region"], tot.index], names=u.index.names)
+        u = pd.concat([u, tot]).reset_index()
+        u["municipality_code"] = u["municipality_code"].astype(str)
+        wide = wide.merge(u, on=["municipality_code", "year"], how="left")
+    reg = data.load_municipalities().set_index("municipality_code")
+    label = data.region_label(result.scenario.region) if result.scenario.region else "region"
+    wide.insert(
+        1,
+        "municipality_name",
+        wide["municipality_code"].map(reg["municipality_name"]).fillna(label),
+    )
+    wide.insert(2, "county_name", wide["municipality_code"].map(reg["county_name"]).fillna(""))
+    order = {c: i for i, c in enumerate([*result.scenario.municipality_codes(), "region"])}
+    wide = wide.sort_values(
+        ["municipality_code", "year"],
+        key=lambda s: s.map(order) if s.name == "municipality_code" else s,
+    )
+    return wide.reset_index(drop=True)
+
+
 def format_summary(result: ScenarioResult, lang: str = "nb") -> str:
     """The summary as a plain-text table for the terminal (titles in ``lang``: 'nb' or 'en')."""
     import pandas as pd
@@ -1574,14 +1621,15 @@ def _range_comment(path: str, ranges: Mapping[str, Any]) -> str:
     return f" | range {_scalar(lo)}..{_scalar(hi)} ({how}): {_one_line(r.reason)}"
 
 
-def sample_scenario() -> str:
+def sample_scenario(overrides: Mapping[str, Any] | None = None) -> str:
     """A complete, valid scenario (no ``extends``) with every default written out, its source
     and its range (``data/ranges.yaml``) in a comment; values equal the baseline, so running it
-    reproduces the baseline."""
+    reproduces the baseline. ``overrides`` (e.g. ``{"region": "agder"}``) are applied to the
+    baseline first."""
     from planning.uncertainty import load_ranges
 
     ranges = load_ranges()
-    base = load_scenario("baseline")
+    base = apply_overrides(load_scenario("baseline"), overrides or {})
     cat = base.catalogue()
     d, h = base.demography, base.horizon
     first, last = data.population_years()
@@ -1603,7 +1651,7 @@ def sample_scenario() -> str:
         f"  nb: {_scalar('Alle standardverdier skrevet ut; gir samme tall som referansen.')}",
         f"  en: {_scalar('Every default written out; gives the same numbers as the baseline.')}",
         "",
-        f"# region name ({', '.join(data.region_names()[:2])}, trondelag, county-NN) or",
+        f"# region name ({', '.join(data.region_names(kind='named'))}, a county such as agder, norway) or",
         "# municipalities: [5035, Meråker, ...] (codes or names); data/regions.json",
         f"region: {_scalar(region)}  # {_one_line(data.region_label(region))}: "
         f"{', '.join(base.municipality_codes())}"

@@ -463,12 +463,18 @@ def _walk_model(base: BaseModel, path: str) -> None:
 @dataclass(frozen=True)
 class ScenarioEngine:
     """Evaluate variants with :mod:`planning.scenarios`: ``apply_overrides`` + ``run`` +
-    ``ScenarioResult.metrics()``."""
+    ``ScenarioResult.metrics()``. ``base_overrides`` (JSON of a mapping, e.g.
+    ``'{"region": "agder"}'`` from ``--region``) is applied to the base scenario first."""
+
+    base_overrides: str = ""
 
     def load_base(self, ref: str) -> Any:
         from planning import scenarios
 
-        return scenarios.load_scenario(ref)
+        base = scenarios.load_scenario(ref)
+        if self.base_overrides:
+            base = scenarios.apply_overrides(base, json.loads(self.base_overrides))
+        return base
 
     def check_axis(self, base: Any, path: str, value: Any) -> None:
         from planning import scenarios

@@ -197,9 +197,9 @@ def test_kostra_panel_blank_cells_are_absent_not_zero():
 
 def test_geometry_small_and_complete():
     g = data.load_geometry()
-    assert len(g) == 38
-    assert set(data.region("vaernesregionen")) <= set(g["municipality_code"])
-    assert (ROOT / "data" / "trondelag_municipalities.geojson").stat().st_size < 1_000_000
+    assert len(g) == 357
+    assert set(g["municipality_code"]) == set(data.region("norway"))
+    assert (ROOT / "data" / "municipalities.geojson").stat().st_size < 1_000_000
 
 
 def test_refresh_parses_recorded_response_and_merges(data_copy):

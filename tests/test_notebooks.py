@@ -143,7 +143,7 @@ def test_explore_notebook_runs_and_pooling_saves_beds(tmp_path):
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert len(widgets) == 2  # the control panel and the chart panel
-    # the two panels hold the six FigureWidgets (anywidget models carrying plotly's figure data)
+    # the two panels hold the seven FigureWidgets (six charts and the map) (anywidget models carrying plotly's figure data)
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
 
     def descendants(model_id: str) -> set[str]:
@@ -160,10 +160,12 @@ def test_explore_notebook_runs_and_pooling_saves_beds(tmp_path):
         )
     )
     figures = [i for i in shown if "_widget_data" in state[i]["state"]]
-    assert len(figures) == 6 and all(state[i]["model_name"] == "AnyModel" for i in figures)
+    assert len(figures) == 7 and all(state[i]["model_name"] == "AnyModel" for i in figures)
 
     probe = json.loads(re.search(r"^PROBE (.*)$", out, flags=re.M).group(1))
-    assert probe["widgets"] == ["beds", "cost", "demand", "fte", "growth", "pyramid"]
+    assert probe["widgets"] == ["beds", "cost", "demand", "fte", "growth", "map", "pyramid"]
+    # any region or list of municipalities: typed codes/names select Knutepunkt Sørlandet
+    assert "['4204', '4215', '4216', '4218', '4223'] beds=" in out
     assert probe["same_objects"]  # updated in place, not replaced
     # horizon 2050 -> 2035: the growth panel now ends in 2035, the bed chart is for 2035
     assert (probe["last_year_before"], probe["last_year_after"]) == (2050, 2035)

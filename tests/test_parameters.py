@@ -98,8 +98,13 @@ def test_fte_cost_adds_pension_and_employer_contribution(catalogue):
     # domain facts: sykepleier 661 000 × 1.141 + about 70 000 ≈ 824 000 NOK (zone I)
     assert st.fte_cost("sykepleier", "5035") == pytest.approx(824_000, rel=0.01)
     assert st.fte_cost("sykepleier", "5033") < st.fte_cost("sykepleier", "5035")  # Tydal zone III
+    # a municipality not listed gets the labelled default (zone I, an assumption) ...
+    assert st.employer_contribution_default.status == "assumption"
+    assert st.fte_cost("sykepleier", "4204") == st.fte_cost("sykepleier", "5035")
+    # ... and without a default, an unlisted code is one clear error
+    bare = st.model_copy(update={"employer_contribution_default": None})
     with pytest.raises(PlanningError, match="9999"):
-        st.fte_cost("sykepleier", "9999")
+        bare.fte_cost("sykepleier", "9999")
 
 
 def test_levers_defaults_and_ranges(catalogue):

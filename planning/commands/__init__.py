@@ -1,1 +1,48 @@
-"""Subcommands of the ``planning`` CLI: each module defines ``register(subparsers)``."""
+"""Subcommands of the ``planning`` CLI: each module defines ``register(subparsers)``.
+
+Shared here: ``--region`` / ``--municipalities``, which every command that works on
+municipalities accepts in the same way (:func:`add_where`, :func:`where`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+REGION_HELP = (
+    "region in data/regions.json: vaernes, vaernesregionen, knutepunkt_sorlandet, a county by "
+    "name (agder, trondelag, ...) or county-NN, norway (`planning regions` lists them)"
+)
+
+
+def add_where(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """Add the mutually exclusive ``--region`` and ``--municipalities`` options."""
+    g = parser.add_mutually_exclusive_group()
+    suffix = f" (default {default})" if default else " (default: the scenario's own)"
+    g.add_argument("--region", default=None, help=REGION_HELP + suffix)
+    g.add_argument(
+        "--municipalities",
+        nargs="+",
+        default=None,
+        metavar="CODE",
+        help="municipality codes or names (2024 borders), e.g. 5035 Meråker 4204",
+    )
+
+
+def where(args: argparse.Namespace) -> str | list[str] | None:
+    """The region name or municipality list given on the command line (None if neither); each
+    is checked against the data here, so a bad one fails before any work is done."""
+    from planning import data
+
+    spec: str | list[str] | None = args.municipalities or args.region
+    if spec is not None:
+        data.resolve_municipalities(spec)
+    return spec
+
+
+def where_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--region``/``--municipalities`` as scenario overrides (``planning.scenarios.apply_overrides``)."""
+    spec = where(args)
+    if spec is None:
+        return {}
+    return {"municipalities": list(spec)} if isinstance(spec, list) else {"region": spec}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from planning.commands import add_where, where
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,15 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "MAPE and MALPE across municipalities."
         ),
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--region", default=None, help="region name (default vaernesregionen)")
-    where.add_argument(
-        "--municipalities",
-        nargs="+",
-        default=None,
-        metavar="CODE",
-        help="municipality codes or names",
-    )
+    add_where(p, default="vaernesregionen")
     p.add_argument("--base-year", type=int, default=2016)
     p.add_argument(
         "--end-year", type=int, default=None, help="default 2026 (population), 2025 (--demand)"
@@ -72,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _backtest(args: argparse.Namespace) -> int:
     from planning import backtest, demography
 
-    spec = args.municipalities or args.region or "vaernesregionen"
+    spec = where(args) or "vaernesregionen"
     if args.demand:
         return _demand(args, spec)
     args.end_year = 2026 if args.end_year is None else args.end_year

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from planning.commands import add_where, where
 from planning.errors import InputError
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -19,19 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "67+, 80+, 90+ and the old-age dependency ratio; with --runs, P10/P50/P90 as well."
         ),
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--region",
-        default=None,
-        help="region name: vaernes, vaernesregionen, trondelag, county-NN, norway",
-    )
-    where.add_argument(
-        "--municipalities",
-        nargs="+",
-        default=None,
-        metavar="CODE",
-        help="municipality codes or names, e.g. 5035 5033",
-    )
+    add_where(p, default="vaernes")
     p.add_argument(
         "--base-year", type=int, default=2026, help="base year (default 2026, the latest observed)"
     )
@@ -104,7 +93,7 @@ def _summary(pop, runs: int) -> str:
 def _project(args: argparse.Namespace) -> int:
     from planning import demography
 
-    spec = args.municipalities or args.region or "vaernes"
+    spec = where(args) or "vaernes"
     if args.out is not None and args.out.suffix.lower() not in FORMATS:
         raise InputError(
             f"unknown output format '{args.out.suffix}'", key="--out", allowed=", ".join(FORMATS)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from planning.commands import add_where, where_overrides
 from planning.errors import InputError
 
 OUTPUT_FORMATS = ("parquet", "csv")
@@ -38,6 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file format for --out (default parquet)",
     )
     r.add_argument("--lang", default="nb", help="language of titles: nb (default) or en")
+    r.add_argument(
+        "--table",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=(
+            "write the table per municipality and year (population, users, places, FTE, cost) "
+            "to FILE (.csv or .parquet); with --region norway the national table"
+        ),
+    )
+    add_where(r)
     r.set_defaults(func=_run)
 
     s = sub.add_parser("scenarios", help="list, show or validate scenarios")
@@ -47,15 +59,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     lp.set_defaults(func=_list)
     sp = ssub.add_parser("show", help="print a scenario with `extends` resolved")
     sp.add_argument("name", help="scenario name or .yaml file")
+    add_where(sp)
     sp.set_defaults(func=_show)
     vp = ssub.add_parser("validate", help="validate scenario files (exit 2 on the first error)")
     vp.add_argument("files", nargs="+", help="scenario .yaml files or names")
+    add_where(vp)
     vp.set_defaults(func=_validate)
 
     sample = sub.add_parser(
         "sample-scenario",
         help="print a complete, valid scenario with every default and its source",
     )
+    add_where(sample)
     sample.set_defaults(func=_sample)
 
 
@@ -77,15 +92,34 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             "--runs must be 0 or more", key="--runs", allowed=f"0..{scenarios.MAX_RUNS}"
         )
+    if args.table is not None and args.table.suffix.lower() not in (".csv", ".parquet"):
+        raise InputError(
+            f"unknown table format '{args.table.suffix}'", key="--table", allowed=".csv, .parquet"
+        )
+    overrides = where_overrides(args)
     names = scenarios.list_scenarios() if args.all else [args.scenario]
     for i, name in enumerate(names):
-        result = scenarios.run(name, runs=args.runs, seed=args.seed)
+        scn = scenarios.apply_overrides(scenarios.load_scenario(name), overrides)
+        result = scenarios.run(scn, runs=args.runs, seed=args.seed)
         if i:
             print()
         print(scenarios.format_summary(result, lang=lang))
         if args.out is not None:
             written = scenarios.write_result(result, args.out, fmt=args.format)
             print(f"wrote {len(written)} files to {written[0].parent}")
+        if args.table is not None:
+            table = scenarios.municipality_year_table(result)
+            path = args.table
+            if len(names) > 1:
+                path = path.with_name(f"{path.stem}_{name}{path.suffix}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix.lower() == ".csv":
+                table.to_csv(path, index=False)
+            else:
+                table.to_parquet(path, index=False)
+            print(
+                f"wrote {len(table):,} rows ({table['municipality_code'].nunique()} municipalities) to {path}"
+            )
     return 0
 
 
@@ -105,7 +139,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from planning import scenarios
 
-    scn = scenarios.load_scenario(args.name)
+    scn = scenarios.apply_overrides(scenarios.load_scenario(args.name), where_overrides(args))
     chain = " -> ".join(Path(p).stem for p in scn.lineage)
     print(f"# {scn.name}: {scn.title.nb} / {scn.title.en}")
     print(f"# file: {scn.file}")
@@ -119,8 +153,9 @@ def _show(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from planning import scenarios
 
+    overrides = where_overrides(args)
     for f in args.files:
-        scn = scenarios.load_scenario(f)
+        scn = scenarios.apply_overrides(scenarios.load_scenario(f), overrides)
         scn.catalogue()  # the catalogue with the scenario's overrides must validate too
         print(
             f"ok: {f} ({scn.name}; {len(scn.organisation.units)} shared units; "
@@ -132,5 +167,5 @@ def _validate(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from planning import scenarios
 
-    sys.stdout.write(scenarios.sample_scenario())
+    sys.stdout.write(scenarios.sample_scenario(where_overrides(args)))
     return 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+
+from planning.commands import add_where, where_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="check the file and list the variants; run nothing"
     )
+    add_where(p)
     p.set_defaults(func=_sweep)
 
 
@@ -42,11 +46,12 @@ def _sweep(args: argparse.Namespace) -> int:
     from planning.errors import InputError
 
     spec = sw.load_sweep(args.sweep_file)
+    overrides = where_overrides(args)
+    engine = sw.ScenarioEngine(base_overrides=json.dumps(overrides) if overrides else "")
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError("must be at least 1", key="--chunk-size")
     if args.dry_run:
         variants = sw.variants_of(spec)
-        engine = sw.ScenarioEngine()
         sw.check_axes(spec, engine, sw.load_base(spec, engine))
         print(f"{len(variants)} variants; axes: {', '.join(spec.axes) or '(none)'}")
         print(sw.describe(variants[:20]))
@@ -63,6 +68,7 @@ def _sweep(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=not args.no_progress,
             chunk_size=args.chunk_size,
+            engine=engine,
         )
     except KeyboardInterrupt:
         print(
