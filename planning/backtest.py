@@ -617,3 +617,42 @@ def demand_markdown(result: pd.DataFrame, per_municipality: bool | None = None) 
         ]
         lines.append(f"| {pop} | {method} | {int(g['n'].max())} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def hours_per_user_backtest(base_year: int, end_year: int, growth: float | None = None) -> dict:
+    """Allocated home-care hours per week per user (KOSTRA ``home_health_hours_per_week``,
+    weighted by each municipality's home-service users, across Norway) projected from
+    ``base_year`` with the yearly FTE-per-user growth (default: the catalogue's
+    ``levers.fte_per_user_growth``) and held constant, against ``end_year``.
+
+    Returns base_year, end_year, growth, base, observed, projected_default,
+    projected_constant, pe_default, pe_constant (%)."""
+    from planning.parameters import load_catalogue
+
+    _check_demand_period(base_year, end_year, "observed")
+    g = float(load_catalogue().levers.fte_per_user_growth.value if growth is None else growth)
+    k = data.load_kostra(years=[base_year, end_year])
+    hours = k[k["indicator"] == "home_health_hours_per_week"]
+    users = k[(k["indicator"] == "home_service_users") & (k["age_group"] == "total")]
+    both = hours.merge(users, on=["municipality_code", "year"], suffixes=("_h", "_u"))
+    both = both[both["value_u"] > 0]
+    codes = set(both.loc[both["year"] == base_year, "municipality_code"]) & set(
+        both.loc[both["year"] == end_year, "municipality_code"]
+    )
+    both = both[both["municipality_code"].isin(codes)]
+    mean = (both["value_h"] * both["value_u"]).groupby(both["year"]).sum() / both.groupby("year")[
+        "value_u"
+    ].sum()
+    base, obs = float(mean[base_year]), float(mean[end_year])
+    proj = base * (1.0 + g) ** (end_year - base_year)
+    return {
+        "base_year": base_year,
+        "end_year": end_year,
+        "growth": g,
+        "base": base,
+        "observed": obs,
+        "projected_default": proj,
+        "projected_constant": base,
+        "pe_default": 100.0 * (proj - obs) / obs,
+        "pe_constant": 100.0 * (base - obs) / obs,
+    }

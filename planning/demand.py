@@ -211,30 +211,43 @@ def coverage_matrices(
     of each row, from a coverage model (:func:`estimate_coverage_rates`); services
     hjemmetjenester, langtidsopphold, heldogn_bolig. Raises InputError naming municipalities
     that the model does not cover."""
-    have = set(model["municipality_code"].astype(str))
-    uniq_c, inv_c = np.unique(codes, return_inverse=True)
-    missing = [str(c) for c in uniq_c if c not in have]
+    key = np.asarray(model["municipality_code"].astype(str).to_numpy(), dtype=object)
+    uniq_c, inv_c = np.unique(np.asarray(codes, dtype=object).astype(str), return_inverse=True)
+    pos = pd.Index(uniq_c).get_indexer(key)
+    missing = sorted(set(uniq_c) - set(key[pos >= 0]))
     if missing:
         raise InputError(
             f"no coverage rates for municipalities {missing}",
             key="coverage_rates",
-            allowed=sorted(have),
+            allowed=sorted(set(key)),
         )
     uniq_y, inv_y = np.unique(years, return_inverse=True)
-    m = model[model["municipality_code"].astype(str).isin(uniq_c)]
-    rates = coverage.coverage_rates(m, uniq_y, damping)
-    ci = pd.Index(uniq_c).get_indexer(rates["municipality_code"].astype(str))
-    yi = pd.Index(uniq_y).get_indexer(rates["year"])
-    gi = pd.Index(list(AGE_GROUPS)).get_indexer(rates["age_group"])
+    base = int(np.asarray(model["base_year"])[0])
+    d = coverage.damped_horizon(uniq_y - base, damping)  # (Y,)
+    service = model["service"].to_numpy(dtype=object)
+    group = model["age_group"].to_numpy(dtype=object)
+    level = model["level"].to_numpy(dtype=float)
+    trend = model["trend"].to_numpy(dtype=float)
+
+    def rate(s: str, g: str) -> np.ndarray:  # (C, Y)
+        sel = (service == s) & (group == g) & (pos >= 0)
+        lev, tr = np.full(len(uniq_c), np.nan), np.full(len(uniq_c), np.nan)
+        lev[pos[sel]], tr[pos[sel]] = level[sel], trend[sel]
+        return coverage.expit(lev[:, None] + tr[:, None] * d[None, :])
+
+    home = np.stack([rate("hjemmetjenester", g) for g in AGE_GROUPS], axis=2)
+    held = np.stack([rate("heldogn", g) for g in AGE_GROUPS], axis=2)
+    share = rate("heldogn_split", "total")[..., None]
+    cubes = {
+        "hjemmetjenester": home,
+        "langtidsopphold": held * share,
+        "heldogn_bolig": held * (1.0 - share),
+    }
     out = {}
-    for s in COVERAGE_SERVICES:
-        sel = (rates["service"] == s).to_numpy()
-        cube = np.full((len(uniq_c), len(uniq_y), len(AGE_GROUPS)), np.nan)
-        cube[ci[sel], yi[sel], gi[sel]] = rates["rate"].to_numpy()[sel]
+    for s, cube in cubes.items():
         if not np.isfinite(cube).all():
             raise InputError(f"incomplete {s} coverage rates", key="coverage_rates")
-        by_group = cube[inv_c, inv_y]  # (n, 3)
-        out[s] = by_group[:, _age_group_index()]
+        out[s] = cube[inv_c, inv_y][:, _age_group_index()]  # (n, 106)
     return out
 
 
