@@ -269,6 +269,75 @@ ITEMS: dict[str, dict[str, str]] = {
 }
 
 
+#: Strings of the økonomiplan tables, the workforce view and the spreadsheet download (issue 17).
+STRINGS.update(
+    {
+        "budget": {"nb": "Økonomiplan og langsiktige behov", "en": "Budget years and long-term needs"},
+        "budget_intro": {
+            "nb": "Tallene for årene i økonomiplanperioden ({first}–{last}) og for {later}, per kommune og for regionen "
+            "(hovedløpet). Plasser i felles enheter og årsverk er fordelt på kommunene etter kostnadsandel. "
+            "Kostnader i mill. kr ({price_year}-kroner). «Endring mot referansen» er mot scenarioet «{reference}».",
+            "en": "The figures for the years of the økonomiplan period ({first}–{last}) and for {later}, per municipality "
+            "and for the region (central run). Places in shared units and FTE are attributed to the municipalities by "
+            "cost share. Costs in NOK million ({price_year} prices). 'Change against the reference' is against the "
+            "scenario '{reference}'.",
+        },
+        "download": {"nb": "Tallene som regneark", "en": "The figures as a spreadsheet"},
+        "workforce": {"nb": "Arbeidskraft", "en": "Workforce"},
+        "workforce_intro": {
+            "nb": "Som i SSBs HELSEMOD og Helse- og omsorgsdepartementets verktøy Tjenestebehov: årsverk per 100 "
+            "innbyggere 20–66 år, og innbyggere 20–66 år per innbygger 80 år og eldre. Norge: SSB 07459 til "
+            "{base}, deretter prosjektets egen framskriving av alle kommuner (samme metode og variant). Til "
+            "sammenligning hadde omsorgstjenestene i Norge {national} årsverk per 100 innbyggere 20–66 år i "
+            "{nat_year} (SSB); modellen har {own} for de samme tjenestene i regionen i {base}.",
+            "en": "As in SSB's HELSEMOD and the ministry's Tjenestebehov tool: FTE per 100 inhabitants aged 20-66, and "
+            "inhabitants aged 20-66 per inhabitant aged 80 or over. Norway: SSB 07459 up to {base}, then the "
+            "project's own projection of all municipalities (same method and variant). For comparison, the care "
+            "services of Norway had {national} FTE per 100 inhabitants aged 20-66 in {nat_year} (SSB); the model "
+            "has {own} for the same services in the region in {base}.",
+        },
+        "workforce_title": {"nb": "Arbeidskraft og eldre", "en": "Workforce and older inhabitants"},
+        "fte_per_100": {"nb": "Årsverk per 100 innbyggere 20–66 år", "en": "FTE per 100 inhabitants aged 20-66"},
+        "care_ratio": {"nb": "Innbyggere 20–66 år per innbygger 80+", "en": "Inhabitants aged 20-66 per inhabitant aged 80+"},
+        "norway": {"nb": "Norge", "en": "Norway"},
+        "norway_care_fte": {
+            "nb": "Norge {year}, omsorgstjenestene (SSB)",
+            "en": "Norway {year}, care services (SSB)",
+        },
+        "charts_more": {"nb": "Senger i bruk, avvisninger og reisetid", "en": "Beds in use, refusals and travel"},
+        "kad_title": {"nb": "KAD/ØHD: innleggelser og belegg", "en": "KAD/ØHD: admissions and occupancy"},
+        "kad_admissions": {"nb": "Innleggelser per år (regionen)", "en": "Admissions a year (region)"},
+        "kad_occupancy": {"nb": "Belegg per enhet", "en": "Occupancy per unit"},
+        "national_occupancy": {
+            "nb": "Norge {year}: {value} (Helsedirektoratet)",
+            "en": "Norway {year}: {value} (Helsedirektoratet)",
+        },
+        "per_year": {"nb": "Per år", "en": "A year"},
+        "refusals_title": {"nb": "Avviste pasienter og overliggedøgn", "en": "Refused patients and overliggedøgn"},
+        "refused_patients": {"nb": "Pasienter avvist per år", "en": "Patients refused a year"},
+        "overliggedogn_days": {"nb": "Overliggedøgn per år (betales til sykehuset)", "en": "Overliggedøgn a year (paid to the hospital)"},
+        "travel_title": {
+            "nb": "Reisetid til felles enheter (minutter fra kommunesenteret)",
+            "en": "Travel time to shared units (minutes from the municipality centre)",
+        },
+        "weighted_minutes": {"nb": "Snitt vektet med brukere", "en": "Mean weighted by users"},
+        "minutes_to_host": {"nb": "Minutter til vertskommunen", "en": "Minutes to the host"},
+        "no_shared_travel": {
+            "nb": "Scenarioet har ingen felles enheter, så ingen reiser til en felles enhet.",
+            "en": "The scenario has no shared units, so nobody travels to one.",
+        },
+        "cost_service_title": {
+            "nb": "Årlig kostnad per kommune og tjeneste ({year})",
+            "en": "Yearly cost per municipality and service ({year})",
+        },
+        "profession_title": {
+            "nb": "Årsverk per yrke i regionen: {base} (i dag) og senere år",
+            "en": "FTE by profession in the region: {base} (today) and later years",
+        },
+    }
+)
+
+
 def item_label(item: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Readable name of a cost item (the key itself when unknown)."""
     check_language(lang)

@@ -321,16 +321,16 @@ def demand_by_service(
     service_labels: Mapping[str, str] | None = None,
     cols: int = 3,
 ) -> go.Figure:
-    """Demand per service for the whole region by year: one panel per service with its main
-    measure (see :func:`primary_measures`), central run and P10–P90 band."""
+    """Demand for the whole region by year: one panel per (service, measure) of
+    :func:`demand_panels` (or one per service of ``measures``), central run and P10–P90 band.
+    Services measured only by the population are left out; school health has a panel per level."""
     check_language(lang)
     _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
-    chosen = dict(measures) if measures is not None else primary_measures(demand)
-    services = list(chosen)
-    rows = math.ceil(len(services) / cols)
+    panels = list(measures.items()) if measures is not None else demand_panels(demand)
+    rows = math.ceil(len(panels) / cols)
     titles = [
-        f"{(service_labels or {}).get(s, s)}<br><span style='font-size:11px'>{measure_label(chosen[s], lang)}</span>"
-        for s in services
+        f"{(service_labels or {}).get(s, s)}<br><span style='font-size:11px'>{measure_label(m, lang)}</span>"
+        for s, m in panels
     ]
     fig = make_subplots(
         rows=rows,
@@ -340,9 +340,9 @@ def demand_by_service(
         horizontal_spacing=0.08,
     )
     keys = ["year"] + (["run"] if "run" in demand.columns else [])
-    for k, s in enumerate(services):
+    for k, (s, m) in enumerate(panels):
         r, c = divmod(k, cols)
-        d = demand[(demand["service"] == s) & (demand["measure"] == chosen[s])]
+        d = demand[(demand["service"] == s) & (demand["measure"] == m)]
         d = d.groupby(keys, as_index=False)["value"].sum()
         colour = PALETTE[k % len(PALETTE)]
         b = band(d, ["year"])
@@ -418,9 +418,13 @@ def costs_by_municipality(
     lang: str = "nb",
     names: Mapping[str, str] | None = None,
     item_labels: Mapping[str, str] | None = None,
+    by: str = "item",
 ) -> go.Figure:
-    """Yearly cost per municipality in ``year`` (default: the last year), stacked by item, in
-    million NOK at the frame's price year (central run)."""
+    """Yearly cost per municipality in ``year`` (default: the last year), stacked by ``by``
+    ('item': staff, travel, overliggedøgn; 'service': one colour per service, labelled with
+    ``item_labels``), in million NOK at the frame's price year (central run)."""
+    if by not in ("item", "service"):
+        raise InputError(f"cannot stack costs by '{by}'", key="by", allowed=["item", "service"])
     check_language(lang)
     _require(costs, ["municipality_code", "year", "item", "nok"], "costs")
     d = _central(costs)
@@ -433,14 +437,16 @@ def costs_by_municipality(
             allowed=f"{costs['year'].min()}..{costs['year'].max()}",
         )
     price_year = int(d["price_year"].iloc[0]) if "price_year" in d.columns else None
-    d = d.groupby(["municipality_code", "item"], as_index=False)["nok"].sum()
+    d = d.groupby(["municipality_code", by], as_index=False)["nok"].sum()
     order = d.groupby("municipality_code")["nok"].sum().sort_values(ascending=False).index.tolist()
     xlabels = {c: _name(str(c), names, lang) for c in order}
     fig = go.Figure()
-    cols = colours(d["item"].nunique())
-    for k, (item, g) in enumerate(d.groupby("item", sort=True)):
+    cols = colours(d[by].nunique())
+    for k, (item, g) in enumerate(d.groupby(by, sort=True)):
         g = g.set_index("municipality_code").reindex(order).fillna({"nok": 0.0})
-        label = (item_labels or {}).get(str(item)) or item_label(str(item), lang)
+        label = (item_labels or {}).get(str(item)) or (
+            item_label(str(item), lang) if by == "item" else str(item)
+        )
         fig.add_trace(
             go.Bar(
                 x=[xlabels[c] for c in order],
@@ -453,7 +459,8 @@ def costs_by_municipality(
     unit = t("mill_nok", lang) + (f" ({price_year})" if price_year else "")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text=unit)
-    return _layout(fig, t("cost_title", lang, year=year), lang=lang, height=450)
+    title = t("cost_title" if by == "item" else "cost_service_title", lang, year=year)
+    return _layout(fig, title, lang=lang, height=450)
 
 
 def refusal_curves(
@@ -960,3 +967,254 @@ def waterfall(table: pd.DataFrame, metric: str, lang: str = "nb") -> go.Figure:
         else f"Why {headline_label(metric, lang)} changes"
     )
     return _layout(fig, title, lang, showlegend=False, yaxis_title=headline_label(metric, lang))
+
+
+# ----------------------------------------------------------------------------------------------
+# workforce (issue 17)
+# ----------------------------------------------------------------------------------------------
+def workforce_ratios(
+    workforce: pd.DataFrame,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    national_fte: Mapping[str, object] | None = None,
+) -> go.Figure:
+    """Two panels by year: modelled FTE per 100 inhabitants aged 20-66 per municipality and for
+    the region (with the national care-service figure of ``national_fte`` as a marker, if given),
+    and inhabitants aged 20-66 per inhabitant aged 80+ per municipality, region and Norway
+    (dashed). ``workforce``: :func:`planning.workforce.workforce_frame`."""
+    check_language(lang)
+    _require(
+        workforce,
+        ["municipality_code", "year", "fte_per_100_working_age", "working_age_per_80plus"],
+        "workforce",
+    )
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=[t("fte_per_100", lang), t("care_ratio", lang)], horizontal_spacing=0.1
+    )
+    codes = [c for c in dict.fromkeys(workforce["municipality_code"]) if c not in ("region", "norway")]
+    series = [*codes, "region", "norway"]
+    for k, code in enumerate(series):
+        d = workforce[workforce["municipality_code"] == code]
+        if code == "norway":
+            label, colour, dash, width = t("norway", lang), "#000000", "dash", 2.5
+        elif code == "region":
+            label, colour, dash, width = t("region", lang), "#444444", "solid", 3.5
+        else:
+            label, colour, dash, width = _name(code, names, lang), PALETTE[k % len(PALETTE)], "solid", 1.8
+        for col, metric in ((1, "fte_per_100_working_age"), (2, "working_age_per_80plus")):
+            dd = d[d[metric].notna()]
+            if dd.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=dd["year"],
+                    y=dd[metric],
+                    mode="lines",
+                    name=label,
+                    legendgroup=code,
+                    showlegend=col == 2,
+                    line=dict(color=colour, dash=dash, width=width),
+                    hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    if national_fte is not None:
+        nat = workforce[(workforce["municipality_code"] == "norway") & workforce["care_fte_per_100_working_age"].notna()]
+        if len(nat):
+            label = t("norway_care_fte", lang, year=national_fte.get("year"))
+            fig.add_trace(
+                go.Scatter(
+                    x=nat["year"],
+                    y=nat["care_fte_per_100_working_age"],
+                    mode="markers+text",
+                    marker=dict(symbol="diamond", size=11, color="#000000"),
+                    text=[fmt_number(v, lang, 1) for v in nat["care_fte_per_100_working_age"]],
+                    textposition="top center",
+                    name=label,
+                    hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>",
+                ),
+                row=1,
+                col=1,
+            )
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_xaxes(title_text=t("year", lang))
+    return _layout(fig, t("workforce_title", lang), lang=lang, height=460)
+
+
+def profession_bars(
+    professions: pd.DataFrame, lang: str = "nb", labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Modelled FTE of the region per profession group (bars) for each year in the frame, the
+    base year ('today') first. ``professions``: :func:`planning.workforce.profession_fte`."""
+    check_language(lang)
+    _require(professions, ["profession", "year", "fte", "fte_today"], "professions")
+    years = sorted(professions["year"].unique())
+    fig = go.Figure()
+    grey = ("#BBBBBB",)
+    for k, y in enumerate(years):
+        d = professions[professions["year"] == y]
+        x = [(labels or {}).get(p, p) for p in d["profession"]]
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=d["fte"],
+                name=str(y),
+                marker_color=(grey + PALETTE)[k % (len(PALETTE) + 1)],
+                customdata=np.c_[d["fte"] - d["fte_today"]],
+                hovertemplate="%{x}: %{y:,.1f} (%{customdata[0]:+,.1f})<extra>" + str(y) + "</extra>",
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=t("fte", lang), rangemode="tozero")
+    return _layout(fig, t("profession_title", lang, base=years[0]), lang=lang, height=430)
+
+
+# ----------------------------------------------------------------------------------------------
+# beds in use, refusals, travel to shared units (issue 17)
+# ----------------------------------------------------------------------------------------------
+def demand_panels(demand: pd.DataFrame) -> list[tuple[str, str]]:
+    """(service, measure) of each panel of the demand chart: each service's main measure
+    (:func:`primary_measures`), every school level of the school health service, and no panel for
+    services measured only by the population (legevakt, fastlege, kommuneoverlege: their line
+    would just repeat the population)."""
+    _require(demand, ["service", "measure"], "demand")
+    out: list[tuple[str, str]] = []
+    for service, measures in demand.groupby("service", sort=True)["measure"]:
+        present = sorted(set(measures))
+        pupils = [m for m in present if m.startswith("pupils_")]
+        if pupils:
+            out += [(str(service), m) for m in pupils]
+            continue
+        pick = next((m for m in MEASURE_PREFERENCE if m in present), None)
+        if pick is None:
+            rest = [m for m in present if m not in ("population", "fte")]
+            pick = rest[0] if rest else None
+        if pick is not None:
+            out.append((str(service), pick))
+    return out
+
+
+def kad_activity(
+    demand: pd.DataFrame,
+    capacity: pd.DataFrame,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    national_occupancy: Mapping[str, object] | None = None,
+    service: str = "kad",
+) -> go.Figure:
+    """KAD/ØHD: admissions a year in the region (central run, P10–P90 band with runs) and the
+    occupancy of each KAD unit by year, beside the national occupancy (``national_occupancy``:
+    value, year, publisher) as a dotted line."""
+    check_language(lang)
+    _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
+    _require(capacity, ["unit", "year", "service", "measure", "value"], "capacity")
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=[t("kad_admissions", lang), t("kad_occupancy", lang)], horizontal_spacing=0.12
+    )
+    keys = ["year"] + (["run"] if "run" in demand.columns else [])
+    d = demand[(demand["service"] == service) & (demand["measure"] == "admissions")]
+    d = d.groupby(keys, as_index=False)["value"].sum()
+    b = band(d, ["year"])
+    if b is not None:
+        fig.add_trace(_band_trace(b, PALETTE[0], name=t("band", lang), showlegend=False), row=1, col=1)
+    c = _central(d)
+    fig.add_trace(
+        go.Scatter(x=c["year"], y=c["value"], mode="lines", line=dict(color=PALETTE[0], width=2.5),
+                   name=t("kad_admissions", lang), showlegend=False,
+                   hovertemplate="%{x}: %{y:,.0f}<extra></extra>"),
+        row=1, col=1,
+    )
+    occ = _central(capacity)
+    occ = occ[(occ["service"] == service) & (occ["measure"] == "occupancy")]
+    for k, (unit, g) in enumerate(occ.groupby("unit", sort=True)):
+        label = _name(str(unit), names, lang)
+        fig.add_trace(
+            go.Scatter(x=g["year"], y=g["value"], mode="lines", name=label,
+                       line=dict(color=PALETTE[(k + 1) % len(PALETTE)], width=2),
+                       hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>"),
+            row=1, col=2,
+        )
+    if national_occupancy is not None:
+        v = float(national_occupancy["value"])  # type: ignore[arg-type]
+        label = t("national_occupancy", lang, year=national_occupancy.get("year"), value=f"{v:.0%}")
+        years = occ["year"] if len(occ) else c["year"]
+        fig.add_trace(
+            go.Scatter(x=[years.min(), years.max()], y=[v, v], mode="lines", name=label,
+                       line=dict(color="#000000", dash="dot", width=2), hoverinfo="name"),
+            row=1, col=2,
+        )
+    fig.update_yaxes(rangemode="tozero", row=1, col=1, title_text=t("per_year", lang))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=2)
+    fig.update_xaxes(title_text=t("year", lang))
+    return _layout(fig, t("kad_title", lang), lang=lang, height=430)
+
+
+def refusals_chart(
+    refusals: pd.DataFrame, lang: str = "nb", service_labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Patients refused a bed a year per bed service (left) and overliggedøgn a year (right: the
+    step-down bed-days refused, which the municipality pays the hospital for).
+    ``refusals``: :func:`planning.reports.refusals_frame`."""
+    check_language(lang)
+    _require(refusals, ["service", "year", "refused_admissions", "refused_bed_days"], "refusals")
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=[t("refused_patients", lang), t("overliggedogn_days", lang)], horizontal_spacing=0.12
+    )
+    for k, (service, g) in enumerate(refusals.groupby("service", sort=True)):
+        label = (service_labels or {}).get(str(service), str(service))
+        fig.add_trace(
+            go.Scatter(x=g["year"], y=g["refused_admissions"], mode="lines", name=label,
+                       line=dict(color=PALETTE[k % len(PALETTE)], width=2),
+                       hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>"),
+            row=1, col=1,
+        )
+    ov = refusals[refusals["overliggedogn"]] if "overliggedogn" in refusals.columns else refusals.iloc[:0]
+    for service, g in ov.groupby("service", sort=True):
+        label = (service_labels or {}).get(str(service), str(service))
+        custom = g["overliggedogn_nok"].to_numpy() / 1e6 if "overliggedogn_nok" in g.columns else None
+        fig.add_trace(
+            go.Bar(x=g["year"], y=g["refused_bed_days"], name=t("overliggedogn_days", lang),
+                   marker_color="#D55E00", customdata=custom, showlegend=False,
+                   hovertemplate="%{x}: %{y:,.0f}" + (" (%{customdata:,.1f} " + t("mill_nok", lang) + ")" if custom is not None else "")
+                   + "<extra>" + label + "</extra>"),
+            row=1, col=2,
+        )
+    fig.update_yaxes(rangemode="tozero", title_text=t("per_year", lang), row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    fig.update_xaxes(title_text=t("year", lang))
+    return _layout(fig, t("refusals_title", lang), lang=lang, height=430)
+
+
+def shared_travel(
+    travel: pd.DataFrame,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    service_labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Travel minutes from each member to the host of every shared unit (bars, one colour per
+    member) and the mean weighted by the members' users (black diamond).
+    ``travel``: :func:`planning.reports.shared_travel_frame`."""
+    check_language(lang)
+    _require(travel, ["unit", "service", "municipality_code", "minutes", "users", "weighted_minutes"], "travel")
+    units = list(dict.fromkeys(travel["unit"]))
+    ylabel = {u: f"{(service_labels or {}).get(s, s)}" for u, s in zip(travel["unit"], travel["service"], strict=True)}
+    fig = go.Figure()
+    for k, (code, g) in enumerate(travel.groupby("municipality_code", sort=True)):
+        label = _name(str(code), names, lang)
+        fig.add_trace(
+            go.Bar(y=[ylabel[u] for u in g["unit"]], x=g["minutes"], orientation="h", name=label,
+                   marker_color=PALETTE[k % len(PALETTE)], customdata=g["users"],
+                   hovertemplate="%{y}: %{x:.0f} min (%{customdata:,.0f})<extra>" + label + "</extra>")
+        )
+    w = travel.drop_duplicates("unit")
+    label = t("weighted_minutes", lang)
+    fig.add_trace(
+        go.Scatter(y=[ylabel[u] for u in w["unit"]], x=w["weighted_minutes"], mode="markers+text", name=label,
+                   marker=dict(symbol="diamond", size=12, color="#000000"),
+                   text=[f"{v:.0f}" for v in w["weighted_minutes"]], textposition="middle right",
+                   hovertemplate="%{y}: %{x:.1f} min<extra>" + label + "</extra>")
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text=t("minutes_to_host", lang), rangemode="tozero")
+    return _layout(fig, t("travel_title", lang), lang=lang, height=max(320, 70 * len(units) + 160))

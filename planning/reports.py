@@ -1207,3 +1207,195 @@ def cost_scope_markdown(result: Any, lang: str = "nb") -> str:
         "real wage growth 2015-2023 and expects about 1.5 % a year 2024-2027 "
         "(Konjunkturtendensene, March 2024); its effect is under 'What matters most'."
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# økonomiplan tables and the spreadsheet (issue 17)
+# ----------------------------------------------------------------------------------------------
+#: Decimals shown per økonomiplan group (places and users are counts, FTE and NOK million have one).
+_BUDGET_DECIMALS = {"users": 0, "places": 0, "fte_service": 1, "fte_profession": 1, "cost_service": 1}
+
+
+def budget_html(
+    frame: Any,
+    codes: Sequence[str],
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    open_codes: Sequence[str] = ("region",),
+) -> str:
+    """The økonomiplan tables of :func:`planning.budget.budget_frame` as HTML: one table per
+    municipality and for the region, each in a ``<details>`` block (those in ``open_codes``
+    open); numbers formatted for ``lang``, changes against the reference with a sign."""
+    from planning.budget import GROUP_LABELS, budget_table
+
+    check_language(lang)
+    n = names or {}
+    labels_to_group = {v[lang]: k for k, v in GROUP_LABELS.items()}
+    blocks = []
+    for code in [*codes, "region"]:
+        wide = budget_table(frame, code, lang)
+        years = [c for c in wide.columns if isinstance(c, int)]
+        shown = wide[["group", "indicator", "unit"]].copy()
+        groups = [labels_to_group[g] for g in wide["group"]]
+        for y in years:
+            shown[str(y)] = [
+                fmt_signed(v, lang, 0 if u in ("senger", "beds") else 1)
+                if g == "difference"
+                else fmt_number(v, lang, _BUDGET_DECIMALS.get(g, 1))
+                for v, g, u in zip(wide[y], groups, wide["unit"], strict=True)
+            ]
+        # the group name once, at its first row
+        first = shown["group"].ne(shown["group"].shift())
+        shown["group"] = shown["group"].where(first, "")
+        table = html_table(
+            shown,
+            {"group": "", "indicator": "", "unit": t("unit", lang)},
+            highlight=[g == "difference" for g in groups],
+            numeric=[str(y) for y in years],
+        )
+        title = t("region", lang) if code == "region" else n.get(code, code)
+        opened = " open" if code in open_codes else ""
+        blocks.append(
+            f"<details{opened}><summary><b>{html.escape(title)}</b></summary>{table}</details>"
+        )
+    return "\n".join(blocks)
+
+
+def budget_intro(frame: Any, result: Any, reference: Any | None, lang: str = "nb") -> str:
+    """The sentence above the økonomiplan tables (years, attribution, prices, reference)."""
+    from planning.budget import OKONOMIPLAN_YEARS
+
+    years = sorted(int(y) for y in frame["year"].unique())
+    plan, later = years[:OKONOMIPLAN_YEARS], years[OKONOMIPLAN_YEARS:]
+    joint = f" {t('and', lang)} "
+    later_text = (", ".join(map(str, later[:-1])) + joint + str(later[-1])) if len(later) > 1 else "".join(map(str, later))
+    return t(
+        "budget_intro",
+        lang,
+        first=plan[0],
+        last=plan[-1],
+        later=later_text,
+        price_year=result.provenance.get("price_year"),
+        reference=getattr(reference, "name", "–"),
+    )
+
+
+def workforce_markdown(frame: Any, result: Any, lang: str = "nb") -> str:
+    """The paragraph above the workforce charts, with the national care FTE beside the model's."""
+    from planning.i18n import fmt_number as fmt
+    from planning.workforce import NATIONAL_CARE_FTE
+
+    base = int(result.scenario.horizon.base_year)
+    nat_year = int(NATIONAL_CARE_FTE["year"])
+    nat = frame[(frame["municipality_code"] == "norway") & (frame["year"] == nat_year)]
+    own = frame[(frame["municipality_code"] == "region") & (frame["year"] == base)]
+    return t(
+        "workforce_intro",
+        lang,
+        base=base,
+        national=fmt(float(nat["care_fte_per_100_working_age"].iloc[0]), lang, 1) if len(nat) else "–",
+        nat_year=nat_year,
+        own=fmt(float(own["care_fte_per_100_working_age"].iloc[0]), lang, 1) if len(own) else "–",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# refusals, overliggedøgn and travel to shared units (issue 17)
+# ----------------------------------------------------------------------------------------------
+#: Occupancy of the municipal acute beds (KAD/ØHD) in Norway, all units, 2022.
+NATIONAL_KAD_OCCUPANCY: dict[str, Any] = {
+    "value": 0.47,
+    "year": 2022,
+    "publisher": "Helsedirektoratet",
+    "source": "https://www.helsedirektoratet.no/rapporter/status-for-kommunalt-dogntilbud-for-oyeblikkelig-hjelp-2022/sammendrag",
+    "status": "seen",
+}
+
+
+def _unit_members(result: Any) -> dict[tuple[str, str], list[str]]:
+    """(unit, service) → member municipalities: the scenario's shared units, and each
+    municipality's own unit (named by its code) otherwise."""
+    u = result.units
+    out: dict[tuple[str, str], list[str]] = {}
+    for (unit, service), g in u.groupby(["unit", "service"], sort=False):
+        out[(str(unit), str(service))] = [str(c) for c in g["municipality_code"]]
+    return out
+
+
+def refusals_frame(result: Any, services: Sequence[str] = BED_SERVICES) -> Any:
+    """Bed services of the region by year (central run): service, year, refused_admissions
+    (each unit's refusal probability × its members' admissions), refused_bed_days, overliggedogn
+    (True for the service whose refused bed-days the municipality pays the hospital for) and
+    overliggedogn_nok (that cost, NOK a year)."""
+    import pandas as pd
+
+    cap = result.capacity
+    dem = result.demand
+    costs = result.costs
+    if "run" in cap.columns:
+        cap, dem, costs = cap[cap["run"] == 0], dem[dem["run"] == 0], costs[costs["run"] == 0]
+    members = _unit_members(result)
+    rows = []
+    for service in services:
+        c = cap[(cap["service"] == service) & cap["measure"].isin(["refusal_probability", "refused_bed_days"])]
+        if c.empty:
+            continue
+        adm = dem[(dem["service"] == service) & (dem["measure"] == "admissions")]
+        adm = adm.set_index(["municipality_code", "year"])["value"]
+        piv = c.pivot_table(index=["unit", "year"], columns="measure", values="value", aggfunc="first").reset_index()
+        refused = []
+        for r in piv.itertuples():
+            who = members.get((str(r.unit), service), [str(r.unit)])
+            load = sum(float(adm.get((m, r.year), 0.0)) for m in who)
+            refused.append(r.refusal_probability * load)
+        piv["refused_admissions"] = refused
+        g = piv.groupby("year", as_index=False)[["refused_admissions", "refused_bed_days"]].sum()
+        ov = costs[(costs["service"] == service) & (costs["item"] == "overliggedogn")]
+        g["overliggedogn"] = not ov.empty
+        g["overliggedogn_nok"] = g["year"].map(ov.groupby("year")["nok"].sum()).fillna(0.0)
+        rows.append(g.assign(service=service))
+    cols = ["service", "year", "refused_admissions", "refused_bed_days", "overliggedogn", "overliggedogn_nok"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def shared_travel_frame(result: Any, year: int | None = None) -> Any:
+    """Every shared unit (more than one member) at ``year`` (default: the end year), central run:
+    unit, service, host, municipality_code, minutes (member centre to host centre, the scenario's
+    travel data), users (the member's demand for the service, its main measure) and
+    weighted_minutes (the unit's mean minutes weighted by users). Empty without shared units."""
+    import pandas as pd
+
+    from planning import data
+    from planning.capacity import municipality_travel
+    from planning.plots import primary_measures
+
+    year = int(result.end_year if year is None else year)
+    u = result.units
+    sizes = u.groupby(["unit", "service"])["municipality_code"].transform("size")
+    u = u[sizes > 1]
+    cols = ["unit", "service", "host", "municipality_code", "minutes", "users", "weighted_minutes"]
+    if u.empty:
+        return pd.DataFrame(columns=cols)
+    overrides = [t.model_dump(exclude_none=True) for t in result.scenario.travel_overrides]
+    travel = data.load_travel(overrides=pd.DataFrame(overrides) if overrides else None)
+    mt = municipality_travel(travel, data.load_places())
+    minutes = {(a, b): m for a, b, m in zip(mt["from_code"], mt["to_code"], mt["minutes"], strict=True)}
+    dem = result.demand
+    if "run" in dem.columns:
+        dem = dem[dem["run"] == 0]
+    dem = dem[dem["year"] == year]
+    measures = primary_measures(dem)
+    out = u[["unit", "service", "host", "municipality_code"]].copy()
+    out["minutes"] = [
+        0.0 if m == h else float(minutes.get((m, h), minutes.get((h, m), float("nan"))))
+        for m, h in zip(out["municipality_code"], out["host"], strict=True)
+    ]
+    users = dem.set_index(["service", "measure", "municipality_code"])["value"]
+    out["users"] = [
+        float(users.get((s, measures.get(s, ""), m), 0.0))
+        for s, m in zip(out["service"], out["municipality_code"], strict=True)
+    ]
+    w = out.assign(wm=out["minutes"] * out["users"]).groupby(["unit", "service"])[["wm", "users"]].sum()
+    mean = w["wm"] / w["users"].where(w["users"] > 0)
+    out["weighted_minutes"] = [mean[(u_, s)] for u_, s in zip(out["unit"], out["service"], strict=True)]
+    return out[cols].reset_index(drop=True)

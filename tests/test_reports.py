@@ -263,10 +263,11 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
         and "mathjax@" not in page.lower()
     )
     assert page.count("* plotly.js v") == 1  # the bundle, inline, once
-    # every figure: pyramid, growth, demand, 2 refusal curves, beds, FTE, costs, 3 tornados (FTE,
-    # cost, beds; no difference against itself), 2 waterfalls (FTE, cost), map (the baseline
-    # shares no unit, so it has no cost-share chart)
-    assert page.count("Plotly.newPlot(") == 14
+    # every figure: pyramid, growth, demand, 2 refusal curves, beds, KAD admissions and occupancy,
+    # refusals and overliggedøgn, FTE, workforce ratios, FTE by profession, costs by item and by
+    # service, map (the baseline shares no unit, so it has no cost-share or travel chart); and
+    # 3 tornados (FTE, cost, beds; no difference against itself) and 2 waterfalls (FTE, cost)
+    assert page.count("Plotly.newPlot(") == 19
     assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
     assert "application/vnd.vaernes.headline+json" not in page
     headings = re.findall(r"<h2[^>]*>([^<]+)<", page)
@@ -276,7 +277,9 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
         "Demand for services",
         "Capacity",
         "Staff",
+        "Workforce",
         "Costs",
+        "Budget years and long-term needs",
         "What matters most",
         "Why the figures change",
         "Map of the region",

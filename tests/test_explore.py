@@ -1,0 +1,158 @@
+"""The explore engine (planning.explore): its numbers are those of scenarios.run for the same
+scenario (a projection made to a later year and cut gives the same years; capacity for the
+central run alone equals run 0), only the charts a control touches change, charts are updated in
+place with the data a full rebuild from planning.plots would draw, and bad input leaves the charts
+as they were. Timing is measured by bench/bench_explore.py, not here."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planning import explore, plots, scenarios
+from planning.errors import PlanningError
+
+
+class _Chart:
+    """A stand-in for a FigureWidget: records restyles and relayouts, keeps the figure."""
+
+    def __init__(self, fig):
+        self.fig = fig
+        self.restyles = 0
+
+    def batch_update(self):  # marks the chart as updatable in place
+        return contextlib.nullcontext()
+
+    def update(self, data, layout, overwrite):  # a full rebuild
+        import plotly.graph_objects as go
+
+        self.fig = go.Figure(data=data, layout=layout)
+
+    def plotly_restyle(self, data, traces):
+        self.restyles += 1
+        for key, values in data.items():
+            for i, v in zip(traces, values, strict=True):
+                self.fig.data[i][key] = v
+
+    def plotly_relayout(self, layout):
+        self.fig.update_layout({k.replace(".", "_"): v for k, v in layout.items()})
+
+
+@pytest.fixture(scope="module")
+def ex():
+    e = explore.Explorer("baseline", runs=3, seed=7, make_chart=_Chart)
+    e.update()
+    return e
+
+
+def _traces(fig):
+    return [
+        (np.asarray(t.x).tolist(), np.asarray(t.y, dtype=float).round(9).tolist()) for t in fig.data
+    ]
+
+
+def test_numbers_equal_scenarios_run_for_the_same_scenario(ex):
+    ex.update(end_year=2040, max_refusal=0.03, shared=("kad", "intermediaer"))
+    res = scenarios.run(ex.scenario(), runs=3, seed=7)
+    for name in ("capacity", "staff", "costs", "cost_shares"):
+        want = res.__dict__[name]
+        want = want[want["run"] == 0].drop(columns="run") if "run" in want.columns else want
+        got = ex.frame(name)
+        keys = [c for c in want.columns if c not in ("value", "nok", "share")]
+        m = want.merge(got, on=keys, how="outer", suffixes=("_run", "_ex"), indicator=True)
+        assert (m["_merge"] == "both").all(), name
+        for col in ("value", "nok", "share"):
+            if f"{col}_run" in m.columns:
+                np.testing.assert_allclose(
+                    m[f"{col}_ex"], m[f"{col}_run"], rtol=1e-9, atol=1e-9, err_msg=name
+                )
+    for name in ("population", "demand"):
+        want, got = res.__dict__[name], ex.frame(name)
+        keys = [c for c in want.columns if c not in ("value", "population")]
+        col = "population" if name == "population" else "value"
+        m = want.merge(got, on=keys, suffixes=("_run", "_ex"))
+        assert len(m) == len(want) == len(got), name
+        np.testing.assert_allclose(m[f"{col}_ex"], m[f"{col}_run"], rtol=1e-9, err_msg=name)
+    h = res.headline()
+    assert ex.headline()["beds"] == pytest.approx(h["beds"])
+    assert ex.headline()["cost_nok"] == pytest.approx(h["cost_nok"])
+    ex.update(end_year=2050, max_refusal=0.05, shared=())
+
+
+@pytest.mark.parametrize("name", sorted(set(explore.CHART_INPUTS) - {"map"}))  # the map is redrawn
+def test_series_are_the_traces_planning_plots_draws(ex, name):
+    for change in ({}, {"end_year": 2045}, {"healthy_ageing": 0.5, "end_year": 2050}):
+        if change:
+            ex.update(**change)
+        shape, traces, _ = ex.series(name)
+        fig = ex.figure(name)
+        assert len(traces) == len(fig.data), name
+        for props, trace in zip(traces, fig.data, strict=True):
+            np.testing.assert_array_equal(np.asarray(props["x"]), np.asarray(trace.x))
+            y = np.asarray(props["y"])
+            if y.dtype.kind in "fiu":
+                np.testing.assert_allclose(
+                    y.astype(float), np.asarray(trace.y, dtype=float), rtol=1e-12
+                )
+            else:  # category labels (the pyramid's age bands)
+                np.testing.assert_array_equal(y, np.asarray(trace.y))
+    ex.update(healthy_ageing=scenarios.load_scenario("baseline").resolved_levers().healthy_ageing)
+
+
+def test_a_control_redraws_only_the_charts_it_touches_in_place(ex):
+    before = {k: id(c) for k, c in ex.charts.items()}
+    restyles = {k: c.restyles for k, c in ex.charts.items()}
+    timings = ex.update(max_refusal=0.08)
+    assert set(timings) - {"compute", "total"} == {"beds", "fte", "cost"}
+    assert {k: id(c) for k, c in ex.charts.items()} == before
+    assert ex.charts["pyramid"].restyles == restyles["pyramid"]
+    assert ex.charts["beds"].restyles == restyles["beds"] + 1
+    assert set(ex.update(occupancy_target=0.9)) == {"compute", "total"}
+    assert set(ex.update(end_year=2035)) - {"compute", "total"} == set(explore.CHART_INPUTS) - {"map"}
+    growth = ex.charts["growth"].fig
+    assert max(max(t.x) for t in growth.data) == 2035
+    assert "2035" in ex.charts["beds"].fig.layout.title.text
+    assert ex.update() == {"compute": 0.0, "total": ex.timings["total"]}  # nothing changed
+    ex.update(max_refusal=0.05, occupancy_target=0.85, end_year=2050)
+
+
+def test_end_year_cuts_a_longer_projection_without_changing_it():
+    base = scenarios.load_scenario("baseline")
+    a = scenarios.run(scenarios.apply_overrides(base, {"horizon.end_year": 2040}), runs=2, seed=3)
+    b = scenarios.run(
+        scenarios.apply_overrides(base, {"horizon.end_year": explore.MAX_END_YEAR}), runs=2, seed=3
+    )
+    for name in ("population", "demand"):
+        x = a.__dict__[name]
+        y = b.__dict__[name]
+        pd.testing.assert_frame_equal(
+            x.reset_index(drop=True), y[y["year"] <= 2040].reset_index(drop=True)
+        )
+
+
+def test_pooling_a_shared_dms_needs_fewer_beds_and_bad_input_keeps_the_charts(ex):
+    ex.update(shared=())
+    alone = ex.headline()["beds"]
+    ex.update(shared=("kad", "intermediaer"))
+    assert ex.headline()["beds"] < alone
+    values = dict(ex.values)
+    with pytest.raises(PlanningError):
+        ex.update(municipalities=("9999",))
+    with pytest.raises(PlanningError):
+        ex.update(no_such_control=1)
+    assert ex.values == values
+    ex.update(shared=())
+
+
+def test_demand_chart_has_no_population_only_series_and_every_school_level(ex):
+    panels = plots.demand_panels(ex.frame("demand"))
+    services = [s for s, _ in panels]
+    assert not {"legevakt", "fastlege", "kommuneoverlege"} & set(services)
+    assert [m for s, m in panels if s == "skolehelsetjeneste"] == [
+        "pupils_barneskole",
+        "pupils_ungdomsskole",
+        "pupils_vgs",
+    ]
