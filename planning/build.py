@@ -991,11 +991,16 @@ def write_manifest(out: Path, resources: list[Resource]) -> dict:
         "description": "Real public data for the Værnes planning model. Rebuild with `planning data build --source DIR`.",
         "resources": entries,
     }
-    with open(out / MANIFEST, "w", encoding="utf-8") as f:
-        json.dump(package, f, ensure_ascii=False, indent=2)
-        f.write("\n")
-    (out / "SOURCES.md").write_text(_sources_markdown(entries), encoding="utf-8")
+    _write_manifest(out, package, entries)
     return package
+
+
+def _write_manifest(out: Path, package: dict, entries: list) -> None:
+    """datapackage.json and SOURCES.md, each written to a temporary name and renamed."""
+    from planning.io import write_atomic
+
+    write_atomic(out / MANIFEST, json.dumps(package, ensure_ascii=False, indent=2) + "\n", key=None)
+    write_atomic(out / "SOURCES.md", _sources_markdown(entries), key=None)
 
 
 def refresh_manifest(out: Path) -> dict:
@@ -1012,10 +1017,7 @@ def refresh_manifest(out: Path) -> dict:
         for name, title in _hand_written(out).items()
         if name not in known
     ]
-    with open(out / MANIFEST, "w", encoding="utf-8") as f:
-        json.dump(package, f, ensure_ascii=False, indent=2)
-        f.write("\n")
-    (out / "SOURCES.md").write_text(_sources_markdown(package["resources"]), encoding="utf-8")
+    _write_manifest(out, package, package["resources"])
     return package
 
 

@@ -79,11 +79,13 @@ def erlang_b(servers: Any, offered_load: Any) -> Any:
     return float(out) if out.ndim == 0 else out
 
 
-def beds_for_blocking(offered_load: Any, max_blocking: Any) -> Any:
+def beds_for_blocking(offered_load: Any, max_blocking: Any, max_beds: Any = None) -> Any:
     """Fewest beds whose Erlang-B refusal probability is at most ``max_blocking`` (in (0, 1)).
 
     Zero load needs zero beds. Vectorised over ``offered_load`` (and ``max_blocking``, which
-    broadcasts against it); returns int or int array.
+    broadcasts against it). ``max_beds`` (broadcast with the load; e.g. the inhabitants served)
+    caps the answer: no unit needs more beds than it has people, since a person occupies at most
+    one bed. Returns int or int array.
     """
     mb = np.asarray(max_blocking, dtype=float)
     if not np.all((mb > 0.0) & (mb < 1.0)):
@@ -97,10 +99,21 @@ def beds_for_blocking(offered_load: Any, max_blocking: Any) -> Any:
     limit = np.broadcast_to(mb, a.shape).ravel() if mb.ndim else mb
     beds = np.zeros(flat.shape, dtype=np.int64)
     todo = flat > 0
+    if max_beds is not None:
+        cap = np.ceil(np.broadcast_to(np.asarray(max_beds, dtype=float), a.shape)).ravel()
+        cap = np.maximum(cap, 0).astype(np.int64)
+    else:
+        cap = None
     b = np.ones(flat.shape)
     k = 0
     while todo.any():
         k += 1
+        if cap is not None:
+            at_cap = todo & (cap < k)
+            beds[at_cap] = cap[at_cap]
+            todo &= ~at_cap
+            if not todo.any():
+                break
         ab = flat * b
         b = ab / (k + ab)
         done_now = todo & (b <= limit)
@@ -459,10 +472,14 @@ def evaluate(
         bed_days_m = D(s, "bed_days")
         bed_days = p.agg(bed_days_m)
         load = bed_days / DAYS_PER_YEAR
-        beds = beds_for_blocking(load, lv.max_refusal)  # type: ignore[arg-type]
+        people = p.agg(inhabitants)  # no unit needs more beds than it has inhabitants
+        beds = beds_for_blocking(load, lv.max_refusal, max_beds=people)  # type: ignore[arg-type]
         refusal = erlang_b(beds, load)
         occupancy = np.divide(load * (1 - refusal), beds, out=np.zeros_like(load), where=beds > 0)
-        beds_occ = beds_for_occupancy(load, lv.occupancy_target)  # type: ignore[arg-type]
+        beds_occ = np.minimum(
+            beds_for_occupancy(load, lv.occupancy_target),  # type: ignore[arg-type]
+            np.ceil(people).astype(np.int64),
+        )
         refusal_occ = erlang_b(beds_occ, load)
         b.cap(s, p.names, "offered_load", load)
         b.cap(s, p.names, "beds", beds.astype(float))

@@ -1,16 +1,25 @@
 """The ``planning`` command line.
 
-Each feature registers its subcommands from a module in :mod:`planning.commands`. Errors caused by
-input (:class:`~planning.errors.PlanningError`) print one line and exit with code 2, without a
-traceback; Ctrl-C exits with 130.
+Each feature registers its subcommands from a module in :mod:`planning.commands`. Every failure a
+user can cause ends in one line on stderr and exit code 2, without a traceback:
+:class:`~planning.errors.PlanningError` (bad input, named file and key), a failed write (full or
+read-only disk, stdout on a full device), a byte that is not UTF-8, ``MemoryError``. Warnings
+(numpy's, pandas') raised by a command that then fails are dropped, so the error line is the only
+output on stderr; a command that succeeds shows them after its output. Ctrl-C exits with 130.
+An unexpected exception (a bug) prints one line asking for a report, exit 1; set
+``PLANNING_TRACEBACK=1`` to see the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import pkgutil
+import signal
 import sys
+import warnings
 from collections.abc import Sequence
 
 from planning import __version__
@@ -37,22 +46,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """After stdout failed (full device, closed pipe), point it at /dev/null so the interpreter's
+    final flush cannot print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _fail(message: str, code: int = 2) -> int:
+    try:
+        print(f"error: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from planning.io import os_error
+
+    # `kill` (SIGTERM) stops a run like Ctrl-C: temporary files are removed on the way out
+    previous = _on_sigterm()
     try:
-        return int(args.func(args) or 0)
-    except PlanningError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+        return _main(args, os_error)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm() -> object | None:
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _main(args: argparse.Namespace, os_error) -> int:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()
+        except PlanningError as e:
+            return _fail(str(e))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            _silence_stdout()
+            return 0
+        except MemoryError:
+            return _fail(
+                "out of memory: the request needs more memory than this machine has; ask for "
+                "fewer runs, variants or years (limits: docs/limits.md)"
+            )
+        except UnicodeDecodeError as e:
+            return _fail(f"a file is not UTF-8 text ({e.reason} at byte {e.start})")
+        except OSError as e:
+            if e.filename is None and (_stdout_failed() or e.errno in _STREAM_ERRORS):
+                _silence_stdout()
+                reason = os_error(e).problem.removeprefix("cannot write ")
+                return _fail(f"cannot write to standard output {reason}")
+            return _fail(str(os_error(e)))
+        except Exception as e:  # a bug: one line, the traceback on request
+            if os.environ.get("PLANNING_TRACEBACK"):
+                raise
+            text = str(e).strip().splitlines()
+            return _fail(
+                f"internal error ({type(e).__name__}: {text[0] if text else ''}); please report it "
+                "with the command you ran (PLANNING_TRACEBACK=1 shows the traceback)",
+                code=1,
+            )
+    for w in caught:
+        try:
+            print(f"warning: {w.category.__name__}: {w.message}", file=sys.stderr)
+        except OSError:
+            break
+    return code
+
+
+_STREAM_ERRORS = (errno.ENOSPC, errno.EIO, errno.EPIPE, errno.EBADF, errno.EFBIG, errno.EDQUOT)
+
+
+def _stdout_failed() -> bool:
+    try:
+        sys.stdout.flush()
+        return False
+    except OSError:
+        return True
 
 
 if __name__ == "__main__":

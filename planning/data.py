@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from planning.errors import DataError, InputError, suggest
 
 MAX_AGE = 105
 SEXES = ("female", "male")
 POPULATION_COLUMNS = ["municipality_code", "year", "sex", "age", "population"]
+MANIFEST = "datapackage.json"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,27 +43,106 @@ def _path(name: str) -> Path:
             "data file is missing; restore it from git or rebuild with `planning data build`",
             file=p,
         )
+    if name != MANIFEST:
+        check_data()
     return p
+
+
+#: Columns of the shipped CSV files that must hold numbers (blank cells are allowed where the
+#: loader allows them; any other text is refused with the file, column and row).
+NUMERIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "wpp_mortality.csv": ("age_start", "period_start", "mx"),
+    "wpp_fertility.csv": ("year", "age_start", "asfr", "tfr"),
+    "wpp_migration.csv": ("year", "net_migration"),
+    "wpp_migration_age.csv": ("age_start", "period_start", "net_migration"),
+    "wpp_life_expectancy.csv": ("year", "e0"),
+    "kostra_care.csv": ("year", "value"),
+    "places.csv": ("lat", "lon"),
+    "travel.csv": ("distance_km", "minutes"),
+}
+
+
+def _sniff_separator(p: Path | str) -> tuple[str, str]:
+    """(separator, decimal mark): ';' and ',' for a file whose header is separated by semicolons
+    (a CSV saved by Excel with Norwegian settings), else ',' and '.'."""
+    try:
+        with open(p, "rb") as f:
+            head = f.readline()
+    except OSError:
+        return ",", "."
+    if b";" in head and b"," not in head:
+        return ";", ","
+    return ",", "."
+
+
+def read_csv_file(
+    p: Path | str,
+    required: Sequence[str],
+    *,
+    numeric: Sequence[str] = (),
+    dtype: dict[str, Any] | None = None,
+    error: type[DataError] | type[InputError] = DataError,
+) -> pd.DataFrame:
+    """Read a CSV file (comma-separated, or semicolon-separated with decimal commas as Excel
+    writes it in Norway), check the ``required`` columns and that ``numeric`` columns hold numbers.
+    Raises ``error`` naming the file, the column (key) and the first bad row (1 = first data row)."""
+    sep, decimal = _sniff_separator(p)
+    try:
+        raw = Path(p).read_bytes()
+    except OSError as e:
+        raise error(f"cannot be read ({e.strerror})", file=p) from None
+    from planning.io import decode_utf8
+
+    text = decode_utf8(raw, p, error).removeprefix("\ufeff")
+    try:
+        import io as _io
+
+        df = pd.read_csv(_io.StringIO(text), dtype=dtype, sep=sep, decimal=decimal)
+    except Exception as e:  # pandas raises many kinds for corrupt files
+        first = str(e).strip().splitlines()
+        raise error(
+            f"cannot be read as CSV ({type(e).__name__}: {first[0] if first else ''})", file=p
+        ) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    _require_columns(df, required, p, error)
+    if df.empty:
+        raise error("file has no rows", file=p)
+    for col in numeric:
+        if col not in df.columns or pd.api.types.is_numeric_dtype(df[col]):
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() & df[col].notna() & (df[col].astype(str).str.strip() != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise error(
+                f"row {row + 1}: {str(df[col].iloc[row])!r} is not a number",
+                file=p,
+                key=col,
+                allowed="numbers (decimal point '.', or ',' in a semicolon-separated file)",
+            )
+        df[col] = values
+    return df
 
 
 def _read_csv(
     name: str, required: Sequence[str], dtype: dict[str, Any] | None = None
 ) -> pd.DataFrame:
-    p = _path(name)
-    try:
-        df = pd.read_csv(p, dtype=dtype)
-    except Exception as e:  # pandas raises many kinds for corrupt files
-        raise DataError(f"cannot be read as CSV ({type(e).__name__}: {e})", file=p) from None
-    _require_columns(df, required, p)
-    if df.empty:
-        raise DataError("file has no rows", file=p)
-    return df
+    return read_csv_file(
+        _path(name), required, numeric=NUMERIC_COLUMNS.get(name, ()), dtype=dtype
+    )
 
 
-def _require_columns(df: pd.DataFrame, required: Sequence[str], p: Path | str) -> None:
+def _require_columns(
+    df: pd.DataFrame, required: Sequence[str], p: Path | str, error: type[Exception] = DataError
+) -> None:
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise DataError(f"missing columns {missing}", file=p, allowed=", ".join(required))
+        have = ", ".join(map(str, df.columns[:8]))
+        raise error(  # type: ignore[call-arg]
+            f"missing columns {missing} (the file has: {have})",
+            file=p,
+            allowed=", ".join(required),
+        )
 
 
 def clear_cache() -> None:
@@ -74,10 +153,11 @@ def clear_cache() -> None:
         _municipalities,
         _regions,
         _csv_cached,
-        _manifest,
+        _manifest_at,
         _kostra,
     ):
         f.cache_clear()
+    _CHECKED.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,10 +647,11 @@ def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFr
         return travel
     src = str(overrides) if not isinstance(overrides, pd.DataFrame) else "travel overrides"
     if not isinstance(overrides, pd.DataFrame):
-        try:
-            overrides = pd.read_csv(overrides)
-        except Exception as e:
-            raise DataError(f"cannot be read as CSV ({e})", file=src) from None
+        if not Path(overrides).is_file():
+            raise InputError("travel overrides file not found", file=src)
+        overrides = read_csv_file(
+            overrides, ["from_id", "to_id"], numeric=("distance_km", "minutes"), error=InputError
+        )
     _require_columns(overrides, ["from_id", "to_id"], src)
     known = set(travel["from_id"])
     for col in ("from_id", "to_id"):
@@ -617,25 +698,101 @@ def load_dms_facts() -> pd.DataFrame:
 
 def load_yaml(name: str) -> Any:
     """Parse a YAML file in data/ (e.g. 'services.yaml'); the caller validates its content."""
-    p = _path(name)
-    try:
-        with open(p, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except yaml.YAMLError as e:
-        raise DataError(f"invalid YAML ({str(e).splitlines()[0]})", file=p) from None
+    from planning.io import load_yaml as _load
+
+    return _load(_path(name), error=DataError)
 
 
 # --------------------------------------------------------------------------------------------
 # manifest
 # --------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
 def _manifest() -> dict[str, Any]:
-    p = _path("datapackage.json")
+    return _manifest_at(str(data_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _manifest_at(folder: str) -> dict[str, Any]:
+    """The manifest of data folder ``folder`` (cached per folder: VAERNES_DATA_DIR may change)."""
+    p = Path(folder) / MANIFEST
     try:
         with open(p, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise DataError(f"cannot be read as JSON ({e})", file=p) from None
+            package = json.load(f)
+    except FileNotFoundError:
+        raise DataError(
+            "data file is missing; restore it from git or rebuild with `planning data build`",
+            file=p,
+        ) from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"cannot be read as JSON ({' '.join(str(e).split())})", file=p) from None
+    resources = package.get("resources") if isinstance(package, dict) else None
+    if not isinstance(resources, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("path"), str) and isinstance(r.get("hash"), str)
+        for r in resources
+    ):
+        raise DataError("has no list of resources with path and hash", file=p, key="resources")
+    return package
+
+
+# --------------------------------------------------------------------------------------------
+# data version: computed from the bytes, checked once per process
+# --------------------------------------------------------------------------------------------
+_CHECKED: dict[str, tuple[str, float]] = {}  # data folder -> (data version, seconds the check took)
+
+
+def _file_hashes() -> dict[str, str]:
+    """SHA-256 of the bytes of every file the manifest lists (reads them all, ~2 MB)."""
+    out = {}
+    for r in _manifest()["resources"]:
+        p = data_dir() / r["path"]
+        try:
+            out[r["path"]] = hashlib.sha256(p.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            raise DataError(
+                "data file is missing; restore it from git or rebuild with `planning data build`",
+                file=p,
+            ) from None
+        except OSError as e:
+            raise DataError(f"cannot be read ({e.strerror})", file=p) from None
+    return out
+
+
+def check_data() -> str:
+    """Hash every data file's bytes once per process (per data folder) and compare with
+    ``datapackage.json``; returns the data version. A file whose bytes differ from the manifest
+    raises :class:`DataError` naming it, so no number is ever computed from data that is not the
+    recorded snapshot. After an intended edit, ``planning data manifest`` records the new bytes
+    (and so a new data version). Cost: see docs/limits.md (a few milliseconds)."""
+    import time
+
+    key = str(data_dir())
+    hit = _CHECKED.get(key)
+    if hit is not None:
+        return hit[0]
+    t0 = time.perf_counter()
+    hashes = _file_hashes()
+    recorded = {r["path"]: r["hash"].removeprefix("sha256:") for r in _manifest()["resources"]}
+    for name, h in hashes.items():
+        if h != recorded[name]:
+            raise DataError(
+                "changed since datapackage.json was written (its bytes differ from the recorded "
+                "checksum); restore it from git, or run `planning data manifest` to record an "
+                "intended edit as a new data version",
+                file=data_dir() / name,
+            )
+    version = _version_of(hashes)
+    _CHECKED[key] = (version, time.perf_counter() - t0)
+    return version
+
+
+def _version_of(hashes: dict[str, str]) -> str:
+    text = "\n".join(f"{name}:{h}" for name, h in sorted(hashes.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def data_check_seconds() -> float | None:
+    """Seconds the data check of this process took (None before the first check)."""
+    hit = _CHECKED.get(str(data_dir()))
+    return None if hit is None else hit[1]
 
 
 def sources() -> pd.DataFrame:
@@ -657,9 +814,10 @@ def sources() -> pd.DataFrame:
 
 
 def data_version() -> str:
-    """Short fingerprint of the whole snapshot (hash of the manifest's checksums)."""
-    h = hashlib.sha256("".join(sorted(r["hash"] for r in _manifest()["resources"])).encode())
-    return h.hexdigest()[:12]
+    """Short fingerprint (12 hex digits) of the snapshot: SHA-256 over the sorted list of
+    ``file:sha256-of-its-bytes`` of every file in the manifest. Computed from the bytes on disk,
+    once per process, after checking them against the manifest (:func:`check_data`)."""
+    return check_data()
 
 
 def verify(files: Iterable[str] | None = None) -> list[str]:
@@ -671,7 +829,12 @@ def verify(files: Iterable[str] | None = None) -> list[str]:
     for name in names:
         if name not in resources:
             raise DataError("not listed in datapackage.json", file=data_dir() / name)
-        p = _path(name)
+        p = data_dir() / name
+        if not p.is_file():
+            raise DataError(
+                "data file is missing; restore it from git or rebuild with `planning data build`",
+                file=p,
+            )
         h = hashlib.sha256(p.read_bytes()).hexdigest()
         if "sha256:" + h != resources[name]["hash"]:
             raise DataError(

@@ -47,6 +47,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from planning import data
 from planning.errors import DataError, InputError, suggest
+from planning.limits import check_projection
 
 SEXES = ("female", "male")
 N_AGES = data.MAX_AGE + 1  # ages 0..105, 105 = 105+ (SSB 07459)
@@ -799,6 +800,8 @@ def project_array(
             allowed="variant MMM and runs 0 with hamilton-perry; use cohort-component otherwise",
         )
     codes, idx = _resolve(municipalities)
+    # refuse what cannot fit before allocating anything (planning.limits, docs/limits.md)
+    check_projection(int(runs), len(idx), int(end_year) - base_year + 1, key="runs")
     cal = calibrate(base_year)
     cube = _cube()
     base = cube.pop[base_year - cube.years[0], idx]  # (m, sex, age)
@@ -871,8 +874,12 @@ def _cohort_component(
     z[:, 0] = 0.0
     var = s.variants
     sd_mig = cal.migration_sd[idx]  # yearly total net migration rate, sd over the window
-    # persistent level: the letter, plus the uncertainty of a window mean (sd / sqrt(years))
-    mig_level = (getattr(var.migration, ml) + z[0] / np.sqrt(n_window)) * sd_mig  # (run, m)
+    # the migration letter moves each municipality's persistent level by a multiple of its own
+    # level uncertainty, the one the Monte Carlo runs draw (migration_level_sd), so L and H sit
+    # near the P10/P90 of that level everywhere (Utsira as Stjørdal); Monte Carlo runs add the
+    # uncertainty of a window mean (sd / sqrt(years)) and one national shift per run
+    letter = getattr(var.migration, ml) * migration_level_sd(cal, idx)  # (m,)
+    mig_level = letter[None] + z[0] / np.sqrt(n_window) * sd_mig  # (run, m)
     # plus one national shift per run, common to all municipalities (decade-to-decade change of
     # Norway's net migration level); drawn after z so that z stays the same stream
     common = rng.standard_normal(n_runs) if n_runs > 1 else np.zeros(1)
@@ -916,6 +923,17 @@ def _cohort_component(
             for b, gen in zip(blocks, gens, strict=True)
         ]:
             f.result()
+
+
+def migration_level_sd(cal: Calibration, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Standard deviation of each municipality's persistent net migration level (per person per
+    year), as the Monte Carlo runs draw it: the uncertainty of the window mean of its yearly rate
+    (sd / sqrt(window years)) and the national shift common to all municipalities, combined
+    (square root of the sum of squares). The migration letters L and H move the level by
+    -1.2816 and +1.2816 of it (data/demography.yaml ``variants.migration``): its P10 and P90."""
+    n_window = cal.window[1] - cal.window[0] + 1
+    sd = cal.migration_sd[idx]
+    return np.sqrt(sd**2 / n_window + cal.national_migration_change_sd**2)
 
 
 def _cpus() -> int:

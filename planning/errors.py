@@ -56,6 +56,16 @@ class InputError(PlanningError):
     """A function or CLI argument is out of range (unknown municipality, year outside data, ...)."""
 
 
+class OutputError(PlanningError):
+    """A result could not be written (full or read-only disk, no permission). Nothing partial is
+    left behind: result files are written to a temporary name and renamed (``planning.io``)."""
+
+
+class LimitError(InputError):
+    """A request that cannot fit: more memory or time than the machine has, or a value beyond its
+    physical bound (``planning.limits``)."""
+
+
 def require_columns(
     frame: object, columns: Sequence[str], what: str, key: str | None = None
 ) -> None:

@@ -131,6 +131,10 @@ OpenFraction = Annotated[Sourced, _in_range(0, 1, lo_open=True, hi_open=True)]
 Occupancy = Annotated[Sourced, _in_range(0, 1, lo_open=True)]
 Growth = Annotated[Sourced, _in_range(-0.05, 0.05)]
 Years = Annotated[Sourced, _in_range(1, 100)]
+#: Days in a year: the most bed-days (or admissions) one person can have in a year.
+DAYS_PER_PERSON_YEAR = 365.0
+#: A yearly rate per 1 000 inhabitants of something a person can have at most once a day.
+PerThousandYears = Annotated[Sourced, _in_range(0, 1000 * DAYS_PER_PERSON_YEAR)]
 
 
 class _Model(BaseModel):
@@ -211,14 +215,29 @@ class BedService(_Model):
 
     label: str
     age_split: Sourced  # age at which the "old" band starts
-    admissions_per_1000: NonNegative  # all ages, per 1 000 inhabitants per year
-    bed_days_per_1000: NonNegative  # all ages, per 1 000 inhabitants per year
+    admissions_per_1000: PerThousandYears  # all ages, per 1 000 inhabitants per year
+    bed_days_per_1000: PerThousandYears  # all ages, per 1 000 inhabitants per year
     share_old: Fraction  # share of admissions in the old band
     population_share_old: OpenFraction  # national share of inhabitants in the old band
     fte_per_bed: NonNegative
     profession: Profession
     municipal_cost_share: Fraction  # share of the unit's running cost the municipalities pay
     overlier_day_rate: NonNegative | None = None  # NOK paid per refused bed-day (utskrivningsklar)
+
+    @model_validator(mode="after")
+    def _physical(self) -> BedService:
+        """A person can use at most 365 bed-days a year: in each age band too."""
+        _, _, bd_young, bd_old = self.band_rates()
+        worst = max(bd_young, bd_old)
+        if worst > DAYS_PER_PERSON_YEAR:
+            s, p = self.share_old.value, self.population_share_old.value
+            limit = 1000 * DAYS_PER_PERSON_YEAR * min(p / s if s else 1e9, (1 - p) / (1 - s) if s < 1 else 1e9)
+            raise ValueError(
+                f"bed_days_per_1000 {self.bed_days_per_1000.value:g} means {worst:.0f} bed-days per "
+                f"person-year in the {'old' if bd_old >= bd_young else 'young'} age band; a person "
+                f"has at most 365 (with share_old {s:g}: bed_days_per_1000 up to {limit:,.0f})"
+            )
+        return self
 
     def band_rates(self) -> tuple[float, float, float, float]:
         """(admissions young, admissions old, bed-days young, bed-days old) per inhabitant-year."""

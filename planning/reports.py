@@ -38,6 +38,7 @@ from typing import Any
 from planning import __version__
 from planning.errors import InputError, suggest
 from planning.i18n import check_language, fmt_nok, fmt_number, fmt_signed, t
+from planning.io import locked, write_atomic
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: The papermill template (a notebook with a cell tagged ``parameters``).
@@ -329,7 +330,7 @@ def render_report(
             title = (result.headline or {}).get("title") or scenario
             body = notebook_to_html(nb, title=str(title), lang=lang)
             html_path = out / f"{scenario}.html"
-            html_path.write_text(body, encoding="utf-8")
+            write_atomic(html_path, body, root=out)
             result.status = "ok"
             result.html = html_path.name
             result.html_bytes = html_path.stat().st_size
@@ -341,7 +342,7 @@ def render_report(
             if nb is not None:
                 failed_dir = out / "failed"
                 failed_dir.mkdir(exist_ok=True)
-                shutil.copyfile(executed, failed_dir / f"{scenario}.ipynb")
+                write_atomic(failed_dir / f"{scenario}.ipynb", executed.read_bytes(), root=out)
                 result.notebook = f"failed/{scenario}.ipynb"
             stale_html = out / f"{scenario}.html"
             if stale_html.exists():
@@ -422,9 +423,58 @@ def render_reports(
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
-        raise InputError(
-            f"cannot write reports there ({e.strerror})", key="--out", file=out
-        ) from None
+        from planning.io import os_error
+
+        raise os_error(e, file=out, key="--out") from None
+    # one run at a time per folder; the index lists this run's reports and earlier ones still there
+    with locked(out):
+        ordered = _render_all(scenarios, out, lang, runs, seed, workers, template, timeout, on_done)
+        index = write_index(merge_index(out, ordered), out, lang=lang, baseline=baseline)
+    return ordered, index
+
+
+def merge_index(out: str | Path, results: Sequence[ReportResult]) -> list[ReportResult]:
+    """This run's ``results`` merged into the entries of ``<out>/index.json`` from earlier runs:
+    a scenario rendered now replaces its old entry (same place in the list); earlier entries whose
+    report or partial notebook is still in the folder are kept; new scenarios are appended."""
+    now = {r.scenario: r for r in results}
+    merged: list[ReportResult] = []
+    try:
+        old = json.loads((Path(out) / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = []
+    names = {f.name for f in ReportResult.__dataclass_fields__.values()}
+    for entry in old if isinstance(old, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
+            continue
+        name = entry["scenario"]
+        if name in now:
+            merged.append(now.pop(name))
+            continue
+        try:
+            r = ReportResult(**{k: v for k, v in entry.items() if k in names})
+        except TypeError:
+            continue
+        kept = (r.html and (Path(out) / r.html).is_file()) or (
+            r.notebook and (Path(out) / r.notebook).is_file()
+        )
+        if kept and all(x.scenario != name for x in merged):
+            merged.append(r)
+    merged += [r for r in results if r.scenario in now]
+    return merged
+
+
+def _render_all(
+    scenarios: Sequence[str],
+    out: Path,
+    lang: str,
+    runs: int | None,
+    seed: int | None,
+    workers: int,
+    template: str | Path | None,
+    timeout: float,
+    on_done: Callable[[ReportResult], None] | None,
+) -> list[ReportResult]:
     kwargs = {
         "lang": lang,
         "runs": runs,
@@ -452,9 +502,7 @@ def render_reports(
             results[s] = r
             if on_done is not None:
                 on_done(r)
-    ordered = [results[s] for s in scenarios]
-    index = write_index(ordered, out, lang=lang, baseline=baseline)
-    return ordered, index
+    return [results[s] for s in scenarios]
 
 
 # ---- index page --------------------------------------------------------------------------------
@@ -612,10 +660,11 @@ footer {{ margin-top: 2rem; color: #555; font-size: 0.85rem; }}
 </body>
 </html>
 """
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    (out / "index.json").write_text(
-        json.dumps([asdict(r) for r in results], indent=1, default=_json_default), encoding="utf-8"
+    path = write_atomic(out / "index.html", page, root=out)
+    write_atomic(
+        out / "index.json",
+        json.dumps([asdict(r) for r in results], indent=1, default=_json_default),
+        root=out,
     )
     return path
 

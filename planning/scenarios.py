@@ -381,26 +381,30 @@ def _override_sourced(target: dict[str, Any], value: Any, path: str) -> dict[str
 # reading files and resolving `extends`
 # ------------------------------------------------------------------------------------------------
 def _read_raw(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
-    except OSError as e:
-        raise ScenarioError(f"cannot be read ({e.strerror})", file=path) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("is not UTF-8 text", file=path) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(f"invalid YAML ({where}{problem})", file=path) from None
+    from planning.io import load_yaml
+
+    raw = load_yaml(path, error=ScenarioError)
     if raw is None:
         raise ScenarioError("file is empty", file=path)
     if not isinstance(raw, dict):
         raise ScenarioError("expected a mapping of keys at the top level", file=path)
-    bad = [k for k in raw if not isinstance(k, str)]
-    if bad:
-        raise ScenarioError("keys must be text", file=path, key=str(bad[0]))
+    _check_keys(raw, path, "")
     return raw
+
+
+def _check_keys(node: Any, path: Path, prefix: str) -> None:
+    """Every mapping key in a scenario file is text (YAML reads ``1:`` as a number)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            here = f"{prefix}.{k}" if prefix else str(k)
+            if not isinstance(k, str):
+                raise ScenarioError(
+                    f"keys must be text, got {k!r}; quote it ('{k}')", file=path, key=here
+                )
+            _check_keys(v, path, here)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_keys(v, path, f"{prefix}.{i}")
 
 
 def _locate(name: str, near: Path | None, file: Path | None = None, key: str = "extends") -> Path:
@@ -424,42 +428,96 @@ def _locate(name: str, near: Path | None, file: Path | None = None, key: str = "
     )
 
 
-def _merge(base: Any, delta: Any, path: str = "") -> Any:
-    """Deep merge of a delta onto a base mapping (new object; inputs untouched)."""
+#: The one merge rule (docs/scenarios.md, "How a delta is merged"), used for a scenario file over
+#: its base (``extends``) and for a sweep value or ``apply_overrides`` value over the base scenario.
+UNIT_LIST = "organisation.units"
+
+
+def merge_delta(base: Any, delta: Any, path: str = "", file: str | Path | None = None) -> Any:
+    """Merge ``delta`` onto ``base`` by the project's one rule and return a new object (inputs
+    untouched): mappings merge key by key; the unit list ``organisation.units`` merges by unit
+    ``name`` (see :func:`merge_units`); every other value (numbers, text, other lists) replaces
+    the base's. ``region`` and ``municipalities`` replace each other. ``path`` is the dotted
+    place of ``delta`` in the scenario (``""`` for a whole file); directive errors name ``file``."""
+    if path == UNIT_LIST:
+        return merge_units(base, delta, path, file)
     if isinstance(base, dict) and isinstance(delta, dict):
         out = dict(base)
-        if "region" in delta and "municipalities" not in delta:
-            out.pop("municipalities", None)
-        if "municipalities" in delta and "region" not in delta:
-            out.pop("region", None)
+        if not path:
+            if "region" in delta and "municipalities" not in delta:
+                out.pop("municipalities", None)
+            if "municipalities" in delta and "region" not in delta:
+                out.pop("region", None)
         for k, v in delta.items():
             sub = f"{path}.{k}" if path else str(k)
-            if sub == "organisation.units":
-                out[k] = _merge_units(base.get(k), v)
-            elif k in out:
-                out[k] = _merge(out[k], v, sub)
-            else:
-                out[k] = copy.deepcopy(v)
+            out[k] = merge_delta(out[k], v, sub, file) if k in out else copy.deepcopy(v)
+            if sub == UNIT_LIST and k not in base:
+                out[k] = merge_units([], v, sub, file)
         return out
     return copy.deepcopy(delta)
 
 
-def _merge_units(base: Any, delta: Any) -> Any:
-    """Merge unit lists by ``name``: same name merges fields, ``remove: true`` drops, new ones
-    are appended."""
-    if not isinstance(base, list) or not isinstance(delta, list):
-        return copy.deepcopy(delta)
-    if not all(isinstance(u, dict) and "name" in u for u in [*base, *delta]):
-        return copy.deepcopy(delta)
-    out = {u["name"]: dict(u) for u in base}
-    for u in delta:
-        u = dict(u)
-        if u.pop("remove", False) is True:
-            out.pop(u["name"], None)
-        elif u["name"] in out:
-            out[u["name"]] = {**out[u["name"]], **copy.deepcopy(u)}
+def merge_units(base: Any, delta: Any, path: str = UNIT_LIST, file: str | Path | None = None) -> Any:
+    """Merge a delta's unit list onto the base's by unit ``name``.
+
+    * an empty list ``[]`` means *no shared units* (every municipality runs every service alone);
+    * a unit whose name is in the base updates the fields it gives (others are kept);
+    * ``{name: X, remove: true}`` drops unit X of the base (and takes no other field);
+    * a new name is appended (it must then be a complete unit).
+
+    Refused with :class:`ScenarioError` naming ``file`` and the key: a unit without a name, a
+    name listed twice in the delta, ``remove`` that is not ``true``, ``remove`` of a name the
+    base does not have (with the base's names as the allowed values)."""
+    if not isinstance(delta, list):
+        return copy.deepcopy(delta)  # the schema reports the wrong type
+    if not delta:
+        return []
+    base_list = base if isinstance(base, list) else []
+    known = [u.get("name") for u in base_list if isinstance(u, dict)]
+    out = {u["name"]: dict(u) for u in base_list if isinstance(u, dict) and "name" in u}
+    seen: dict[str, int] = {}
+    for i, u in enumerate(delta):
+        key = f"{path}.{i}"
+        if not isinstance(u, dict):
+            raise ScenarioError("a unit must be a mapping", file=file, key=key)
+        name = u.get("name")
+        if not isinstance(name, str) or not name:
+            raise ScenarioError(
+                "every unit needs a name (units merge by name)", file=file, key=f"{key}.name"
+            )
+        if name in seen:
+            raise ScenarioError(
+                f"unit '{name}' is listed twice (items {seen[name]} and {i}); one would silently "
+                "replace the other",
+                file=file,
+                key=f"{key}.name",
+            )
+        seen[name] = i
+        if "remove" in u:
+            if u["remove"] is not True:
+                raise ScenarioError(
+                    f"remove must be true, got {u['remove']!r}", file=file, key=f"{key}.remove",
+                    allowed="true (or leave it out)",
+                )
+            extra = sorted(k for k in u if k not in ("name", "remove"))
+            if extra:
+                raise ScenarioError(
+                    f"a unit with remove: true takes only its name, not {extra}",
+                    file=file,
+                    key=f"{key}.remove",
+                )
+            if name not in out:
+                raise ScenarioError(
+                    f"no unit '{name}' in the base to remove.{suggest(name, [str(k) for k in known])}",
+                    file=file,
+                    key=f"{key}.name",
+                    allowed=[str(k) for k in known] or "no units in the base",
+                )
+            del out[name]
+        elif name in out:
+            out[name] = {**out[name], **copy.deepcopy(u)}
         else:
-            out[u["name"]] = copy.deepcopy(u)
+            out[name] = copy.deepcopy(u)
     return list(out.values())
 
 
@@ -496,9 +554,18 @@ def _resolve(
         base_path = _locate(parent, path.parent, file=path, key="extends")
         base_merged, chain = _resolve(base_path, (*seen, real))
         inherited = {k: v for k, v in base_merged.items() if k not in _NOT_INHERITED}
-        merged = _merge(inherited, raw)
+        merged = merge_delta(inherited, raw, "", path)
         chain = [*chain, (path, raw)]
-    merged.setdefault("name", path.stem)
+    if "name" not in merged:
+        if not _NAME_RE.fullmatch(path.stem):
+            raise ScenarioError(
+                f"the file name {path.name!r} cannot serve as the scenario name; add a name: key",
+                file=path,
+                key="name",
+                allowed="letters, digits, '_' and '-', starting with a letter or digit, "
+                "at most 64 characters",
+            )
+        merged["name"] = path.stem
     if "title" not in merged:
         merged["title"] = {"nb": merged["name"], "en": merged["name"]}
     if "description" not in merged:
@@ -507,38 +574,43 @@ def _resolve(
 
 
 def _owner(key: str, chain: list[tuple[Path, dict]], merged: dict[str, Any]) -> Path:
-    """The most derived file in ``chain`` that sets ``key`` (or the closest parent of it)."""
+    """The file whose value is at dotted ``key`` in the merged scenario: the most derived file in
+    ``chain`` that sets ``key`` itself or replaces a part of the path above it with a plain value
+    or a list (a later file's value wins under the merge rule). Keys no file sets (a missing
+    required key, a default), and ``name``/``title``/``description`` (never inherited), belong
+    to the user's file, the last of the chain."""
     parts = key.split(".") if key else []
+    if not parts or parts[0] in _NOT_INHERITED:
+        return chain[-1][0]
     # translate unit indices of the merged list into unit names
     if len(parts) >= 3 and parts[:2] == ["organisation", "units"] and parts[2].isdigit():
         units = merged.get("organisation", {}).get("units", [])
         i = int(parts[2])
         if isinstance(units, list) and i < len(units) and isinstance(units[i], dict):
             parts[2] = f"name={units[i].get('name')}"
-    best: tuple[int, Path] = (-1, chain[-1][0])
-    for file, raw in chain:
-        depth = _depth(raw, parts)
-        if depth >= best[0] and depth > 0:
-            best = (depth, file)
-    return best[1]
+    for file, raw in reversed(chain):
+        if _sets(raw, parts):
+            return file
+    return chain[-1][0]
 
 
-def _depth(raw: Any, parts: list[str]) -> int:
-    node, depth = raw, 0
-    for p in parts:
-        if isinstance(node, dict) and p in node:
+def _sets(raw: Any, parts: list[str]) -> bool:
+    """Whether a file's own mapping gives the value at ``parts`` (or replaces a part above it)."""
+    node = raw
+    for depth, p in enumerate(parts):
+        if isinstance(node, dict):
+            if p not in node:
+                return False
             node = node[p]
         elif isinstance(node, list) and p.startswith("name="):
             hit = [u for u in node if isinstance(u, dict) and f"name={u.get('name')}" == p]
             if not hit:
-                return depth
+                return False
             node = hit[0]
-        elif isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            node = node[int(p)]
         else:
-            return depth
-        depth += 1
-    return depth
+            # a plain value or a list above the key: this file replaced the whole part
+            return depth > 0
+    return True
 
 
 # ------------------------------------------------------------------------------------------------
@@ -706,9 +778,10 @@ def _chain_files(path: Path) -> list[Path]:
         seen.add(p)
         files.append(p)
         try:
-            with open(p, encoding="utf-8") as f:
-                raw = yaml.safe_load(f)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            from planning.io import load_yaml
+
+            raw = load_yaml(p, error=ScenarioError)
+        except ScenarioError:
             break
         parent = raw.get("extends") if isinstance(raw, dict) else None
         if not isinstance(parent, str) or not _NAME_RE.fullmatch(parent):
@@ -785,7 +858,7 @@ def _set_path(raw: dict[str, Any], key: str, value: Any) -> None:
         if isinstance(node, list):
             idx = _list_index(node, part, here)
             if last:
-                node[idx] = value
+                node[idx] = merge_delta(node[idx], value, here, "overrides")
                 return
             node = node[idx]
             continue
@@ -800,7 +873,9 @@ def _set_path(raw: dict[str, Any], key: str, value: Any) -> None:
         if not isinstance(node, dict):
             raise ScenarioError("cannot go below a plain value", file="overrides", key=here)
         if last:
-            node[part] = value
+            node[part] = (
+                merge_delta(node[part], value, here, "overrides") if part in node else value
+            )
             return
         if node.get(part) is None:
             node[part] = {}
@@ -843,7 +918,12 @@ def _set_services_path(raw: dict[str, Any], parts: list[str], value: Any, key: s
         if not isinstance(target.get(part), dict):
             target[part] = {}
         target = target[part]
-    target[parts[-1]] = value
+    old = target.get(parts[-1])
+    target[parts[-1]] = (
+        merge_delta(old, value, key, "overrides")
+        if isinstance(old, dict) and isinstance(value, dict)
+        else value
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1113,10 +1193,28 @@ def run(
     ):
         raise InputError(f"seed must be a non-negative integer, got {the_seed!r}", key="seed")
 
+    from planning.errors import LimitError
+    from planning.limits import SCENARIO_BYTES_PER_CELL, check_projection
+
+    codes = scn.municipality_codes()
+    try:
+        check_projection(
+            int(n_runs),
+            len(codes),
+            scn.horizon.end_year - scn.horizon.base_year + 1,
+            key="runs",
+            per_cell=SCENARIO_BYTES_PER_CELL,
+            what=f"scenario {scn.name}",
+        )
+    except LimitError as e:
+        if runs is not None:
+            raise
+        raise LimitError(  # the runs come from the scenario file: name it
+            e.problem, file=scn.file, key="demography.runs", allowed=e.allowed
+        ) from None
     services_json = _freeze(scn.services)
     catalogue = _catalogue_for(services_json)
     levers = scn.levers.with_defaults(catalogue)
-    codes = scn.municipality_codes()
     n_runs, the_seed = int(n_runs), (None if the_seed is None else int(the_seed))
     population = _projection(scn, n_runs, the_seed)
     draws: dict[str, Any] = {}
@@ -1455,35 +1553,27 @@ def write_result(result: ScenarioResult, out_dir: str | Path, fmt: str = "parque
     ``out_dir``. Returns the files written."""
     if fmt not in ("parquet", "csv"):
         raise InputError(f"unknown format '{fmt}'", key="format", allowed="parquet, csv")
-    root = Path(out_dir).resolve()
-    target = (root / safe_name(result.name)).resolve()
-    if not target.is_relative_to(root) or target == root:
-        raise ScenarioError(f"output folder {target} is outside {root}", key="name")
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(
-            f"cannot create output folder ({e.strerror})", key="--out", file=target
-        ) from None
-    written = []
+    from planning.io import locked, make_dir, write_atomic, write_frame
+
+    name = safe_name(result.name)
     frames = {n: getattr(result, n) for n in FRAMES}
     frames["metrics"] = result.metrics()
     frames["summary"] = result.summary
-    for n, df in frames.items():
-        p = target / f"{n}.{fmt}"
-        if fmt == "parquet":
-            df.to_parquet(p, index=False)
-        else:
-            df.to_csv(p, index=False)
-        written.append(p)
-    p = target / "provenance.json"
-    p.write_text(
-        json.dumps(result.provenance, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-    )
-    written.append(p)
-    p = target / "scenario.yaml"
-    p.write_text(result.scenario.to_yaml(), encoding="utf-8")
-    written.append(p)
+    provenance = json.dumps(result.provenance, indent=2, ensure_ascii=False, default=str)
+    with locked(out_dir) as root:
+        target = (root / name).resolve()
+        if not target.is_relative_to(root) or target == root:
+            raise InputError(
+                f"output folder {target} is outside {root} (a link points elsewhere)",
+                key="--out",
+                file=root / name,
+            )
+        make_dir(target)
+        written = []
+        for n, df in frames.items():
+            written.append(write_frame(df, target / f"{n}.{fmt}", fmt, root=target))
+        written.append(write_atomic(target / "provenance.json", provenance, root=target))
+        written.append(write_atomic(target / "scenario.yaml", result.scenario.to_yaml(), root=target))
     return written
 
 

@@ -47,7 +47,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -264,14 +263,13 @@ def load_sweep(source: str | Path | Mapping[str, Any]) -> SweepSpec:
     if isinstance(source, Mapping):
         raw: Any = dict(source)
     else:
+        from planning.io import load_yaml
+
         p = Path(source)
         file = str(p)
         if not p.is_file():
             raise ScenarioError("sweep file not found", file=p)
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise ScenarioError(f"invalid YAML ({str(e).splitlines()[0]})", file=p) from None
+        raw = load_yaml(p, error=ScenarioError)
     if not isinstance(raw, dict):
         raise ScenarioError("expected a mapping at the top level", file=file)
     try:
@@ -348,28 +346,63 @@ def sample_unit(method: str, n: int, d: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n, d))
 
 
-def _sample_points(samples: Samples, seed: int) -> list[dict[str, Any]]:
-    u = sample_unit(samples.method, samples.n, len(samples.ranges), seed)
-    columns = {p: r.scale(u[:, j]) for j, (p, r) in enumerate(samples.ranges.items())}
-    return [{p: columns[p][i] for p in columns} for i in range(samples.n)]
+def _sample_points(
+    samples: Samples, u: np.ndarray, block: int = 10_000
+) -> Iterator[dict[str, Any]]:
+    """The sample points of unit draws ``u`` (n x d), one at a time (scaled a block at a time,
+    so a sweep of millions of samples never holds them all as Python objects)."""
+    for start in range(0, len(u), block):
+        part = u[start : start + block]
+        columns = {p: r.scale(part[:, j]) for j, (p, r) in enumerate(samples.ranges.items())}
+        for i in range(len(part)):
+            yield {p: columns[p][i] for p in columns}
 
 
 def iter_variants(spec: SweepSpec) -> Iterator[Variant]:
-    """Every variant of the sweep in order: grid points (file order) x samples."""
+    """Every variant of the sweep in order: grid points (file order) x samples; built one at a
+    time (the sample draws are made once and shared by every grid point)."""
     grid = _grid_points(spec.grid)
+    u = None
     if spec.samples is not None:
         seed = spec.samples.seed if spec.samples.seed is not None else spec.seed
         assert seed is not None
-        draws = _sample_points(spec.samples, seed)
-    else:
-        draws = [{}]
-    for index, ((over, labels), draw) in enumerate(itertools.product(grid, draws)):
-        overrides = {**over, **draw}
-        yield Variant(index, variant_id(overrides), overrides, {**labels, **draw})
+        u = sample_unit(spec.samples.method, spec.samples.n, len(spec.samples.ranges), seed)
+    index = 0
+    for over, labels in grid:
+        draws = _sample_points(spec.samples, u) if u is not None and spec.samples else iter([{}])
+        for draw in draws:
+            overrides = {**over, **draw}
+            yield Variant(index, variant_id(overrides), overrides, {**labels, **draw})
+            index += 1
+
+
+#: ``--dry-run`` builds every variant (to find identical ones) only up to this many.
+DRY_RUN_CHECK_LIMIT = 100_000
+
+
+def count_variants(spec: SweepSpec) -> int:
+    """Number of variants (grid points x samples) without building any."""
+    n = 1
+    for values in spec.grid.values():
+        n *= len(values)
+    return n * (spec.samples.n if spec.samples is not None else 1)
+
+
+def check_size(spec: SweepSpec) -> int:
+    """Refuse (one line) a sweep whose variants cannot be planned in memory; returns the count."""
+    from planning.limits import check_variants
+
+    n = count_variants(spec)
+    check_variants(
+        n, key="samples.n" if spec.samples is not None else "grid", file=_spec_file(spec)
+    )
+    return n
 
 
 def variants_of(spec: SweepSpec) -> list[Variant]:
-    """Every variant of the sweep; two identical variants raise :class:`ScenarioError`."""
+    """Every variant of the sweep; two identical variants raise :class:`ScenarioError`.
+    A sweep too large for memory is refused before any variant is built."""
+    check_size(spec)
     variants = list(iter_variants(spec))
     ids: dict[str, int] = {}
     for v in variants:
@@ -657,27 +690,27 @@ class OutDir:
     that would land outside it."""
 
     def __init__(self, root: str | Path) -> None:
+        from planning.io import make_dir
+
         root = Path(root)
         if root.exists() and not root.is_dir():
-            raise InputError("output path exists and is not a folder", file=root)
-        root.mkdir(parents=True, exist_ok=True)
-        self.root = root.resolve()
+            raise InputError("output path exists and is not a folder", file=root, key="--out")
+        self.root = make_dir(root).resolve()
 
     def path(self, *parts: str) -> Path:
         p = self.root.joinpath(*parts).resolve()
         if p != self.root and not p.is_relative_to(self.root):
-            raise InputError("refusing to write outside the output folder", file=p)
+            raise InputError(
+                "refusing to write outside the output folder (a link points elsewhere)",
+                file=self.root.joinpath(*parts),
+                key="--out",
+            )
         return p
 
     def write_bytes_atomic(self, name: Sequence[str], data: bytes) -> Path:
-        target = self.path(*name)
-        tmp = target.with_name(f".tmp-{uuid.uuid4().hex}-{target.name}")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        return target
+        from planning.io import write_atomic
+
+        return write_atomic(self.path(*name), data, root=self.root)
 
     def write_text_atomic(self, name: Sequence[str], text: str) -> Path:
         return self.write_bytes_atomic(name, text.encode("utf-8"))
@@ -692,21 +725,38 @@ def _write_part(out: OutDir, result: ChunkResult) -> Path:
     target = out.path("parts", f"part-{first:09d}-{digest[:12]}.parquet")
     meta = {b"sweep.records": json.dumps(result.records).encode()}
     table = result.table.replace_schema_metadata({**(result.table.schema.metadata or {}), **meta})
-    tmp = target.with_name(f".tmp-{uuid.uuid4().hex}.parquet")
-    with open(tmp, "wb") as f:
-        pq.write_table(table, f, compression="zstd")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
-    return target
+    from planning.io import write_atomic
+
+    return write_atomic(
+        target, lambda f: pq.write_table(table, f, compression="zstd"), root=out.root
+    )
 
 
 def _part_records(path: Path) -> list[dict[str, Any]]:
-    meta = pq.read_schema(path).metadata or {}
+    damaged = (
+        "part file is damaged ({}); delete it and re-run with --resume (its variants run again)"
+    )
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException) as e:
+        first = str(e).strip().splitlines()
+        raise InputError(
+            damaged.format(first[0][:120] if first else type(e).__name__), file=path
+        ) from None
     raw = meta.get(b"sweep.records")
     if raw is None:
-        raise InputError("part file has no variant records; delete it and resume", file=path)
-    return json.loads(raw)
+        raise InputError(damaged.format("no variant records"), file=path)
+    try:
+        records = json.loads(raw)
+        ok = isinstance(records, list) and all(
+            isinstance(r, dict) and isinstance(r.get("variant"), str) and "variant_index" in r
+            for r in records
+        )
+    except (ValueError, UnicodeDecodeError):
+        ok = False
+    if not ok:
+        raise InputError(damaged.format("unreadable variant records"), file=path)
+    return records
 
 
 def _scan_parts(out: OutDir) -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -1022,6 +1072,15 @@ def _fingerprint(spec: SweepSpec, engine_fp: str, selection: Selection) -> str:
     return hashlib.sha256(_canonical(doc).encode()).hexdigest()
 
 
+def _data_version() -> str | None:
+    from planning import data
+
+    try:
+        return data.data_version()
+    except PlanningError:
+        return None
+
+
 def _prepare_out(out: OutDir, fingerprint: str, resume: bool, info: dict[str, Any]) -> None:
     """Check that ``out`` is free for this sweep (or, with ``resume``, holds this sweep's parts)
     and write ``sweep.json``. A folder without finished parts has nothing to protect."""
@@ -1042,6 +1101,14 @@ def _prepare_out(out: OutDir, fingerprint: str, resume: bool, info: dict[str, An
                 "output folder already holds a sweep; pass --resume to continue it or choose "
                 "another --out",
                 file=out.root,
+            )
+        if old.get("data_version") and old.get("data_version") != info.get("data_version"):
+            raise InputError(
+                f"the data changed since this sweep started (data version {old['data_version']} "
+                f"then, {info.get('data_version')} now); resuming would mix results from both; "
+                "choose another --out",
+                file=out.root,
+                key="--resume",
             )
         if old.get("fingerprint") != fingerprint:
             raise InputError(
@@ -1091,82 +1158,95 @@ def run_sweep(
     del probe
     fingerprint = _fingerprint(spec, engine.fingerprint(base), selection)
 
-    outdir = OutDir(out)
-    from planning import __version__
+    from planning.io import locked
 
-    info = {
-        "format": FORMAT_VERSION,
-        "fingerprint": fingerprint,
-        "sweep": spec.model_dump(mode="json"),
-        "sweep_file": _spec_file(spec),
-        "variants": len(variants),
-        "years": list(selection.years) if selection.years is not None else "all",
-        "package_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    _prepare_out(outdir, fingerprint, resume, info)
-    done = _scan_parts(outdir)
-    remaining = [v for v in variants if v.id not in done]
-    skipped = len(variants) - len(remaining)
-    todo = remaining if limit is None else remaining[:limit]
+    # one run at a time per output folder: a second sweep into it waits, then finds the first
+    # one's fingerprint and refuses (or resumes); leftovers of a killed run are removed here
+    with locked(out):
+        outdir = OutDir(out)
+        from planning import __version__
 
-    warm_s = cold_s
-    if todo and scheduler is None and workers is None:
-        t = time.perf_counter()
-        engine.evaluate(base, {})
-        warm_s = time.perf_counter() - t
-    backend = _backend(scheduler, workers, len(todo), cold_s, warm_s) if todo else _InlineBackend()
-    size = chunk_size or max(1, min(50, math.ceil(len(todo) / max(1, backend.slots * 4))))
-    jobs = iter(
-        ChunkJob(engine, base, tuple((v.index, v.id, v.overrides) for v in chunk), selection)
-        for chunk in _chunks(todo, size)
-    )
-    bar = _progress_bar(len(variants), skipped, progress)
-    ran = 0
-    cpu = 0.0
-    cancel = True
-    try:
-        pending: set[Any] = set()
-        for job in itertools.islice(jobs, backend.slots):
-            pending.add(backend.submit(job))
-        while pending:
-            finished, pending = backend.wait(pending)
-            for fut in finished:
-                result = backend.result(fut)
-                _write_part(outdir, result)
-                ran += len(result.records)
-                cpu += result.cpu_seconds
-                if bar is not None:
-                    bar.update(len(result.records))
-                if on_chunk is not None:
-                    on_chunk(skipped + ran, len(variants))
-                nxt = next(jobs, None)
-                if nxt is not None:
-                    pending.add(backend.submit(nxt))
-        cancel = False
-    finally:
-        if bar is not None:
-            bar.close()
-        backend.close(cancel)
-    seconds = time.perf_counter() - t0
-    info = {**info, "cpu_seconds_this_call": round(cpu, 3)}
-    if limit is not None and skipped + ran < len(variants):
-        return SweepOutcome(
-            outdir.root,
-            outdir.path("results.parquet"),
-            pd.DataFrame(),
-            pd.DataFrame(),
-            pd.DataFrame(),
-            len(variants),
-            ran,
-            skipped,
-            0,
-            0,
-            seconds,
-            backend.name,
-            info,
+        info = {
+            "format": FORMAT_VERSION,
+            "fingerprint": fingerprint,
+            "sweep": spec.model_dump(mode="json"),
+            "sweep_file": _spec_file(spec),
+            "variants": len(variants),
+            "years": list(selection.years) if selection.years is not None else "all",
+            "package_version": __version__,
+            "data_version": _data_version(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        _prepare_out(outdir, fingerprint, resume, info)
+        done = _scan_parts(outdir)
+        remaining = [v for v in variants if v.id not in done]
+        skipped = len(variants) - len(remaining)
+        todo = remaining if limit is None else remaining[:limit]
+
+        warm_s = cold_s
+        if todo and scheduler is None and workers is None:
+            t = time.perf_counter()
+            engine.evaluate(base, {})
+            warm_s = time.perf_counter() - t
+        backend = (
+            _backend(scheduler, workers, len(todo), cold_s, warm_s) if todo else _InlineBackend()
         )
-    return _assemble(spec, variants, outdir, ran, skipped, t0, backend.name, info)
+        if progress and todo:  # interactive: say how long before anything is run
+            from planning.limits import announce
+
+            parallel = 1 if isinstance(backend, _InlineBackend) else max(1, backend.slots // 2)
+            announce(len(todo) * warm_s / parallel, f"{len(todo):,} variants")
+        size = chunk_size or max(1, min(50, math.ceil(len(todo) / max(1, backend.slots * 4))))
+        jobs = iter(
+            ChunkJob(engine, base, tuple((v.index, v.id, v.overrides) for v in chunk), selection)
+            for chunk in _chunks(todo, size)
+        )
+        bar = _progress_bar(len(variants), skipped, progress)
+        ran = 0
+        cpu = 0.0
+        cancel = True
+        try:
+            pending: set[Any] = set()
+            for job in itertools.islice(jobs, backend.slots):
+                pending.add(backend.submit(job))
+            while pending:
+                finished, pending = backend.wait(pending)
+                for fut in finished:
+                    result = backend.result(fut)
+                    _write_part(outdir, result)
+                    ran += len(result.records)
+                    cpu += result.cpu_seconds
+                    if bar is not None:
+                        bar.update(len(result.records))
+                    if on_chunk is not None:
+                        on_chunk(skipped + ran, len(variants))
+                    nxt = next(jobs, None)
+                    if nxt is not None:
+                        pending.add(backend.submit(nxt))
+            cancel = False
+        finally:
+            if bar is not None:
+                bar.close()
+            backend.close(cancel)
+        seconds = time.perf_counter() - t0
+        info = {**info, "cpu_seconds_this_call": round(cpu, 3)}
+        if limit is not None and skipped + ran < len(variants):
+            return SweepOutcome(
+                outdir.root,
+                outdir.path("results.parquet"),
+                pd.DataFrame(),
+                pd.DataFrame(),
+                pd.DataFrame(),
+                len(variants),
+                ran,
+                skipped,
+                0,
+                0,
+                seconds,
+                backend.name,
+                info,
+            )
+        return _assemble(spec, variants, outdir, ran, skipped, t0, backend.name, info)
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):
@@ -1215,13 +1295,39 @@ def _assemble(
     schema = _results_schema(spec, axis_arrays, with_run)
     target = out.path("results.parquet")
     tmp = target.with_name(f".tmp-{uuid.uuid4().hex}-results.parquet")
+    try:
+        rows = _stream_parts(parts, tmp, schema, spec, axis_arrays, with_run)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except OSError as e:
+        from planning.io import os_error
+
+        raise os_error(e, file=target) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _finish(
+        spec, out, target, vframe, with_run, ran, skipped, t0, backend, info, rows, variants
+    )
+
+
+def _stream_parts(parts, tmp, schema, spec, axis_arrays, with_run) -> int:
+    """Write the parts' rows (first copy of each variant) into ``tmp``; returns the rows."""
     rows = 0
     seen: set[str] = set()
     buffer: list[pa.Table] = []
     buffered = 0
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
         for part in parts:
-            t = pq.read_table(part)
+            try:
+                t = pq.read_table(part)
+            except (OSError, pa.ArrowException) as e:
+                first = str(e).strip().splitlines()
+                raise InputError(
+                    f"part file is damaged ({first[0][:120] if first else type(e).__name__}); "
+                    "delete it and re-run with --resume (its variants run again)",
+                    file=part,
+                ) from None
             ids = {r["variant"] for r in _part_records(part)}
             if ids & seen:  # a variant written twice: keep the first copy only
                 mask = pa.array([x not in seen for x in t.column("variant").to_pylist()])
@@ -1245,10 +1351,10 @@ def _assemble(
                 buffer, buffered = [], 0
         if buffer:
             writer.write_table(pa.concat_tables(buffer))
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
+    return rows
 
+
+def _finish(spec, out, target, vframe, with_run, ran, skipped, t0, backend, info, rows, variants):
     summary = _summary(target, with_run)
     errors = vframe[vframe["status"] == "error"].reset_index(drop=True)
     out.write_text_atomic(["variants.csv"], vframe.to_csv(index=False))

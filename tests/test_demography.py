@@ -209,6 +209,33 @@ def test_higher_migration_variant_gives_more_people():
     assert (high > mid).all() and (mid > low).all()
 
 
+@pytest.mark.parametrize(("end_year", "tolerance"), [(2050, 0.3), (2100, 0.5)])
+def test_migration_letters_sit_on_each_municipalitys_own_band(end_year, tolerance):
+    """Issue 14, kind 7: L and H move each municipality's migration level by its own level
+    uncertainty, so they land near the Monte Carlo P10/P90 in Utsira (about 220 people), Tydal,
+    Meråker and Stjørdal alike (before: Utsira x6 by 2050 under MMH, emptied by 2100 under MML)."""
+    codes = ["1151", "5033", "5034", "5035"]
+
+    def totals(variant: str, runs: int = 0) -> np.ndarray:
+        _, _, arr = demography.project_array(
+            codes, 2026, end_year, variant=variant, runs=runs, seed=1
+        )
+        return arr[:, :, -1].sum(axis=(2, 3))
+
+    low, high = totals("MML")[0], totals("MMH")[0]
+    band = totals("MMM", runs=200)[1:]
+    p10, p90 = np.percentile(band, [10, 90], axis=0)
+    base = totals("MMM")[0]
+    assert (low < base).all() and (high > base).all()
+    # near the band's P10 / P90, measured in the band's own width (MMH in Utsira was 4x its P90 in 2050)
+    width = p90 - p10
+    assert (np.abs(high - p90) < tolerance * width).all(), (high, p10, p90)
+    assert (np.abs(low - p10) < tolerance * width).all(), (low, p10, p90)
+    cal = demography.calibrate(2026)
+    sd = demography.migration_level_sd(cal)
+    assert np.isfinite(sd).all() and (sd >= cal.national_migration_change_sd - 1e-12).all()
+
+
 def test_fertility_and_life_expectancy_variants_act_where_expected():
     kids = (0, 20)
     assert (_end_total("HMM", kids) > _end_total("MMM", kids)).all()

@@ -485,7 +485,7 @@ def test_cli_run_writes_frames(tmp_path, capsys):
 
 def test_cli_run_all(tmp_path, capsys):
     assert main(["run", "--all", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SHIPPED)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == sorted(SHIPPED)
     assert (tmp_path / "baseline" / "metrics.parquet").is_file()
     assert capsys.readouterr().out.count("Scenario ") == len(SHIPPED)
 

@@ -55,6 +55,10 @@ def test_malformed_range_file_names_file_and_key(tmp_path, monkeypatch):
         )
     )
     monkeypatch.setenv("VAERNES_DATA_DIR", str(tmp_path))
+    from planning.build import refresh_manifest
+
+    refresh_manifest(tmp_path)  # record the edit (the data check refuses unrecorded edits)
+    data.clear_cache()
     uncertainty._load.cache_clear()
     with pytest.raises(DataError) as e:
         uncertainty.load_ranges()

@@ -73,6 +73,15 @@ def _backtest(args: argparse.Namespace) -> int:
     methods = args.method or list(demography.METHODS)
     for m in methods:
         demography._check_method(m)
+    if args.bands is not None and args.bands > 0:
+        from planning import data
+        from planning.limits import check_projection
+
+        n = len(data.resolve_municipalities(spec))  # band_coverage projects blocks of 40
+        check_projection(
+            args.bands, min(n, 40), args.end_year - args.base_year + 1, key="--bands",
+            what="the band check",
+        )
     res = backtest.backtest(spec, base_year=args.base_year, end_year=args.end_year, methods=methods)
     if args.markdown:
         print(backtest.markdown(res))
@@ -107,9 +116,18 @@ def _backtest(args: argparse.Namespace) -> int:
             .to_string()
         )
     if args.bands is not None:
-        band = backtest.band_coverage(
-            spec, args.base_year, args.end_year, runs=args.bands, seed=args.seed
-        )
+        from planning.errors import InputError, LimitError
+
+        try:
+            band = backtest.band_coverage(
+                spec, args.base_year, args.end_year, runs=args.bands, seed=args.seed
+            )
+        except LimitError as e:
+            raise LimitError(e.problem, key="--bands", allowed=e.allowed) from None
+        except InputError as e:
+            if e.key != "runs":
+                raise
+            raise InputError(e.problem, key="--bands", allowed=e.allowed) from None
         kept = band[~band["boundary_change"]]
         share = kept.groupby("age_group", sort=False)["inside"].agg(["sum", "count"])
         print()
@@ -129,8 +147,10 @@ def _backtest(args: argparse.Namespace) -> int:
                 .to_string(index=False)
             )
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(args.out, index=False)
+        from planning.io import make_dir, write_frame
+
+        make_dir(args.out.parent)
+        write_frame(res, args.out, "csv")
         print(f"wrote {len(res)} rows to {args.out}")
     return 0
 

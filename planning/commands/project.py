@@ -98,15 +98,29 @@ def _project(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown output format '{args.out.suffix}'", key="--out", allowed=", ".join(FORMATS)
         )
-    pop = demography.project(
-        spec,
-        base_year=args.base_year,
-        end_year=args.end_year,
-        method=args.method,
-        variant=args.variant,
-        runs=args.runs,
-        seed=args.seed,
-    )
+    from planning import data, limits
+    from planning.errors import LimitError
+
+    if args.runs > 0:
+        n = len(data.resolve_municipalities(spec))
+        years = args.end_year - args.base_year + 1
+        limits.announce(
+            limits.estimate_seconds(args.runs, n, years, limits.PROJECTION_SECONDS_PER_CELL),
+            f"{args.runs} runs",
+            limits.fits(args.runs, n, years, limits.PROJECTION_BYTES_PER_CELL),
+        )
+    try:
+        pop = demography.project(
+            spec,
+            base_year=args.base_year,
+            end_year=args.end_year,
+            method=args.method,
+            variant=args.variant,
+            runs=args.runs,
+            seed=args.seed,
+        )
+    except LimitError as e:
+        raise LimitError(e.problem, key="--runs", allowed=e.allowed) from None
     print(
         f"{args.method}, variant {args.variant.upper()}, {args.base_year}-{args.end_year}"
         + (f", {args.runs} Monte Carlo runs (seed {args.seed})" if args.runs else "")
@@ -118,10 +132,9 @@ def _project(args: argparse.Namespace) -> int:
         + ", ".join(demography.assumptions())
     )
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        if FORMATS[args.out.suffix.lower()] == "csv":
-            pop.to_csv(args.out, index=False)
-        else:
-            pop.to_parquet(args.out, index=False)
+        from planning.io import make_dir, write_frame
+
+        make_dir(args.out.parent)
+        write_frame(pop, args.out, FORMATS[args.out.suffix.lower()])
         print(f"wrote {len(pop):,} rows to {args.out}")
     return 0

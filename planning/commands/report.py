@@ -51,6 +51,7 @@ def _report(args: argparse.Namespace) -> int:
     from planning.reports import render_reports, resolve_scenarios, summarise
 
     names = resolve_scenarios(args.scenarios, all_=args.all)
+    _check_memory(names, args.runs)
     print(
         f"rendering {len(names)} report(s) with {min(args.workers, len(names))} worker(s) into {args.out}/ ...",
         flush=True,
@@ -83,3 +84,28 @@ def _report(args: argparse.Namespace) -> int:
     ok, failed = summarise(results)
     print(f"{ok} of {len(results)} report(s) rendered; index: {index}")
     return 0 if failed == 0 else 1
+
+
+def _check_memory(names: list[str], runs: int | None) -> None:
+    """Refuse before any kernel starts a report whose runs cannot fit (docs/limits.md); each
+    worker renders one report at a time."""
+    from planning import limits, scenarios
+    from planning.errors import LimitError
+
+    for name in names:
+        scn = scenarios.load_scenario(name)
+        n = scn.demography.runs if runs is None else runs
+        try:
+            limits.check_projection(
+                n,
+                len(scn.municipality_codes()),
+                scn.horizon.end_year - scn.horizon.base_year + 1,
+                per_cell=limits.SCENARIO_BYTES_PER_CELL,
+                what=f"the report of {name}",
+            )
+        except LimitError as e:
+            if runs is None:
+                raise LimitError(
+                    e.problem, file=scn.file, key="demography.runs", allowed=e.allowed
+                ) from None
+            raise LimitError(e.problem, key="--runs", allowed=e.allowed) from None

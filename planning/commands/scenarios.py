@@ -97,10 +97,26 @@ def _run(args: argparse.Namespace) -> int:
             f"unknown table format '{args.table.suffix}'", key="--table", allowed=".csv, .parquet"
         )
     overrides = where_overrides(args)
+    from planning.errors import PlanningError
+
     names = scenarios.list_scenarios() if args.all else [args.scenario]
+    failed: list[str] = []
     for i, name in enumerate(names):
-        scn = scenarios.apply_overrides(scenarios.load_scenario(name), overrides)
-        result = scenarios.run(scn, runs=args.runs, seed=args.seed)
+        try:
+            _announce(name, args.runs)
+            scn = scenarios.apply_overrides(scenarios.load_scenario(name), overrides)
+            result = scenarios.run(scn, runs=args.runs, seed=args.seed)
+        except PlanningError as e:
+            from planning.errors import LimitError
+
+            if isinstance(e, LimitError) and args.runs is not None:
+                e = LimitError(e.problem, key="--runs", allowed=e.allowed)
+            if not args.all:
+                raise e from None
+            # run --all: say which scenario failed, one line, and go on with the rest
+            print(f"error: scenario {name}: {e}", file=sys.stderr, flush=True)
+            failed.append(name)
+            continue
         if i:
             print()
         print(scenarios.format_summary(result, lang=lang))
@@ -108,19 +124,34 @@ def _run(args: argparse.Namespace) -> int:
             written = scenarios.write_result(result, args.out, fmt=args.format)
             print(f"wrote {len(written)} files to {written[0].parent}")
         if args.table is not None:
+            from planning.io import make_dir, write_frame
+
             table = scenarios.municipality_year_table(result)
             path = args.table
             if len(names) > 1:
                 path = path.with_name(f"{path.stem}_{name}{path.suffix}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.suffix.lower() == ".csv":
-                table.to_csv(path, index=False)
-            else:
-                table.to_parquet(path, index=False)
+            make_dir(path.parent)
+            write_frame(table, path, "csv" if path.suffix.lower() == ".csv" else "parquet")
             print(
                 f"wrote {len(table):,} rows ({table['municipality_code'].nunique()} municipalities) to {path}"
             )
-    return 0
+    return 2 if failed else 0
+
+
+def _announce(name: str, runs: int | None) -> None:
+    """A note on stderr before a run estimated to take more than a minute."""
+    from planning import limits, scenarios
+
+    scn = scenarios.load_scenario(name)
+    n = scn.demography.runs if runs is None else runs
+    if n > 0:
+        years = scn.horizon.end_year - scn.horizon.base_year + 1
+        m = len(scn.municipality_codes())
+        limits.announce(
+            limits.estimate_seconds(n, m, years, limits.SCENARIO_SECONDS_PER_CELL),
+            f"scenario {scn.name}, {n} runs",
+            limits.fits(n, m, years, limits.SCENARIO_BYTES_PER_CELL),
+        )
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -51,12 +51,17 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError("must be at least 1", key="--chunk-size")
     if args.dry_run:
-        variants = sw.variants_of(spec)
+        import itertools
+
+        n = sw.check_size(spec)
+        if n <= sw.DRY_RUN_CHECK_LIMIT:
+            sw.variants_of(spec)  # identical variants are refused
+        first = list(itertools.islice(sw.iter_variants(spec), 20))  # never all of them
         sw.check_axes(spec, engine, sw.load_base(spec, engine))
-        print(f"{len(variants)} variants; axes: {', '.join(spec.axes) or '(none)'}")
-        print(sw.describe(variants[:20]))
-        if len(variants) > 20:
-            print(f"... and {len(variants) - 20} more")
+        print(f"{n} variants; axes: {', '.join(spec.axes) or '(none)'}")
+        print(sw.describe(first))
+        if n > 20:
+            print(f"... and {n - 20} more")
         return 0
     scheduler = args.scheduler or args.dask
     try:
