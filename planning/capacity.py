@@ -413,7 +413,7 @@ def evaluate(
     )
     if len(demand) == 0:
         raise InputError("demand frame is empty", key="demand")
-    unknown = sorted(set(demand["service"].astype(str)) - set(SERVICES))
+    unknown = sorted({str(x) for x in pd.unique(demand["service"])} - set(SERVICES))
     if unknown:
         raise InputError(
             f"unknown services {unknown} in demand", key="demand.service", allowed=SERVICES

@@ -134,6 +134,38 @@ def population_array(population: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray
     return key_frame[present].reset_index(drop=True), P[present]
 
 
+def _compact(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the unused values of ``uniques`` and renumber ``codes`` (both already sorted)."""
+    present = np.bincount(codes, minlength=len(uniques)) > 0
+    if present.all():
+        return codes, uniques
+    remap = np.cumsum(present) - 1
+    return remap[codes], uniques[present]
+
+
+def _factorize_sorted(col: pd.Series, as_text: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(codes int64, sorted uniques) of a key column, in O(n) numpy for integer and categorical
+    columns (the Monte Carlo frames) and by ``pandas.factorize`` otherwise. ``as_text``: compare
+    values as strings (municipality codes)."""
+    values = col.to_numpy() if col.dtype.kind in "iu" else None
+    if values is not None and len(values) and not as_text:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < max(len(values), 1) * 4:
+            return _compact((values - lo).astype(np.int64), np.arange(lo, hi + 1))
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.asarray(col.cat.categories.astype(str) if as_text else col.cat.categories)
+        order = np.argsort(cats, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        raw = col.cat.codes.to_numpy()
+        if (raw < 0).any():  # missing values: let pandas report them as before
+            c, u = pd.factorize(col.astype(str) if as_text else col, sort=True)
+            return c.astype(np.int64), np.asarray(u)
+        return _compact(rank[raw], cats[order])
+    c, u = pd.factorize(col.astype(str) if as_text else col, sort=True)
+    return c.astype(np.int64), np.asarray(u)
+
+
 def grid_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[list[np.ndarray], np.ndarray, int]:
     """Sorted unique values of each key column and each row's flat index into their product.
 
@@ -142,10 +174,9 @@ def grid_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[list[np.ndarray], 
     """
     uniques, codes = [], []
     for k in keys:
-        col = frame[k].astype(str) if k == "municipality_code" else frame[k]
-        c, u = pd.factorize(col, sort=True)
-        uniques.append(np.asarray(u))
-        codes.append(c.astype(np.int64))
+        c, u = _factorize_sorted(frame[k], as_text=k == "municipality_code")
+        uniques.append(u)
+        codes.append(c)
     cell = np.zeros(len(frame), dtype=np.int64)
     for c, u in zip(codes, uniques, strict=True):
         cell = cell * len(u) + c
@@ -168,7 +199,8 @@ def shifted_rates(rate_by_age: np.ndarray, shift: np.ndarray) -> np.ndarray:
 def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
     """(admissions, bed-days) per inhabitant-year for each single age 0..105."""
     adm_y, adm_o, bd_y, bd_o = (np.asarray(x, dtype=float)[..., None] for x in spec.band_rates())
-    old = AGES >= spec.age_split.value  # values may be arrays over rows: (n, 106) then
+    # values may be arrays over rows: (n, 106) then
+    old = AGES >= np.asarray(spec.age_split.value, dtype=float)[..., None]
     return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
 
 

@@ -1509,6 +1509,40 @@ def service_labels(catalogue: Any) -> dict[str, str]:
     return out
 
 
+def cost_scope_markdown(result: Any, lang: str = "nb") -> str:
+    """What the costs include and the price basis: staff, travel and overliggedøgn only; pay in
+    constant prices of the catalogue year with the scenario's real pay growth and its sourced
+    range (``data/ranges.yaml``: prices.real_pay_growth)."""
+    from planning.uncertainty import bounds, load_ranges
+
+    g = float(result.scenario.prices.real_pay_growth.value)
+    lo, hi = bounds("prices.real_pay_growth", load_ranges())
+    year = result.provenance.get("price_year")
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}".replace(".", "," if lang == "nb" else ".")
+
+    if lang == "nb":
+        return (
+            "**Hva kostnadene omfatter.** Bare lønn til ansatte (med pensjon og "
+            "arbeidsgiveravgift), reisekostnader for ansatte og overliggedøgn for utskrivningsklare "
+            "pasienter. Bygg, investeringer, medisiner, utstyr og IT er ikke med. "
+            f"Lønn i faste {year}-kroner med reallønnsvekst {pct(g)} % per år i dette scenariet "
+            f"(standard 0 %: faste priser). Spennet {pct(lo)}-{pct(hi)} % per år: SSB fant nesten "
+            "ingen reallønnsvekst 2015-2023 og venter om lag 1,5 % per år 2024-2027 "
+            "(Konjunkturtendensene, mars 2024); virkningen står under «Hva betyr mest»."
+        )
+    return (
+        "**What the costs include.** Staff pay only (with pension and employer's contribution), "
+        "staff travel and overliggedøgn for patients ready for discharge. Buildings, investment, "
+        "medicines, equipment and IT are not included. "
+        f"Pay in constant {year} NOK with real pay growth of {pct(g)} % a year in this scenario "
+        f"(default 0 %: constant prices). Range {pct(lo)}-{pct(hi)} % a year: SSB found almost no "
+        "real wage growth 2015-2023 and expects about 1.5 % a year 2024-2027 "
+        "(Konjunkturtendensene, March 2024); its effect is under 'What matters most'."
+    )
+
+
 # ----------------------------------------------------------------------------------------------
 # økonomiplan tables and the spreadsheet (issue 17)
 # ----------------------------------------------------------------------------------------------

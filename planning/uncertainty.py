@@ -43,8 +43,8 @@ Distribution = Literal["triangular", "uniform", "discrete"]
 
 #: Catalogue paths that enter through the estimation of coverage rates from KOSTRA: the chain
 #: re-estimates them (one run per value), so they are swung in the tornado but not drawn.
+#: (The fallback rates act only where no KOSTRA model is given: never in a scenario run.)
 ESTIMATION_PREFIXES = ("coverage.estimation.",)
-ESTIMATION_PARTS = (".fallback_rates.",)
 #: Child stream of the scenario seed used for parameter draws (the population uses the seed).
 PARAMETER_STREAM = 13
 
@@ -130,7 +130,7 @@ def bounds(path: str, ranges: Mapping[str, Range] | None = None) -> tuple[float,
 
 def is_estimation_input(path: str) -> bool:
     """True for catalogue values that act through the coverage estimation from KOSTRA."""
-    return path.startswith(ESTIMATION_PREFIXES) or any(p in path for p in ESTIMATION_PARTS)
+    return path.startswith(ESTIMATION_PREFIXES)
 
 
 def is_array_capable(path: str) -> bool:

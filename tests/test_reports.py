@@ -279,8 +279,9 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     assert page.count("* plotly.js v") == 1  # the bundle, inline, once
     # every figure: pyramid, growth, demand, 2 refusal curves, beds, KAD admissions and occupancy,
     # refusals and overliggedøgn, FTE, workforce ratios, FTE by profession, costs by item and by
-    # service, map (`alone` shares no unit, so it has no cost-share or travel chart)
-    assert page.count("Plotly.newPlot(") == 14
+    # service, map (`alone` shares no unit, so it has no cost-share or travel chart); and the
+    # tornados (FTE, cost, beds, and their differences against today) and 2 waterfalls (FTE, cost)
+    assert page.count("Plotly.newPlot(") == 19
     assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
     assert "application/vnd.vaernes.headline+json" not in page
     headings = re.findall(r"<h2[^>]*>([^<]+)<", page)
@@ -293,6 +294,8 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
         "Workforce",
         "Costs",
         "Budget years and long-term needs",
+        "What matters most",
+        "Why the figures change",
         "Map of the region",
         "Assumptions and sources",
         "Data sources",

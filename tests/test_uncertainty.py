@@ -113,7 +113,7 @@ def test_draws_run0_central_same_seed_identical_complements():
     mix = "coverage.hjemmetjenester.profession_mix."
     np.testing.assert_allclose(a[mix + "sykepleier"] + a[mix + "helsefagarbeider"], 1.0)
     # choices and estimation inputs are never drawn
-    assert "levers.max_refusal" not in a and "coverage.estimation.prior_users" not in a
+    assert "levers.max_refusal" not in a and "coverage.estimation.window" not in a
     assert "prices.real_pay_growth" not in a
 
 
