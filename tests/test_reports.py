@@ -280,8 +280,8 @@ def test_render_reports_in_parallel_with_a_failing_scenario(tmp_path, monkeypatc
     # every figure: pyramid, growth, demand, 2 refusal curves, beds, KAD admissions and occupancy,
     # refusals and overliggedøgn, FTE, workforce ratios, FTE by profession, costs by item and by
     # service, map (`alone` shares no unit, so it has no cost-share or travel chart); and the
-    # tornados (FTE, cost, beds, and their differences against today) and 2 waterfalls (FTE, cost)
-    assert page.count("Plotly.newPlot(") == 19
+    # 4 tornados (FTE, cost, beds, cost against today) and 2 waterfalls (FTE, cost)
+    assert page.count("Plotly.newPlot(") == 20  # 14 + 4 tornados + 2 waterfalls
     assert "reports.show(" not in page and "scenarios.run(" not in page  # code cells are left out
     assert "application/vnd.vaernes.headline+json" not in page
     headings = re.findall(r"<h2[^>]*>([^<]+)<", page)
