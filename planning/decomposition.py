@@ -86,8 +86,8 @@ def waterfall(
     end, change = end - start); year_from, year_to. Changes of steps 1..7 add up to the total.
     """
     scn = scenarios.load_scenario(scenario)
-    ref = scenarios.load_scenario(
-        sensitivity.default_reference() if reference is None else reference
+    ref = scenarios.load_like(
+        sensitivity.default_reference() if reference is None else reference, scn
     )
     cat = scn.catalogue()
     levers = scn.levers.with_defaults(cat)

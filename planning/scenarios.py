@@ -1734,7 +1734,13 @@ def _headline(res: ScenarioResult) -> dict[str, Any]:
 def run_like(name: str | Scenario | Path, like: ScenarioResult) -> ScenarioResult:
     """Run scenario ``name`` (normally ``today`` or ``alone``) for the same municipalities,
     horizon, projection, runs and seed as ``like``, so that the two can be compared run by run."""
-    scn = like.scenario
+    other = load_like(name, like.scenario)
+    return run(other, runs=like.runs, seed=like.provenance.get("seed"))
+
+
+def load_like(name: str | Scenario | Path, scn: Scenario) -> Scenario:
+    """Scenario ``name`` (normally ``today`` or ``alone``) for the same municipalities, horizon
+    and projection as ``scn`` (today's units are those of ``scn``'s municipalities)."""
     d, h = scn.demography, scn.horizon
     who: dict[str, Any] = (
         {"region": scn.region}
@@ -1751,7 +1757,7 @@ def run_like(name: str | Scenario | Path, like: ScenarioResult) -> ScenarioResul
             "demography.variant": d.variant,
         },
     )
-    return run(other, runs=like.runs, seed=like.provenance.get("seed"))
+    return other
 
 
 def _differences(res: ScenarioResult, base: Any, prefix: str, runs_quantiles: bool) -> Any:

@@ -124,7 +124,11 @@ def evaluate_values(
     travel = scenarios._travel(
         scenarios._freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides])
     )
-    plan = evaluate(pop, demand, cat_v, scn.organisation, lev_v, travel=travel)
+    # each municipality's staffing from its own KOSTRA figures, exactly as scenarios.run uses it
+    staffing = scenarios._staffing(
+        tuple(scn.municipality_codes()), services_json, float(levers.max_refusal)  # type: ignore[arg-type]
+    )
+    plan = evaluate(pop, demand, cat_v, scn.organisation, lev_v, travel=travel, staffing=staffing)
     g = arrays.get("prices.real_pay_growth")
     if g is None:
         g = np.full(n, scn.prices.real_pay_growth.value)
@@ -192,7 +196,7 @@ def tornado(
     ranges = uncertainty.load_ranges() if ranges is None else ranges
     scn = scenarios.load_scenario(scenario)
     ref_name = default_reference() if reference is None else reference
-    ref = scenarios.load_scenario(ref_name)
+    ref = scenarios.load_like(ref_name, scn)
     default_cat = scenarios._base_catalogue()
     default = uncertainty.central_values(default_cat, default_cat.default_levers())
 
