@@ -118,6 +118,7 @@ __all__ = [
     "resolve_scenarios",
     "service_labels",
     "shared_travel_frame",
+    "show",
     "sources_html",
     "summarise",
     "summary_markdown",
