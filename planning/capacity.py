@@ -1,14 +1,16 @@
 """Capacity, staff, costs and cost shares from demand (pure, vectorised; no I/O).
 
-* :func:`erlang_b`, :func:`beds_for_blocking`, :func:`beds_for_occupancy`: bed sizing by the
-  Erlang loss model (M/M/c/c) and, for comparison, by a target mean occupancy.
 * :func:`evaluate`: demand (and population) → :class:`ServicePlan` of tidy frames for every
   provider of every service: a shared unit from the :class:`~planning.parameters.Organisation`,
-  or a municipality running the service alone.
+  or a municipality running the service alone. It assembles the kinds of
+  :mod:`planning.services` (each turns the demand of its services into capacity, staff and
+  cost) and splits each provider's cost among its members by the unit's cost key.
+* :func:`erlang_b`, :func:`beds_for_blocking`, :func:`beds_for_occupancy`,
+  :func:`compare_pooling` (from :mod:`planning.services.erlang`): bed sizing by the Erlang loss
+  model (M/M/c/c) and, for comparison, by a target mean occupancy.
 
 Conventions: offered load = bed-days per year / 365 (mean number of occupied beds if nothing is
-refused). Erlang B depends on the length-of-stay distribution only through its mean
-(insensitivity), so only bed-days matter. Money is NOK at ``catalogue.price_year``.
+refused). Money is NOK at ``catalogue.price_year``.
 """
 
 from __future__ import annotations
@@ -20,170 +22,42 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from planning import services
 from planning.demand import grid_codes
 from planning.errors import InputError, require_columns
-from planning.parameters import (
-    COVERAGE_SERVICES,
-    SERVICES,
-    SHAREABLE_SERVICES,
-    Levers,
-    Organisation,
-    ServiceCatalogue,
+from planning.parameters import Levers, Organisation, ServiceCatalogue
+from planning.services.base import DAYS_PER_YEAR, HOURS_PER_YEAR, PlanContext, per_unit
+from planning.services.erlang import (
+    beds_for_blocking,
+    beds_for_occupancy,
+    compare_pooling,
+    erlang_b,
 )
 from planning.uncertainty import map_run_values
 
-DAYS_PER_YEAR = 365.0  # calendar days; offered load = bed-days / 365
-HOURS_PER_YEAR = 24.0 * 365.0  # round-the-clock hours in a year
+__all__ = [
+    "CAPACITY_COLUMNS",
+    "COSTS_COLUMNS",
+    "DAYS_PER_YEAR",
+    "HOURS_PER_YEAR",
+    "SHARES_COLUMNS",
+    "STAFF_COLUMNS",
+    "UNITS_COLUMNS",
+    "ServicePlan",
+    "beds_for_blocking",
+    "beds_for_occupancy",
+    "compare_pooling",
+    "erlang_b",
+    "evaluate",
+    "municipality_travel",
+    "per_unit",
+]
 
 CAPACITY_COLUMNS = ["unit", "year", "service", "measure", "value"]
 STAFF_COLUMNS = ["unit", "year", "service", "profession", "measure", "value"]
 COSTS_COLUMNS = ["municipality_code", "year", "service", "item", "nok", "price_year"]
 SHARES_COLUMNS = ["municipality_code", "year", "service", "unit", "key", "share", "nok"]
 UNITS_COLUMNS = ["unit", "service", "host", "municipality_code", "cost_key", "fixed_share"]
-
-
-# ------------------------------------------------------------------------------------------------
-# Erlang loss model
-# ------------------------------------------------------------------------------------------------
-def _check_load(offered_load: Any) -> np.ndarray:
-    a = np.asarray(offered_load, dtype=float)
-    if not np.all(np.isfinite(a)) or np.any(a < 0):
-        raise InputError("offered load must be finite and >= 0", key="offered_load", allowed=">= 0")
-    return a
-
-
-def erlang_b(servers: Any, offered_load: Any) -> Any:
-    """Blocking probability of an M/M/c/c loss system (Erlang B).
-
-    ``servers`` c (integer >= 0, beds) and ``offered_load`` a (>= 0, Erlangs = mean occupied beds
-    without refusals) broadcast together. Uses the recursion B(0) = 1,
-    B(k) = a B(k-1) / (k + a B(k-1)), which stays in [0, 1] and is stable for any c.
-    Returns a float for scalar input, else an array.
-    """
-    c = np.asarray(servers)
-    if c.dtype.kind not in "iu":
-        if not np.all(np.isfinite(c)) or np.any(np.asarray(c, dtype=float) % 1 != 0):
-            raise InputError("servers must be whole numbers", key="servers", allowed="0, 1, 2, ...")
-        c = c.astype(np.int64)
-    if np.any(c < 0):
-        raise InputError("servers must be >= 0", key="servers", allowed="0, 1, 2, ...")
-    a = _check_load(offered_load)
-    c, a = np.broadcast_arrays(c, a)
-    out = np.ones(a.shape)
-    b = np.ones(a.shape)
-    cmax = int(c.max()) if c.size else 0
-    for k in range(1, cmax + 1):
-        ab = a * b
-        b = ab / (k + ab)
-        out = np.where(c == k, b, out)
-    return float(out) if out.ndim == 0 else out
-
-
-def beds_for_blocking(offered_load: Any, max_blocking: Any, max_beds: Any = None) -> Any:
-    """Fewest beds whose Erlang-B refusal probability is at most ``max_blocking`` (in (0, 1)).
-
-    Zero load needs zero beds. Vectorised over ``offered_load`` (and ``max_blocking``, which
-    broadcasts against it). ``max_beds`` (broadcast with the load; e.g. the inhabitants served)
-    caps the answer: no unit needs more beds than it has people, since a person occupies at most
-    one bed. Returns int or int array.
-    """
-    mb = np.asarray(max_blocking, dtype=float)
-    if not np.all((mb > 0.0) & (mb < 1.0)):
-        raise InputError(
-            f"max_blocking {max_blocking} is not a probability strictly between 0 and 1",
-            key="max_refusal",
-            allowed="(0, 1)",
-        )
-    a = _check_load(offered_load)
-    flat = a.ravel()
-    limit = np.broadcast_to(mb, a.shape).ravel() if mb.ndim else mb
-    beds = np.zeros(flat.shape, dtype=np.int64)
-    todo = flat > 0
-    if max_beds is not None:
-        cap = np.ceil(np.broadcast_to(np.asarray(max_beds, dtype=float), a.shape)).ravel()
-        cap = np.maximum(cap, 0).astype(np.int64)
-    else:
-        cap = None
-    b = np.ones(flat.shape)
-    k = 0
-    while todo.any():
-        k += 1
-        if cap is not None:
-            at_cap = todo & (cap < k)
-            beds[at_cap] = cap[at_cap]
-            todo &= ~at_cap
-            if not todo.any():
-                break
-        ab = flat * b
-        b = ab / (k + ab)
-        done_now = todo & (b <= limit)
-        beds[done_now] = k
-        todo &= ~done_now
-    out = beds.reshape(a.shape)
-    return int(out) if out.ndim == 0 else out
-
-
-def beds_for_occupancy(offered_load: Any, occupancy_target: Any) -> Any:
-    """Beds so that the mean occupancy load / beds does not exceed ``occupancy_target`` (0, 1].
-
-    This is the classic planning rule that ignores refusals (compare with Erlang B)."""
-    ot = np.asarray(occupancy_target, dtype=float)
-    if not np.all((ot > 0.0) & (ot <= 1.0)):
-        raise InputError(
-            f"occupancy target {occupancy_target} outside (0, 1]",
-            key="occupancy_target",
-            allowed="(0, 1]",
-        )
-    a = _check_load(offered_load)
-    out = np.ceil(a / ot - 1e-9).astype(np.int64)
-    out = np.maximum(out, 0)
-    return int(out) if out.ndim == 0 else out
-
-
-def compare_pooling(
-    offered_load: pd.Series | dict[str, float],
-    max_refusal: float,
-    occupancy_target: float | None = None,
-    pooled_name: str = "pooled",
-) -> pd.DataFrame:
-    """Beds for separate units versus one pooled unit at the same refusal target.
-
-    ``offered_load``: Erlangs per unit (e.g. bed-days / 365), indexed by unit name. Returns one row
-    per separate unit, a row 'separate_total' and a row ``pooled_name`` with columns unit,
-    offered_load, beds (Erlang B), refusal_probability, occupancy (mean share of beds in use) and,
-    if ``occupancy_target`` is given, beds_at_occupancy_target.
-    """
-    s = pd.Series(offered_load, dtype=float)
-    if s.empty:
-        raise InputError("no units to compare", key="offered_load")
-    loads = np.append(s.to_numpy(), s.sum())
-    beds = beds_for_blocking(loads, max_refusal)
-    refusal = erlang_b(beds, loads)
-    carried = loads * (1 - refusal)
-    sep = slice(0, len(s))
-    total_load = loads[sep].sum()
-    lost_share = 1 - carried[sep].sum() / total_load if total_load > 0 else 0.0
-    rows = pd.DataFrame(
-        {
-            "unit": [*map(str, s.index), "separate_total", pooled_name],
-            "offered_load": [*loads[sep], loads[sep].sum(), loads[-1]],
-            "beds": [*beds[sep], beds[sep].sum(), beds[-1]],
-            "refusal_probability": [
-                *refusal[sep],
-                lost_share,  # share of all patients refused across the separate units
-                refusal[-1],
-            ],
-            "occupancy": [
-                *np.divide(carried, beds, out=np.zeros_like(carried), where=beds > 0)[sep],
-                carried[sep].sum() / max(beds[sep].sum(), 1),
-                carried[-1] / max(beds[-1], 1),
-            ],
-        }
-    )
-    if occupancy_target is not None:
-        occ = beds_for_occupancy(loads, occupancy_target)
-        rows["beds_at_occupancy_target"] = [*occ[sep], occ[sep].sum(), occ[-1]]
-    return rows
 
 
 # ------------------------------------------------------------------------------------------------
@@ -402,10 +276,12 @@ def evaluate(
     Runs are computed together (arrays of shape run × unit × year); catalogue and lever values
     may be arrays over runs (``planning.uncertainty.with_values``).
 
-    Stand-alone providers run as small municipalities do: beds inside the sykehjem at a sykehjem
-    place's staffing and without health-trust co-financing (``alone_staffing_factor``,
-    ``alone_municipal_cost_share``), a legevakt district below ``on_call_max_population`` as a
-    doctor on call from home, and user-office management in proportion to the office.
+    Each service is planned by its kind (:mod:`planning.services`): stand-alone providers run as
+    small municipalities do (beds inside the sykehjem at a sykehjem place's staffing and without
+    health-trust co-financing, a legevakt district below ``on_call_max_population`` as a doctor
+    on call from home, user-office management in proportion to the office). Raises InputError
+    for a demand of a service the catalogue does not have, a unit of a service that cannot be
+    shared, or members and travel the frames do not cover.
     """
     lv = (levers or Levers()).with_defaults(catalogue)
     require_columns(
@@ -413,14 +289,23 @@ def evaluate(
     )
     if len(demand) == 0:
         raise InputError("demand frame is empty", key="demand")
-    unknown = sorted({str(x) for x in pd.unique(demand["service"])} - set(SERVICES))
+    names = catalogue.service_names()
+    unknown = sorted({str(x) for x in pd.unique(demand["service"])} - set(names))
     if unknown:
         raise InputError(
-            f"unknown services {unknown} in demand", key="demand.service", allowed=SERVICES
+            f"unknown services {unknown} in demand", key="demand.service", allowed=names
         )
+    shareable = catalogue.shareable_services()
+    for i, u in enumerate(organisation.units):
+        if u.service not in shareable:
+            raise InputError(
+                f"unit '{u.name}' is of service '{u.service}', which is not a shareable "
+                "service of the catalogue",
+                key=f"organisation.units.{i}.service",
+                allowed=shareable,
+            )
     has_run = "run" in demand.columns
     runs, codes, years, columns, dense = _dense_demand(demand, has_run)
-    M = len(codes)
     catalogue, lv = map_run_values(catalogue, lv, lambda a: a[runs].reshape(-1, 1, 1))
 
     def D(service: str, measure: str) -> np.ndarray:
@@ -441,7 +326,7 @@ def evaluate(
     # inhabitants (R, M, Y); population without runs is shared by every run
     inhabitants = _inhabitants(population, runs, codes, years, has_run)
 
-    prov = {s: _providers(s, organisation, codes) for s in SERVICES if s in SHAREABLE_SERVICES}
+    prov = {s: _providers(s, organisation, codes) for s in shareable}
     travel_mun = municipality_travel(travel, places) if travel is not None else None
     pairs = {
         (codes[m], codes[p.hosts[i]])
@@ -452,230 +337,30 @@ def evaluate(
     }
     minutes, km = _travel_matrix(travel_mun, codes, pairs)
     st = catalogue.staffing
-    hours_fte = st.hours_per_fte.value
-    fte_cost = {(prof, c): st.fte_cost(prof, c) for prof in st.professions for c in codes}
-
-    b = _Builder(runs, years, has_run)
-    unit_cost: dict[str, dict[str, np.ndarray]] = {}  # service -> item -> (R, P, Y)
-    use: dict[str, np.ndarray] = {}  # service -> (R, M, Y) use measure for 'use' keys
-    own: list[tuple[str, str, np.ndarray]] = []  # (service, item, (R, M, Y)) paid directly
-
-    def host_cost(p: Any, profession: str) -> np.ndarray:
-        """NOK per FTE for each provider (employed by its host): (1, P, 1)."""
-        return per_unit([fte_cost[(profession, codes[h])] for h in p.hosts])
-
-    def added_minutes(p: Any) -> np.ndarray:
-        """Population-weighted one-way minutes from member centre to host: (R, P, Y)."""
-        t = minutes[np.arange(M), codes_host_index(p)]  # (M,)
-        num = p.agg(inhabitants * t[None, :, None])
-        den = p.agg(inhabitants)
-        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-
-    def codes_host_index(p: Any) -> np.ndarray:
-        return p.hosts[p.of]
-
     home_factor, nurse_share = _staffing_arrays(catalogue, codes, staffing)
-    lt_fte = catalogue.coverage.langtidsopphold.fte_per_user.value
-
-    # --- beds: KAD and intermediate -------------------------------------------------------
-    for s in ("kad", "intermediaer"):
-        spec = getattr(catalogue, s)
-        p = prov[s]
-        alone_p = np.array([k == "own" for k in p.keys])[None, :, None]
-        alone_per_bed = (
-            spec.alone_staffing_factor.value * lt_fte
-            if spec.alone_staffing_factor is not None
-            else spec.fte_per_bed.value
-        )
-        per_bed = np.where(alone_p, alone_per_bed, spec.fte_per_bed.value)  # (1, P, 1)
-        alone_share = (
-            spec.alone_municipal_cost_share.value
-            if spec.alone_municipal_cost_share is not None
-            else spec.municipal_cost_share.value
-        )
-        paid_share = np.where(alone_p, alone_share, spec.municipal_cost_share.value)
-        bed_days_m = D(s, "bed_days")
-        bed_days = p.agg(bed_days_m)
-        load = bed_days / DAYS_PER_YEAR
-        people = p.agg(inhabitants)  # no unit needs more beds than it has inhabitants
-        beds = beds_for_blocking(load, lv.max_refusal, max_beds=people)  # type: ignore[arg-type]
-        refusal = erlang_b(beds, load)
-        occupancy = np.divide(load * (1 - refusal), beds, out=np.zeros_like(load), where=beds > 0)
-        beds_occ = np.minimum(
-            beds_for_occupancy(load, lv.occupancy_target),  # type: ignore[arg-type]
-            np.ceil(people).astype(np.int64),
-        )
-        refusal_occ = erlang_b(beds_occ, load)
-        b.cap(s, p.names, "offered_load", load)
-        b.cap(s, p.names, "beds", beds.astype(float))
-        b.cap(s, p.names, "refusal_probability", refusal)
-        b.cap(s, p.names, "occupancy", occupancy)
-        b.cap(s, p.names, "beds_at_occupancy_target", beds_occ.astype(float))
-        b.cap(s, p.names, "refusal_at_occupancy_target", refusal_occ)
-        b.cap(s, p.names, "refused_bed_days", refusal * bed_days)
-        b.cap(s, p.names, "added_travel_minutes", added_minutes(p))
-        fte = beds * per_bed
-        b.staff(s, p.names, spec.profession, "fte_workload", load * per_bed)
-        b.staff(s, p.names, spec.profession, "fte_travel", np.zeros_like(load))
-        b.staff(s, p.names, spec.profession, "fte", fte)
-        unit_cost[s] = {
-            "staff": fte * host_cost(p, spec.profession) * paid_share,
-            "travel": np.zeros_like(load),
-        }
-        use[s] = bed_days_m
-        if spec.overlier_day_rate is not None:
-            own.append(
-                (s, "overliggedogn", p.back(refusal) * bed_days_m * spec.overlier_day_rate.value)
-            )
-
-    # --- legevakt ----------------------------------------------------------------------------
-    lg = catalogue.legevakt
-    p = prov["legevakt"]
-    catchment = p.agg(inhabitants)
-    weekdays = DAYS_PER_YEAR - lg.weekend_days.value
-    hours_wd = lg.doctor_hours_weekday.value * weekdays
-    hours_we = lg.doctor_hours_weekend.value * lg.weekend_days.value
-    rate_wd, rate_we = _legevakt_rates(lg, catchment)
-    aga_host = per_unit([st.aga_rate(codes[h]) for h in p.hosts])
-    doctor_nok = (
-        (hours_wd * rate_wd + hours_we * rate_we) * lg.doctor_rate_index.value * (1 + aga_host)
+    b = _Builder(runs, years, has_run)
+    ctx = PlanContext(
+        catalogue=catalogue,
+        levers=lv,
+        codes=codes,
+        demand=D,
+        inhabitants=inhabitants,
+        providers=prov,
+        minutes=minutes,
+        km=km,
+        fte_cost={(prof, c): st.fte_cost(prof, c) for prof in st.professions for c in codes},
+        home_factor=home_factor,
+        nurse_share=nurse_share,
+        builder=b,
     )
-    nurses = lg.nurses_on_duty.value + np.floor(catchment / lg.population_per_extra_nurse.value)
-    doctor_hours = np.full_like(catchment, hours_wd + hours_we)
-    sentral_nok = np.zeros_like(catchment)
-    if lg.on_call_max_population is not None:
-        # small districts: one doctor on call from home (standby pay for every out-of-hours
-        # hour, active hours at the legevakt rate), no nurse station, a bought legevaktsentral
-        on_call = catchment < lg.on_call_max_population.value
-        active = np.minimum(
-            catchment / 1000.0 * _value(lg.on_call_active_hours_per_1000), hours_wd + hours_we
-        )
-        standby = (
-            hours_wd * _value(lg.on_call_standby_weekday)
-            + hours_we * _value(lg.on_call_standby_weekend)
-        ) * lg.doctor_rate_index.value
-        rate_mean = (hours_wd * rate_wd + hours_we * rate_we) / (hours_wd + hours_we)
-        on_call_nok = (standby + active * rate_mean * lg.doctor_rate_index.value) * (1 + aga_host)
-        doctor_nok = np.where(on_call, on_call_nok, doctor_nok)
-        doctor_hours = np.where(on_call, active, doctor_hours)
-        nurses = np.where(on_call, 0.0, nurses)
-        sentral_nok = np.where(
-            on_call, catchment * _value(lg.on_call_sentral_nok_per_inhabitant), 0.0
-        )
-        b.cap("legevakt", p.names, "on_call_from_home", on_call.astype(float))
-    nurse_fte = nurses * HOURS_PER_YEAR / hours_fte
-    doctor_fte = doctor_hours / hours_fte
-    b.cap("legevakt", p.names, "catchment_population", catchment)
-    b.cap("legevakt", p.names, "doctor_hours", doctor_hours)
-    b.cap("legevakt", p.names, "nurses_on_duty", nurses)
-    b.cap("legevakt", p.names, "added_travel_minutes", added_minutes(p))
-    for prof, f in (("lege", doctor_fte), (lg.profession, nurse_fte)):
-        b.staff("legevakt", p.names, prof, "fte_workload", f)
-        b.staff("legevakt", p.names, prof, "fte_travel", np.zeros_like(f))
-        b.staff("legevakt", p.names, prof, "fte", f)
-    unit_cost["legevakt"] = {
-        "staff": doctor_nok + nurse_fte * host_cost(p, lg.profession),
-        "travel": np.zeros_like(catchment),
-    }
-    if lg.on_call_max_population is not None:
-        unit_cost["legevakt"]["legevaktsentral"] = sentral_nok
-    use["legevakt"] = inhabitants  # no contact rates seen: use = inhabitants
-
-    # --- norm-based ambulatory services --------------------------------------------------------
-    sh = catalogue.skolehelsetjeneste
-    workload_m = {
-        "helsestasjon": D("helsestasjon", "births") / catalogue.helsestasjon.per_fte.value,
-        "skolehelsetjeneste": D("skolehelsetjeneste", "pupils_barneskole")
-        / sh.pupils_per_fte_barneskole.value
-        + D("skolehelsetjeneste", "pupils_ungdomsskole") / sh.pupils_per_fte_ungdomsskole.value
-        + D("skolehelsetjeneste", "pupils_vgs") / sh.pupils_per_fte_vgs.value,
-        "jordmor": D("jordmor", "births") / catalogue.jordmor.per_fte.value,
-        "kommuneoverlege": D("kommuneoverlege", "population")
-        / catalogue.kommuneoverlege.per_fte.value,
-    }
-    days_per_fte = hours_fte / st.hours_per_day.value
-    for s, w_m in workload_m.items():
-        spec = getattr(catalogue, s)
-        p = prov[s]
-        workload = p.agg(w_m)
-        t_min = minutes[np.arange(M), codes_host_index(p)][None, :, None]  # (1, M, 1)
-        t_km = km[np.arange(M), codes_host_index(p)][None, :, None]
-        trips_m = (
-            w_m * spec.onsite_share.value * days_per_fte * catalogue.travel.trips_per_day.value
-        )
-        travel_fte = p.agg(trips_m * 2 * t_min / 60.0) / hours_fte
-        km_nok = p.agg(trips_m * 2 * t_km) * catalogue.travel.km_rate.value
-        need_fte = workload + travel_fte
-        step = spec.fte_step.value
-        fte = np.maximum(spec.min_fte.value, np.ceil(need_fte / step - 1e-9) * step)
-        b.staff(s, p.names, spec.profession, "fte_workload", workload)
-        b.staff(s, p.names, spec.profession, "fte_travel", travel_fte)
-        b.staff(s, p.names, spec.profession, "fte", fte)
-        staff_nok = fte * host_cost(p, spec.profession)
-        if s == "jordmor":
-            clerical = fte * catalogue.jordmor.clerical_per_fte.value
-            b.staff(s, p.names, "kontormedarbeider", "fte_workload", clerical)
-            b.staff(s, p.names, "kontormedarbeider", "fte_travel", np.zeros_like(clerical))
-            b.staff(s, p.names, "kontormedarbeider", "fte", clerical)
-            staff_nok = staff_nok + clerical * host_cost(p, "kontormedarbeider")
-        b.cap(s, p.names, "added_travel_minutes", added_minutes(p))
-        unit_cost[s] = {"staff": staff_nok, "travel": km_nok}
-        use[s] = w_m
-
-    # --- brukerkontor ------------------------------------------------------------------------
-    bk = catalogue.brukerkontor
-    p = prov["brukerkontor"]
-    cases_m = D("brukerkontor", "cases")
-    cases = p.agg(cases_m)
-    t_min = minutes[np.arange(M), codes_host_index(p)][None, :, None]
-    t_km = km[np.arange(M), codes_host_index(p)][None, :, None]
-    visits_m = cases_m * bk.visits_per_case.value
-    travel_fte = p.agg(visits_m * 2 * t_min / 60.0) / hours_fte
-    km_nok = p.agg(visits_m * 2 * t_km) * catalogue.travel.km_rate.value
-    workload = cases / bk.cases_per_fte.value
-    if bk.management_fte_per_caseworker is not None:  # management grows with the office
-        management = np.minimum(
-            (workload + travel_fte) * bk.management_fte_per_caseworker.value,
-            bk.management_fte.value,
-        )
-    else:
-        management = np.zeros_like(workload) + bk.management_fte.value
-    b.staff("brukerkontor", p.names, bk.profession, "fte_management", management)
-    fte = workload + travel_fte + management
-    b.cap("brukerkontor", p.names, "cases", cases)
-    b.cap("brukerkontor", p.names, "added_travel_minutes", added_minutes(p))
-    b.staff("brukerkontor", p.names, bk.profession, "fte_workload", workload)
-    b.staff("brukerkontor", p.names, bk.profession, "fte_travel", travel_fte)
-    b.staff("brukerkontor", p.names, bk.profession, "fte", fte)
-    unit_cost["brukerkontor"] = {"staff": fte * host_cost(p, bk.profession), "travel": km_nok}
-    use["brukerkontor"] = cases_m
-
-    # --- services each municipality runs alone -------------------------------------------------
-    for s in COVERAGE_SERVICES:
-        spec = getattr(catalogue.coverage, s)
-        users, fte_total = D(s, "users"), D(s, "fte")
-        if s == "hjemmetjenester":
-            fte_total = fte_total * home_factor  # each municipality's own hours per user
-        b.cap(s, codes, "users", users)
-        if spec.occupancy is not None:
-            b.cap(s, codes, "places", D(s, "places"))
-        nok = np.zeros_like(fte_total)
-        for prof, mix in _profession_shares(spec.profession_mix, nurse_share).items():
-            f = fte_total * mix
-            b.staff(s, codes, prof, "fte_workload", f)
-            b.staff(s, codes, prof, "fte_travel", np.zeros_like(f))
-            b.staff(s, codes, prof, "fte", f)
-            nok = nok + f * per_unit([fte_cost[(prof, c)] for c in codes])
-        own.append((s, "staff", nok))
-    b.cap(
-        "fastlege", codes, "lists", D("fastlege", "population") / catalogue.fastlege.list_size.value
-    )
+    services.plan(ctx)
 
     # --- cost shares -------------------------------------------------------------------------
-    for s, items in unit_cost.items():
+    M = len(codes)
+    for s, items in ctx.unit_cost.items():
         p = prov[s]
         total = sum(items.values())
-        shares = _shares(p, inhabitants, use[s])
+        shares = _shares(p, inhabitants, ctx.use[s])
         b.share(
             s,
             codes,
@@ -686,7 +371,7 @@ def evaluate(
         )
         for item, v in items.items():
             b.cost(s, codes, item, p.back(v) * shares)
-    for s, item, v in own:
+    for s, item, v in ctx.own:
         b.cost(s, codes, item, v)
         if item == "staff":
             b.share(s, codes, codes, ["own"] * M, np.ones_like(v), v)
@@ -715,18 +400,6 @@ def evaluate(
         units=units,
         price_year=catalogue.price_year,
     )
-
-
-def per_unit(values: list[Any]) -> np.ndarray:
-    """Stack one value per unit (scalars, or (R, 1, 1) arrays over runs) into (1 or R, X, 1)."""
-    flat = [np.asarray(v, dtype=float).reshape(-1) for v in values]
-    n = max(len(f) for f in flat) if flat else 1
-    return np.stack([np.broadcast_to(f, (n,)) for f in flat], axis=1)[:, :, None]
-
-
-def _value(s: Any) -> Any:
-    """A Sourced value, a float or an array over runs (0 when absent)."""
-    return np.asarray(s.value, dtype=float) if s is not None else 0.0
 
 
 def _staffing_arrays(
@@ -770,21 +443,6 @@ def _staffing_arrays(
     return factor, ns[None, :, None]
 
 
-def _profession_shares(mix: dict[str, Any], nurse_share: np.ndarray | None) -> dict[str, Any]:
-    """Shares of FTE by profession: the catalogue's, or with the nurse share of each municipality
-    and the other professions scaled to fill the rest in their catalogue proportions."""
-    shares = {p: np.asarray(s.value, dtype=float) for p, s in mix.items()}
-    if nurse_share is None or "sykepleier" not in shares:
-        return shares
-    rest = 1.0 - shares["sykepleier"]
-    out: dict[str, Any] = {"sykepleier": nurse_share}
-    for p, v in shares.items():
-        if p != "sykepleier":
-            part = np.divide(v, rest, out=np.zeros_like(v * rest), where=rest > 0)
-            out[p] = (1.0 - nurse_share) * part
-    return out
-
-
 def _inhabitants(
     population: pd.DataFrame, runs: np.ndarray, codes: list[str], years: np.ndarray, has_run: bool
 ) -> np.ndarray:
@@ -818,17 +476,6 @@ def _inhabitants(
             "population does not cover every municipality and year of the demand", key="population"
         )
     return out if pop_run else np.broadcast_to(out, (len(runs), *out.shape)).copy()
-
-
-def _legevakt_rates(lg: Any, catchment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SFS 2305 weekday and weekend hourly rates for each catchment size (NOK per hour)."""
-    bounds = np.array(
-        [br.max_population.value if br.max_population else np.inf for br in lg.doctor_rates]
-    )
-    wd = np.array([br.weekday.value for br in lg.doctor_rates])
-    we = np.array([br.weekend.value for br in lg.doctor_rates])
-    i = np.minimum(np.searchsorted(bounds, catchment, side="left"), len(bounds) - 1)
-    return wd[i], we[i]
 
 
 def _shares(p: _Providers, inhabitants: np.ndarray, use: np.ndarray) -> np.ndarray:

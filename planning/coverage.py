@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InputError, require_columns
-from planning.parameters import AGE_GROUPS
+from planning.sourced import AGE_GROUPS
 
 #: Modelled series: (service, age group). 'heldogn_split' is the long-term share of heldøgn.
 TREND_SERVICES = ("hjemmetjenester", "heldogn")

@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from planning import coverage
+from planning import coverage, services
 from planning.errors import InputError, require_columns
 from planning.parameters import (
     AGE_GROUP_BOUNDS,
     AGE_GROUPS,
-    COVERAGE_SERVICES,
     BedService,
     Levers,
     ServiceCatalogue,
@@ -197,11 +196,9 @@ def shifted_rates(rate_by_age: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 
 def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
-    """(admissions, bed-days) per inhabitant-year for each single age 0..105."""
-    adm_y, adm_o, bd_y, bd_o = (np.asarray(x, dtype=float)[..., None] for x in spec.band_rates())
-    # values may be arrays over rows: (n, 106) then
-    old = AGES >= np.asarray(spec.age_split.value, dtype=float)[..., None]
-    return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
+    """(admissions, bed-days) per inhabitant-year for each single age 0..105
+    (:meth:`planning.services.bed_service.BedService.rates_by_age`)."""
+    return spec.rates_by_age()
 
 
 def coverage_matrices(
@@ -260,7 +257,8 @@ def project_demand(
     levers: Levers | None = None,
     coverage_rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Demand per municipality, year (and run) for every service in the catalogue.
+    """Demand per municipality, year (and run) for every service in the catalogue, each by
+    its kind (:mod:`planning.services`; mitigators act on the demand they name).
 
     ``population``: population frame (municipality_code, year, sex, age, population[, run]).
     ``coverage_rates``: the coverage model from :func:`estimate_coverage_rates` (default:
@@ -287,58 +285,18 @@ def project_demand(
     since = np.maximum(years - catalogue.base_year, 0).astype(float)
     shift = np.asarray(lv.age_shift(since), dtype=float)
 
-    out: dict[tuple[str, str], np.ndarray] = {}
     damping = float(np.mean(catalogue.coverage.estimation.damping.value))
-    rate_by_age = coverage_matrices(coverage_rates, codes, years, damping)
-    users = {s: (P * shifted_rates(rate_by_age[s], shift)).sum(axis=1) for s in COVERAGE_SERVICES}
-    # institution_to_home_shift: residents moved out of institutions, to housing with 24-hour
-    # staff and to home services, each staffed as the form it moves to
-    ramp = np.clip(since / np.asarray(lv.institution_to_home_years, dtype=float), 0.0, 1.0)
-    moved = users["langtidsopphold"] * ramp * np.asarray(lv.institution_to_home_shift, dtype=float)
-    to_housing = moved * np.asarray(lv.institution_to_housing_share, dtype=float)
-    to_home = moved - to_housing
-    users["langtidsopphold"] = users["langtidsopphold"] - moved
-    users["heldogn_bolig"] = users["heldogn_bolig"] + to_housing
-    users["hjemmetjenester"] = users["hjemmetjenester"] + to_home
-    growth = (1.0 + np.asarray(lv.fte_per_user_growth, dtype=float)) ** since
-    cov = catalogue.coverage
-    extra_fte = {
-        "hjemmetjenester": to_home
-        * (
-            (cov.hjemmetjenester.fte_per_former_resident or cov.heldogn_bolig.fte_per_user).value
-            - cov.hjemmetjenester.fte_per_user.value
-        )
-    }
-    for s in COVERAGE_SERVICES:
-        spec = getattr(cov, s)
-        out[(s, "users")] = users[s]
-        fte = users[s] * spec.fte_per_user.value + extra_fte.get(s, 0.0)
-        out[(s, "fte")] = fte * growth
-        if spec.occupancy is not None:
-            out[(s, "places")] = users[s] / spec.occupancy.value
-
-    for s in ("kad", "intermediaer"):
-        adm, bd = bed_rates_by_age(getattr(catalogue, s))
-        out[(s, "admissions")] = (P * shifted_rates(adm, shift)).sum(axis=1)
-        out[(s, "bed_days")] = (P * shifted_rates(bd, shift)).sum(axis=1)
-
-    births = P[:, 0]
-    out[("helsestasjon", "births")] = births
-    out[("helsestasjon", "children_0_5")] = P[:, 0:6].sum(axis=1)
-    sh = catalogue.skolehelsetjeneste
-    for level, (a0, a1) in (
-        ("barneskole", sh.barneskole_ages),
-        ("ungdomsskole", sh.ungdomsskole_ages),
-        ("vgs", sh.vgs_ages),
-    ):
-        out[("skolehelsetjeneste", f"pupils_{level}")] = P[:, a0 : a1 + 1].sum(axis=1)
-    out[("jordmor", "births")] = births
-    total = P.sum(axis=1)
-    for s in ("kommuneoverlege", "legevakt", "fastlege"):
-        out[(s, "population")] = total
-    out[("brukerkontor", "cases")] = sum(
-        users[s] * getattr(cov, s).cases_per_user.value for s in COVERAGE_SERVICES
+    ctx = services.DemandContext(
+        catalogue=catalogue,
+        levers=lv,
+        keys=keys,
+        P=P,
+        since=since,
+        shift=shift,
+        coverage_by_age=coverage_matrices(coverage_rates, codes, years, damping),
+        use_by_age=lambda rate: (P * shifted_rates(rate, shift)).sum(axis=1),
     )
+    out = services.project(ctx)  # every service, by its kind (planning.services)
     return _long(keys, out)
 
 

@@ -252,6 +252,7 @@ MEASURES: dict[str, dict[str, str]] = {
     "bed_days": {"nb": "liggedøgn", "en": "bed-days"},
     "admissions": {"nb": "innleggelser", "en": "admissions"},
     "cases": {"nb": "saker", "en": "cases"},
+    "participants": {"nb": "deltakere", "en": "participants"},
     "contacts": {"nb": "kontakter", "en": "contacts"},
     "births": {"nb": "fødsler", "en": "births"},
     "pupils": {"nb": "elever", "en": "pupils"},

@@ -1,11 +1,15 @@
 """Service catalogue, organisation and levers as validated pydantic models.
 
 The catalogue (``data/services.yaml``) holds every default number of the demand and capacity
-model, each as a :class:`Sourced` value that carries its unit, source, year and status
-('seen' in a cited source, 'derived' from seen values with the working in ``note``, or
+model, each as a :class:`~planning.sourced.Sourced` value that carries its unit, source, year and
+status ('seen' in a cited source, 'derived' from seen values with the working in ``note``, or
 'assumption'). The pure model core receives these models, never paths.
 
-* :class:`ServiceCatalogue` and :func:`load_catalogue`: the catalogue.
+* :class:`ServiceCatalogue` and :func:`load_catalogue`: the catalogue. Its sections are the
+  settings shared by all services (``coverage.estimation``, ``staffing``, ``calibration``,
+  ``travel``, ``levers``) and the services themselves: every other top-level entry is a
+  service of a known ``kind`` (:mod:`planning.services`, ``docs/services.md``), validated by
+  that kind's model; the coverage-rate services sit under ``coverage``.
 * :class:`Organisation` of :class:`Unit`: which municipalities share which service, who hosts it
   and how its cost is split. A municipality in no unit for a service runs that service alone.
 * :class:`Levers`: scenario levers (healthy ageing, FTE-per-user growth, institution-to-home shift,
@@ -15,135 +19,127 @@ model, each as a :class:`Sourced` value that carries its unit, source, year and 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
 from planning.errors import DataError, PlanningError, ScenarioError, suggest
-
-Status = Literal["seen", "derived", "assumption"]
-AgeGroup = Literal["0-66", "67-79", "80+"]
-AGE_GROUPS: tuple[str, ...] = ("0-66", "67-79", "80+")
-AGE_GROUP_BOUNDS: tuple[int, ...] = (0, 67, 80)  # KOSTRA age groups (SSB 11645 / 12292)
-MunicipalityCode = Annotated[str, Field(pattern=r"^\d{4}$")]
-
-#: Services the model knows. Norwegian service names stay Norwegian.
-SERVICES: tuple[str, ...] = (
-    "hjemmetjenester",
-    "langtidsopphold",
-    "heldogn_bolig",
-    "kad",
-    "intermediaer",
-    "helsestasjon",
-    "skolehelsetjeneste",
-    "jordmor",
-    "kommuneoverlege",
-    "legevakt",
-    "fastlege",
-    "brukerkontor",
+from planning.services import ENTRY_KINDS, KINDS, ServiceEntry
+from planning.services.base import ServiceSpec
+from planning.services.bed_service import BedService
+from planning.services.case_office import UserOffice
+from planning.services.coverage_rate import CoverageService
+from planning.services.list_norm import Fastlege
+from planning.services.mitigator import Effect, Mitigator
+from planning.services.per_capita_norm import PerCapitaNorm
+from planning.services.rota import Legevakt, RateBracket
+from planning.services.school_health import SchoolHealth
+from planning.sourced import (
+    AGE_GROUP_BOUNDS,
+    AGE_GROUPS,
+    DAYS_PER_PERSON_YEAR,
+    AgeGroup,
+    Fraction,
+    Growth,
+    MunicipalityCode,
+    NonNegative,
+    Occupancy,
+    OpenFraction,
+    PerThousandYears,
+    Positive,
+    Profession,
+    Sourced,
+    Status,
+    Years,
+    in_range,
 )
-#: Services whose users come from KOSTRA coverage rates (planning.coverage).
+from planning.sourced import Model as _Model
+
+#: Services whose users come from KOSTRA coverage rates (planning.coverage): the series the
+#: coverage model estimates.
 COVERAGE_SERVICES: tuple[str, ...] = ("hjemmetjenester", "langtidsopphold", "heldogn_bolig")
-ShareableService = Literal[
-    "kad",
-    "intermediaer",
-    "helsestasjon",
-    "skolehelsetjeneste",
-    "jordmor",
-    "kommuneoverlege",
-    "legevakt",
-    "brukerkontor",
-]
-#: Services a municipality can run together with others in a :class:`Unit`.
-SHAREABLE_SERVICES: tuple[str, ...] = get_args(ShareableService)
 CostKey = Literal["population", "use", "fixed_plus_use"]
-Profession = Literal[
-    "sykepleier",
-    "helsefagarbeider",
-    "helsesykepleier",
-    "jordmor",
-    "lege",
-    "saksbehandler",
-    "kontormedarbeider",
+#: Names kept for code written against the catalogue before services were declared as data.
+Midwife = PerCapitaNorm
+_in_range = in_range
+
+__all__ = [
+    "AGE_GROUPS",
+    "AGE_GROUP_BOUNDS",
+    "COVERAGE_SERVICES",
+    "DAYS_PER_PERSON_YEAR",
+    "AgeGroup",
+    "BedService",
+    "CoverageService",
+    "Effect",
+    "Fastlege",
+    "Fraction",
+    "Growth",
+    "Legevakt",
+    "Levers",
+    "Mitigator",
+    "MunicipalityCode",
+    "NonNegative",
+    "Occupancy",
+    "OpenFraction",
+    "Organisation",
+    "PerCapitaNorm",
+    "PerThousandYears",
+    "Positive",
+    "Profession",
+    "RateBracket",
+    "SchoolHealth",
+    "ServiceCatalogue",
+    "ServiceSpec",
+    "Sourced",
+    "Status",
+    "Unit",
+    "UserOffice",
+    "Years",
+    "load_catalogue",
+    "load_organisation",
 ]
 
 
-class Sourced(BaseModel):
-    """A number with its provenance: value, unit, source (publisher + page/table), year, status."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: float
-    unit: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    year: int | None = None
-    status: Status
-    note: str | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("value must be a finite number")
-        return v
-
-    def __float__(self) -> float:
-        return float(self.value)
+def __getattr__(name: str) -> Any:
+    """``SERVICES`` and ``SHAREABLE_SERVICES``: the services of the shipped catalogue (read from
+    ``data/services.yaml``, so a service added there appears without a code change)."""
+    if name == "SERVICES":
+        return tuple(_shipped_services())
+    if name == "SHAREABLE_SERVICES":
+        return tuple(n for n, shareable in _shipped_services().items() if shareable)
+    raise AttributeError(f"module 'planning.parameters' has no attribute {name!r}")
 
 
-def _in_range(lo: float | None, hi: float | None, lo_open: bool = False, hi_open: bool = False):
-    """Validator factory: check ``Sourced.value`` lies in the given interval."""
-
-    def check(s: Sourced) -> Sourced:
-        v = s.value
-        bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (
-            hi is not None and (v >= hi if hi_open else v > hi)
-        )
-        if bad:
-            left = "(" if lo_open else "["
-            right = ")" if hi_open else "]"
-            raise ValueError(
-                f"value {v} outside {left}{'-inf' if lo is None else lo}, "
-                f"{'inf' if hi is None else hi}{right}"
-            )
-        return s
-
-    return AfterValidator(check)
+def _shipped_services() -> dict[str, bool]:
+    """{service: shareable} of the shipped catalogue, in catalogue order."""
+    return {n: s.SHAREABLE for n, s in _shipped_catalogue().services().items()}
 
 
-NonNegative = Annotated[Sourced, _in_range(0, None)]
-Positive = Annotated[Sourced, _in_range(0, None, lo_open=True)]
-Fraction = Annotated[Sourced, _in_range(0, 1)]
-OpenFraction = Annotated[Sourced, _in_range(0, 1, lo_open=True, hi_open=True)]
-Occupancy = Annotated[Sourced, _in_range(0, 1, lo_open=True)]
-Growth = Annotated[Sourced, _in_range(-0.05, 0.05)]
-Years = Annotated[Sourced, _in_range(1, 100)]
-#: Days in a year: the most bed-days (or admissions) one person can have in a year.
-DAYS_PER_PERSON_YEAR = 365.0
-#: A yearly rate per 1 000 inhabitants of something a person can have at most once a day.
-PerThousandYears = Annotated[Sourced, _in_range(0, 1000 * DAYS_PER_PERSON_YEAR)]
+def _shipped_catalogue() -> ServiceCatalogue:
+    from planning.data import data_dir
+
+    return _catalogue_at(str(data_dir()))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@functools.lru_cache(maxsize=4)
+def _catalogue_at(folder: str) -> ServiceCatalogue:
+    return load_catalogue(Path(folder) / "services.yaml")
 
 
 # ------------------------------------------------------------------------------------------------
-# catalogue sections
+# catalogue sections shared by the services
 # ------------------------------------------------------------------------------------------------
 class CoverageEstimation(_Model):
     """How coverage rates and their trends are estimated from the national KOSTRA panel
@@ -168,37 +164,6 @@ class CoverageEstimation(_Model):
         )
 
 
-class CoverageService(_Model):
-    """A service whose users are a share of the population by KOSTRA age group."""
-
-    label: str
-    indicator: Literal["home_service_users", "long_term_residents", "residents_24h_housing"]
-    fallback_rates: dict[AgeGroup, Fraction]  # users per inhabitant when no KOSTRA estimate
-    fte_per_user: NonNegative  # FTE per user per year at the base year (see below)
-    # home care: fte_per_user is computed from these and staffing.hours_per_fte when the
-    # catalogue is read (ServiceCatalogue._derive), so a change of either reaches the FTE
-    hours_per_week_per_user: NonNegative | None = None  # allocated hours per week per user
-    direct_time_share: OpenFraction | None = None  # share of paid hours spent with users
-    profession_mix: dict[Profession, Fraction]  # shares of the FTE by profession (sum 1)
-    cases_per_user: NonNegative  # user-office cases (applications + reviews) per user per year
-    occupancy: Occupancy | None = None  # residents per place (heldøgn forms): places = users / it
-    fte_per_former_resident: NonNegative | None = None  # FTE per user moved in from an institution
-
-    @model_validator(mode="after")
-    def _complete(self) -> CoverageService:
-        missing = [g for g in AGE_GROUPS if g not in self.fallback_rates]
-        if missing:
-            raise ValueError(f"fallback_rates lacks age groups {missing}")
-        _check_mix(self.profession_mix)
-        return self
-
-
-def _check_mix(mix: dict[str, Sourced]) -> None:
-    total = sum(s.value for s in mix.values())
-    if not mix or abs(total - 1.0) > 1e-6:
-        raise ValueError(f"profession_mix shares must sum to 1 (they sum to {total:.4f})")
-
-
 class Coverage(_Model):
     """Services whose users are a share of the population by KOSTRA age group. Heldøgnsomsorg
     has two forms: ``langtidsopphold`` (institution) and ``heldogn_bolig`` (housing with
@@ -209,139 +174,9 @@ class Coverage(_Model):
     langtidsopphold: CoverageService
     heldogn_bolig: CoverageService
 
-
-class BedService(_Model):
-    """Beds driven by admissions and bed-days per 1 000 inhabitants by age band (KAD, intermediate).
-
-    Age bands are ``young`` (< ``age_split``) and ``old`` (>= ``age_split``). The per-band rates
-    follow from the national total rate and the share of patients in the old band, divided by
-    the old band's national population share.
-    """
-
-    label: str
-    age_split: Sourced  # age at which the "old" band starts
-    admissions_per_1000: PerThousandYears  # all ages, per 1 000 inhabitants per year
-    bed_days_per_1000: PerThousandYears  # all ages, per 1 000 inhabitants per year
-    share_old: Fraction  # share of admissions in the old band
-    population_share_old: OpenFraction  # national share of inhabitants in the old band
-    shares_age: int = Field(default=67, ge=0, le=105)  # age at which the two shares are defined
-    fte_per_bed: NonNegative
-    profession: Profession
-    municipal_cost_share: Fraction  # share of a shared unit's running cost the members pay
-    overlier_day_rate: NonNegative | None = None  # NOK paid per refused bed-day (utskrivningsklar)
-    # a municipality alone runs its beds inside its sykehjem: staffed like a sykehjem place
-    # (coverage.langtidsopphold.fte_per_user × alone_staffing_factor), paying this share
-    alone_municipal_cost_share: Fraction | None = None  # None: municipal_cost_share
-    alone_staffing_factor: NonNegative | None = None  # None: fte_per_bed as a dedicated unit
-
-    @model_validator(mode="after")
-    def _physical(self) -> BedService:
-        """A person can use at most 365 bed-days a year: in each age band too."""
-        _, _, bd_young, bd_old = self.band_rates()
-        worst = max(bd_young, bd_old)
-        if worst > DAYS_PER_PERSON_YEAR:
-            s, p = self.share_old.value, self.population_share_old.value
-            limit = 1000 * DAYS_PER_PERSON_YEAR * min(p / s if s else 1e9, (1 - p) / (1 - s) if s < 1 else 1e9)
-            raise ValueError(
-                f"bed_days_per_1000 {self.bed_days_per_1000.value:g} means {worst:.0f} bed-days per "
-                f"person-year in the {'old' if bd_old >= bd_young else 'young'} age band; a person "
-                f"has at most 365 (with share_old {s:g}: bed_days_per_1000 up to {limit:,.0f})"
-            )
-        return self
-
-    def band_rates(self) -> tuple[float, float, float, float]:
-        """(admissions young, admissions old, bed-days young, bed-days old) per inhabitant-year."""
-        adm = self.admissions_per_1000.value / 1000.0
-        bd = self.bed_days_per_1000.value / 1000.0
-        s, p = self.share_old.value, self.population_share_old.value
-        adm_old, adm_young = adm * s / p, adm * (1 - s) / (1 - p)
-        # mean stay, same in both bands (assumption); values may be arrays over runs
-        los = np.divide(bd, adm, out=np.zeros(np.shape(adm)), where=np.asarray(adm) > 0)
-        return adm_young, adm_old, adm_young * los, adm_old * los
-
-
-class PerCapitaNorm(_Model):
-    """Staff from a driver count divided by a norm, with a minimum position size per unit."""
-
-    label: str
-    per_fte: Positive  # driver units (births, pupils, inhabitants) per FTE
-    min_fte: NonNegative  # smallest position a unit can hold
-    fte_step: Positive  # positions are bought in steps of this size
-    profession: Profession
-    onsite_share: Fraction  # share of work done in the member municipality (drives staff travel)
-
-
-class SchoolHealth(_Model):
-    """Skolehelsetjeneste: helsesykepleier FTE from pupils by school level (IS-1736 norms)."""
-
-    label: str
-    barneskole_ages: tuple[int, int]
-    ungdomsskole_ages: tuple[int, int]
-    vgs_ages: tuple[int, int]
-    pupils_per_fte_barneskole: Positive
-    pupils_per_fte_ungdomsskole: Positive
-    pupils_per_fte_vgs: Positive
-    min_fte: NonNegative
-    fte_step: Positive
-    profession: Profession
-    onsite_share: Fraction
-
-
-class Midwife(PerCapitaNorm):
-    clerical_per_fte: NonNegative  # clerical FTE per jordmor FTE
-
-
-class RateBracket(_Model):
-    """SFS 2305 legevakt hourly pay for districts up to ``max_population`` inhabitants."""
-
-    max_population: Positive | None = None  # None: no upper bound
-    weekday: NonNegative  # NOK per hour
-    weekend: NonNegative  # NOK per hour
-
-
-class Legevakt(_Model):
-    """Legevakt: a round-the-clock station whose rota is fixed, whatever the catchment size."""
-
-    label: str
-    doctor_hours_weekday: NonNegative  # doctor on duty per weekday (hours)
-    doctor_hours_weekend: NonNegative  # doctor on duty per weekend/holiday day (hours)
-    weekend_days: NonNegative  # weekend and holiday days per year
-    doctor_rates: list[RateBracket] = Field(min_length=1)  # ascending district size
-    doctor_rate_index: Positive  # factor from the rates' year to the catalogue price year
-    nurses_on_duty: NonNegative  # nurses on duty round the clock per station
-    population_per_extra_nurse: Positive  # one more nurse on duty per this many inhabitants
-    profession: Profession
-    # a district smaller than on_call_max_population: one doctor on call from home (standby pay
-    # for every out-of-hours hour, active hours at the legevakt rate), no nurse station, and a
-    # legevaktsentral bought from a larger legevakt
-    on_call_max_population: NonNegative | None = None  # None: every district runs a station
-    on_call_standby_weekday: NonNegative | None = None  # NOK per hour on call
-    on_call_standby_weekend: NonNegative | None = None
-    on_call_active_hours_per_1000: NonNegative | None = None  # per 1 000 inhabitants per year
-    on_call_sentral_nok_per_inhabitant: NonNegative | None = None
-
-    @model_validator(mode="after")
-    def _brackets(self) -> Legevakt:
-        bounds = [b.max_population.value for b in self.doctor_rates if b.max_population is not None]
-        if bounds != sorted(bounds):
-            raise ValueError("doctor_rates must be in ascending order of max_population")
-        return self
-
-
-class Fastlege(_Model):
-    label: str
-    list_size: Positive  # patients per list
-
-
-class UserOffice(_Model):
-    """Brukerkontor / tildelingskontor: cases from users, case-worker FTE, fixed management."""
-
-    label: str
-    cases_per_fte: Positive
-    management_fte: NonNegative  # per office, at most
-    management_fte_per_caseworker: NonNegative | None = None  # None: management_fte per office
-    visits_per_case: NonNegative  # assessment visits in the user's home per case
-    profession: Profession
+    def services(self) -> dict[str, CoverageService]:
+        """The coverage-rate services, in catalogue order."""
+        return {n: getattr(self, n) for n in type(self).model_fields if n != "estimation"}
 
 
 class ProfessionCost(_Model):
@@ -416,21 +251,21 @@ class LeverDefaults(_Model):
     occupancy_target: Occupancy
 
 
-class ServiceCatalogue(_Model):
-    """The whole parameter set of the demand and capacity model (``data/services.yaml``)."""
+class ServiceCatalogue(BaseModel):
+    """The whole parameter set of the demand and capacity model (``data/services.yaml``).
+
+    Fixed sections: ``price_year``, ``base_year``, ``coverage`` (the KOSTRA model's settings and
+    the coverage-rate services), ``staffing``, ``calibration``, ``travel``, ``levers``. Every
+    other top-level key is a service entry whose ``kind`` names its model
+    (:data:`planning.services.KINDS`); ``catalogue.kad`` reads one as an attribute.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, ServiceEntry] = Field(init=False)  # type: ignore[assignment]
 
     price_year: int
     base_year: int  # year the rates describe; levers compound from here
     coverage: Coverage
-    kad: BedService
-    intermediaer: BedService
-    helsestasjon: PerCapitaNorm
-    skolehelsetjeneste: SchoolHealth
-    jordmor: Midwife
-    kommuneoverlege: PerCapitaNorm
-    legevakt: Legevakt
-    fastlege: Fastlege
-    brukerkontor: UserOffice
     staffing: Staffing
     calibration: Calibration | None = None
     travel: Travel
@@ -458,9 +293,8 @@ class ServiceCatalogue(_Model):
                 if isinstance(spec, dict) and spec.get("hours_per_week_per_user") is not None:
                     cov[name] = dict(spec, fte_per_user=_home_fte_per_user(spec, hours_fte))
             raw["coverage"] = cov
-        for name in ("kad", "intermediaer"):
-            spec = raw.get(name)
-            if isinstance(spec, dict):
+        for name, spec in raw.items():
+            if isinstance(spec, dict) and spec.get("kind") == "bed_service":
                 raw[name] = recompute_age_shares(spec)
         return raw
 
@@ -473,12 +307,67 @@ class ServiceCatalogue(_Model):
         return self
 
     def _professions_used(self) -> Iterator[tuple[str, str]]:
-        for name in SHAREABLE_SERVICES:
-            yield name, getattr(self, name).profession
-        for name in COVERAGE_SERVICES:
-            for p in getattr(self.coverage, name).profession_mix:
+        for name, spec in self.services().items():
+            for p in spec.professions():
                 yield name, p
-        yield "jordmor", "kontormedarbeider"
+
+    # --- the services -------------------------------------------------------------------------
+    def services(self) -> dict[str, ServiceSpec]:
+        """Every service, in catalogue order: the coverage-rate services, then the entries."""
+        return {**self.coverage.services(), **dict(self.model_extra or {})}
+
+    def service_names(self) -> list[str]:
+        return list(self.services())
+
+    def shareable_services(self) -> list[str]:
+        """Services a municipality can run together with others in a :class:`Unit`."""
+        return [n for n, s in self.services().items() if s.SHAREABLE]
+
+    def services_of(self, kind: str) -> dict[str, ServiceSpec]:
+        return {n: s for n, s in self.services().items() if s.kind == kind}
+
+    def service(self, name: str) -> ServiceSpec:
+        """The entry of service ``name``; KeyError naming the services when there is none."""
+        services = self.services()
+        if name not in services:
+            raise KeyError(f"no service {name!r} in the catalogue (services: {list(services)})")
+        return services[name]
+
+    def labels(self, lang: str = "nb") -> dict[str, str]:
+        """Readable service names from the entries' ``label`` (bokmål) / ``label_en``."""
+        return {n: s.label_in(lang) for n, s in self.services().items()}
+
+    def sections(self) -> list[str]:
+        """Top-level keys in catalogue order (fixed sections around the service entries)."""
+        fields = list(type(self).model_fields)
+        i = fields.index("coverage") + 1
+        return fields[:i] + list(self.model_extra or {}) + fields[i:]
+
+    def problems(self) -> list[tuple[str, str, list[str]]]:
+        """(key, problem, allowed) of references between entries that do not hold: a
+        mitigator naming a service that is not in the catalogue (or one it cannot act on),
+        or a demand measure that service does not have."""
+        services = self.services()
+        targets = [n for n, s in services.items() if s.kind != "mitigator" and not _derived(s.kind)]
+        out = []
+        for name, spec in services.items():
+            for target, eff in getattr(spec, "effects", {}).items():
+                key = f"{name}.effects.{target}"
+                if target not in targets:
+                    why = (
+                        "is not in the catalogue"
+                        if target not in services
+                        else ("is a mitigator or has derived demand")
+                    )
+                    out.append((key, f"target service '{target}' {why}", targets))
+                    continue
+                have = services[target].demand_measures()
+                for i, m in enumerate(eff.measures):
+                    if m not in have:
+                        out.append(
+                            (f"{key}.measures.{i}", f"'{target}' has no demand measure '{m}'", have)
+                        )
+        return out
 
     def default_levers(self) -> Levers:
         """The levers with every value at its catalogue default."""
@@ -501,6 +390,10 @@ class ServiceCatalogue(_Model):
         return pd.DataFrame(
             rows, columns=["parameter", "value", "unit", "source", "year", "status", "note"]
         )
+
+
+def _derived(kind: str) -> bool:
+    return bool(getattr(KINDS.get(kind), "DERIVED", False))
 
 
 def _home_fte_per_user(spec: dict[str, Any], hours_per_fte: float) -> dict[str, Any]:
@@ -574,12 +467,19 @@ def recompute_age_shares(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _fields(obj: BaseModel) -> list[str]:
+    """Names of a model's values in order (a catalogue's service entries among its sections)."""
+    if isinstance(obj, ServiceCatalogue):
+        return obj.sections()
+    return list(type(obj).model_fields) + list(obj.model_extra or {})
+
+
 def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Sourced]]:
     """Yield (dotted path, Sourced) for every Sourced value inside a model tree."""
     if isinstance(obj, Sourced):
         yield prefix, obj
     elif isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
+        for name in _fields(obj):
             yield from _walk(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
     elif isinstance(obj, dict):
         for k, v in obj.items():
@@ -596,7 +496,7 @@ class Unit(_Model):
     'fixed_plus_use' (``fixed_share`` of the cost split equally, the rest by use).
     """
 
-    service: ShareableService
+    service: str = Field(min_length=1)  # a shareable service of the catalogue
     name: str = Field(min_length=1)
     host: MunicipalityCode
     members: list[MunicipalityCode] = Field(min_length=1)
@@ -709,19 +609,29 @@ class Levers(_Model):
 
 
 # ------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------------
 def format_validation_error(err: ValidationError) -> tuple[str, str]:
     """(key, problem) of the most telling error in a pydantic ValidationError (an unknown key,
-    usually a typo, before the missing key it causes), each on one line."""
+    usually a typo, before the missing key it causes), each on one line. The tag of a service
+    entry's kind (which pydantic puts into the location) is left out of the key."""
     errors = err.errors()
     e = next((x for x in errors if x.get("type") == "extra_forbidden"), errors[0])
-    key = ".".join(str(p) for p in e["loc"])
+    loc = [str(p) for p in e["loc"]]
+    if len(loc) > 1 and loc[1] in KINDS:  # a service entry: drop the kind tag pydantic adds
+        loc = [loc[0], *loc[2:]]
+    key = ".".join(loc)
     msg = str(e["msg"]).removeprefix("Value error, ")
     if e.get("type") == "extra_forbidden":
         msg = "unknown key"
     elif e.get("type") == "missing":
         msg = "required key is missing"
+    elif e.get("type") == "union_tag_invalid":
+        tag = (e.get("ctx") or {}).get("tag")
+        key, msg = f"{key}.kind", f"unknown kind '{tag}'"
+    elif e.get("type") == "union_tag_not_found":
+        key, msg = f"{key}.kind", "required key is missing (a service entry names its kind)"
     return key, msg
 
 
@@ -729,21 +639,34 @@ def _validate(model: type[BaseModel], raw: Any, file: str | Path, error: type[Pl
     if not isinstance(raw, dict):
         raise error("expected a mapping at the top level", file=file)
     try:
-        return model.model_validate(raw)
+        out = model.model_validate(raw)
     except ValidationError as err:
         key, msg = format_validation_error(err)
         allowed = None
         if msg == "unknown key":
             parent = key.rsplit(".", 1)[0] if "." in key else ""
-            allowed = _allowed_keys(model, parent)
+            allowed = _allowed_keys(model, parent, raw)
             hint = suggest(key.rsplit(".", 1)[-1], allowed.split(", ")) if allowed else ""
             msg += f".{hint}" if hint else ""
+        elif msg.startswith(("unknown kind", "required key is missing (a service")):
+            allowed = ", ".join(ENTRY_KINDS)
         raise error(msg, file=file, key=key, allowed=allowed) from None
+    if isinstance(out, ServiceCatalogue):
+        for key, msg, allowed_values in out.problems()[:1]:
+            raise error(msg, file=file, key=key, allowed=allowed_values)
+    return out
 
 
-def _allowed_keys(model: type[BaseModel], dotted: str) -> str | None:
+def _allowed_keys(model: type[BaseModel], dotted: str, raw: Any = None) -> str | None:
+    parts = [p for p in dotted.split(".") if p]
     cls: Any = model
-    for part in [p for p in dotted.split(".") if p]:
+    if model is ServiceCatalogue and parts and parts[0] not in model.model_fields:
+        entry = raw.get(parts[0]) if isinstance(raw, dict) else None  # a service entry
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind not in KINDS:
+            return None
+        cls, parts = KINDS[kind].Spec, parts[1:]
+    for part in parts:
         fields = getattr(cls, "model_fields", None)
         if not fields or part not in fields:
             return None
@@ -782,9 +705,32 @@ def catalogue_from_dict(raw: dict[str, Any], file: str = "services.yaml") -> Ser
 
 def load_organisation(path: str | Path | None = None) -> Organisation:
     """Load the organisation (default ``data/organisation.yaml``: today's shared units, each with
-    its ``source``). Raises DataError naming the file and key when it is malformed."""
+    its ``source``). Raises DataError naming the file and key when it is malformed or a unit
+    names a service the shipped catalogue cannot share."""
     raw, file = _read_yaml(path, "organisation.yaml")
-    return _validate(Organisation, raw, file, DataError)
+    return check_unit_services(_validate(Organisation, raw, file, DataError), file, DataError)
+
+
+def check_unit_services(
+    org: Organisation,
+    file: str | Path,
+    error: type[PlanningError] = ScenarioError,
+    catalogue: ServiceCatalogue | None = None,
+    prefix: str = "units",
+) -> Organisation:
+    """``org`` if every unit is of a shareable service of ``catalogue`` (default: the shipped
+    one); otherwise ``error`` naming the unit's key and the shareable services."""
+    shareable = (catalogue or _shipped_catalogue()).shareable_services()
+    for i, u in enumerate(org.units):
+        if u.service not in shareable:
+            raise error(
+                f"'{u.service}' is not allowed (not a shareable service of the catalogue)."
+                f"{suggest(u.service, shareable)}",
+                file=file,
+                key=f"{prefix}.{i}.service",
+                allowed=", ".join(shareable),
+            )
+    return org
 
 
 def status_quo_units(
@@ -800,7 +746,7 @@ def status_quo_units(
 
 def organisation_from_dict(raw: dict[str, Any], file: str = "scenario") -> Organisation:
     """Validate an organisation mapping (``{'units': [...]}``); errors are ScenarioError."""
-    return _validate(Organisation, raw, file, ScenarioError)
+    return check_unit_services(_validate(Organisation, raw, file, ScenarioError), file)
 
 
 def levers_from_dict(raw: dict[str, Any], file: str = "scenario") -> Levers:

@@ -312,8 +312,8 @@ def _set(obj: Any, parts: list[str], value: Any) -> Any:
         return obj.model_copy(update={"value": value})
     head, rest = parts[0], parts[1:]
     if isinstance(obj, BaseModel):
-        if head not in type(obj).model_fields:
-            raise KeyError(head)
+        if head not in type(obj).model_fields and head not in (obj.model_extra or {}):
+            raise KeyError(head)  # (a catalogue's service entries are its extra fields)
         return obj.model_copy(update={head: _set(getattr(obj, head), rest, value)})
     if isinstance(obj, dict):
         if head not in obj:

@@ -175,6 +175,36 @@ def _replace(old: str, new: str) -> Callable[[Path], None]:
     return edit
 
 
+def _drop_line(prefix: str) -> Callable[[Path], None]:
+    def edit(p: Path) -> None:
+        lines = p.read_text(encoding="utf-8").splitlines(keepends=True)
+        assert any(x.startswith(prefix) for x in lines), (p, prefix)
+        p.write_text("".join(x for x in lines if not x.startswith(prefix)), encoding="utf-8")
+
+    return edit
+
+
+def _append(text: str) -> Callable[[Path], None]:
+    def edit(p: Path) -> None:
+        with open(p, "a", encoding="utf-8") as f:
+            f.write(text)
+
+    return edit
+
+
+def MITIGATOR_OF(target: str) -> str:  # noqa: N802
+    """A mitigator entry of data/services.yaml acting on ``target``."""
+    s = 'unit: x, source: "synthetic test value", status: seen'
+    return (
+        "\nfriskliv:\n  kind: mitigator\n  label: Frisklivssentral\n  reach_ages: [18, 105]\n"
+        f"  participants_per_1000: {{value: 5, {s}}}\n"
+        f"  participants_per_fte: {{value: 100, {s}}}\n"
+        f"  min_fte: {{value: 0.2, {s}}}\n  fte_step: {{value: 0.1, {s}}}\n"
+        f"  profession: sykepleier\n  onsite_share: {{value: 0.5, {s}}}\n"
+        f"  effects:\n    {target}: {{share: {{value: 0.1, {s}}}, measures: [users]}}\n"
+    )
+
+
 def _flip_byte(p: Path) -> None:
     raw = bytearray(p.read_bytes())
     raw[len(raw) // 2] ^= 0x01
@@ -298,6 +328,25 @@ CASES: dict[str, Case] = {
         "services.yaml",
         None,
         "invalid YAML (line",
+    ),
+    # --- services declared as data (issue 16): a bad entry of data/services.yaml -------------
+    "data_service_unknown_kind": Case(
+        edited("services.yaml", _replace("  kind: rota\n", "  kind: rotta\n"), record=True),
+        "services.yaml",
+        "legevakt.kind",
+        "unknown kind 'rotta' (allowed: bed_service, rota, per_capita_norm",
+    ),
+    "data_service_missing_field_of_its_kind": Case(
+        edited("services.yaml", _drop_line("  list_size:"), record=True),
+        "services.yaml",
+        "fastlege.list_size",
+        "required key is missing",
+    ),
+    "data_mitigator_names_a_missing_service": Case(
+        edited("services.yaml", _append(MITIGATOR_OF("hjemmetjeneste")), record=True),
+        "services.yaml",
+        "friskliv.effects.hjemmetjeneste",
+        "target service 'hjemmetjeneste' is not in the catalogue (allowed: hjemmetjenester,",
     ),
     "data_negative_population": Case(
         edited(
@@ -557,7 +606,8 @@ CASES: dict[str, Case] = {
     ),
     "merge_remove_misspelt_unit": Case(
         scenario(
-            DELTA + "organisation: {units: [{name: 'Værnesregionen DMS, KAD-seng', remove: true}]}\n"
+            DELTA
+            + "organisation: {units: [{name: 'Værnesregionen DMS, KAD-seng', remove: true}]}\n"
         ),
         "mine.yaml",
         "organisation.units.0.name",

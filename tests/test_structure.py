@@ -100,9 +100,18 @@ def test_no_module_level_import_circle():
     assert cycles(import_graph(toplevel_only=True)) == []
 
 
-#: Modules of the scenario/sweep layer: no circle among them even counting imports inside
-#: functions (the sweep imports scenarios, never the other way round).
-LAYER = ("planning.scenarios", "planning.scenario", "planning.sweep")
+#: Modules of the structure issue (scenarios, sweep, the service kinds, the catalogue, capacity):
+#: no circle through them even counting imports inside functions (the sweep imports scenarios,
+#: never the other way round; the kinds import only planning.sourced and planning.errors).
+LAYER = (
+    "planning.scenarios",
+    "planning.scenario",
+    "planning.sweep",
+    "planning.services",
+    "planning.parameters",
+    "planning.capacity",
+    "planning.sourced",
+)
 
 
 def test_no_circle_through_scenarios_and_sweep_even_lazily():
@@ -111,6 +120,14 @@ def test_no_circle_through_scenarios_and_sweep_even_lazily():
     assert bad == []
     scen = [m for m in graph if m.startswith(("planning.scenarios", "planning.scenario"))]
     assert scen and not any(t.startswith("planning.sweep") for m in scen for t in graph[m])
+
+
+def test_service_kinds_depend_on_nothing_above_them():
+    graph = import_graph(toplevel_only=False)
+    kinds = [m for m in graph if m.startswith("planning.services")]
+    assert kinds
+    allowed = ("planning.services", "planning.sourced", "planning.errors")
+    assert {t for m in kinds for t in graph[m] if not t.startswith(allowed)} == set()
 
 
 def test_importing_scenarios_does_not_import_the_sweep():
@@ -131,7 +148,15 @@ def test_scenarios_sweep_points_to_the_new_place():
 
 #: Modules of the structure issue (16) and the most they may grow to.
 MAX_LINES = 800
-OWNED = ("scenarios.py", "scenario", "sweep")
+OWNED = (
+    "scenarios.py",
+    "scenario",
+    "sweep",
+    "capacity.py",
+    "parameters.py",
+    "sourced.py",
+    "services",
+)
 
 
 @pytest.mark.parametrize("part", OWNED)

@@ -103,15 +103,10 @@ def bed_pooling(
 
 
 def service_labels(catalogue: Any) -> dict[str, str]:
-    """Readable service names from the catalogue's ``label`` fields (Norwegian, as the services
-    are Norwegian); the service key where a service has no label."""
-    from planning.parameters import SERVICES
-
-    out = {}
-    for s in SERVICES:
-        spec = getattr(catalogue, s, None) or getattr(getattr(catalogue, "coverage", None), s, None)
-        out[s] = str(getattr(spec, "label", None) or s)
-    return out
+    """Readable service names from the catalogue entries' ``label`` (Norwegian, as the services
+    are Norwegian): :meth:`planning.parameters.ServiceCatalogue.labels`, so a service added to
+    ``data/services.yaml`` is labelled without a code change."""
+    return catalogue.labels("nb")
 
 
 def html_table(

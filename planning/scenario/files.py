@@ -289,7 +289,21 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
                     e.problem, file=owner(key), key=key, allowed=e.allowed
                 ) from None
     members = set(codes)
+    shareable = scn.catalogue().shareable_services() if not scn.services else None
     for i, unit in enumerate(scn.organisation.units):
+        if shareable is not None and unit.service not in shareable:
+            key = _unit_key_as_written(
+                f"organisation.units.{i}.service",
+                {"organisation": {"units": [{"name": u.name} for u in scn.organisation.units]}},
+                scn._unit_changes,
+            )
+            raise ScenarioError(
+                f"{unit.service!r} is not allowed (not a shareable service of the catalogue)."
+                f"{suggest(unit.service, shareable)}",
+                file=owner(key),
+                key=key,
+                allowed=", ".join(shareable),
+            )
         for j, m in enumerate(unit.members):
             if m not in members:
                 key = _unit_key_as_written(
@@ -305,12 +319,22 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
                 )
     if scn.services:
         try:
-            scn.catalogue()
+            shareable = scn.catalogue().shareable_services()
         except ScenarioError as e:
             key = e.key or "services"
             if not key.startswith("services"):
                 key = f"services.{key}"
             raise ScenarioError(e.problem, file=owner(key), key=key, allowed=e.allowed) from None
+        for i, unit in enumerate(scn.organisation.units):
+            if unit.service not in shareable:
+                key = f"organisation.units.{i}.service"
+                raise ScenarioError(
+                    f"{unit.service!r} is not allowed (not a shareable service of the "
+                    f"catalogue).{suggest(unit.service, shareable)}",
+                    file=owner(key),
+                    key=key,
+                    allowed=", ".join(shareable),
+                )
     if scn.travel_overrides:
         places = set(data.load_places()["place_id"])
         for i, t in enumerate(scn.travel_overrides):

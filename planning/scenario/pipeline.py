@@ -18,6 +18,7 @@ from planning.parameters import (
     Levers,
     ServiceCatalogue,
 )
+from planning.parameters import _catalogue_at as _shipped_catalogue_cache
 from planning.scenario.catalogue import _base_catalogue, _catalogue_for, _catalogue_raw, _freeze
 from planning.scenario.files import _load_cached, load_scenario
 from planning.scenario.result import ScenarioResult
@@ -141,7 +142,7 @@ def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) ->
                 strict=True,
             )
         )
-        for s in ("kad", "intermediaer")
+        for s in catalogue.services_of("bed_service")
     }
     return staffing_table(
         data.load_kostra(),
@@ -178,6 +179,7 @@ def clear_cache() -> None:
         _load_cached,
         _resolve_codes,
         _assumptions_table,
+        _shipped_catalogue_cache,
     ):
         f.cache_clear()
 

@@ -16,7 +16,7 @@ METRICS: dict[str, str] = {
     "population": "persons",
     "population_67+": "persons",
     "population_80+": "persons",
-    "beds": "beds (KAD + intermediate)",
+    "beds": "beds (every bed service of the catalogue: KAD + intermediate)",
     "beds_kad": "beds",
     "beds_intermediaer": "beds",
     "home_service_users": "persons (hjemmetjenester)",
@@ -170,7 +170,8 @@ def _metrics(res: ScenarioResult) -> Any:
     # beds and FTE per (unit, service, year, run), attributed to members by cost share
     st = res.staff[res.staff["measure"] == "fte"]
     cap = res.capacity
-    cap = cap[(cap["measure"] == "beds") & cap["service"].isin(["kad", "intermediaer"])]
+    bed_services = list(res.scenario.catalogue().services_of("bed_service"))  # kad, intermediaer
+    cap = cap[(cap["measure"] == "beds") & cap["service"].isin(bed_services)]
     shares = res.cost_shares
     units = pd.Index(
         pd.unique(

@@ -1,0 +1,110 @@
+"""Kind ``per_capita_norm``: staff from a count of people divided by a norm (helsestasjon,
+jordmor, kommuneoverlege), bought in steps above a smallest position, with travel for work done
+in the member municipalities of a shared unit.
+
+Demand (per row): each of ``measures`` = inhabitants in its age range (``births`` is
+approximated by the population aged 0 on 1 January); ``driver`` names the measure the norm
+divides. Staff per provider: workload = driver / ``per_fte``; travel FTE = on-site days × trips
+× 2 × minutes to the host; FTE = max(``min_fte``, workload + travel rounded up to ``fte_step``);
+optional clerical staff per FTE. Cost: FTE × pay at the host, plus km driven × km rate.
+:func:`staff_unit` is shared with the other norm-staffed kinds (school health, mitigators).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from planning.services.base import AgeRange, DemandContext, PlanContext, ServiceSpec, check_ages
+from planning.sourced import Fraction, NonNegative, Positive, Profession
+
+KIND = "per_capita_norm"
+PLAN_ORDER = 2
+MEASURE_UNITS = {"added_travel_minutes": "minutes one way (population-weighted)"}
+
+
+class NormStaffing(ServiceSpec):
+    """Positions of a norm-staffed service: smallest position, step, profession, on-site share."""
+
+    min_fte: NonNegative  # smallest position a unit can hold
+    fte_step: Positive  # positions are bought in steps of this size
+    profession: Profession
+    onsite_share: Fraction  # share of work done in the member municipality (drives staff travel)
+    clerical_per_fte: NonNegative | None = None  # clerical FTE per FTE of the profession
+    clerical_profession: Profession = "kontormedarbeider"
+
+    def professions(self) -> list[str]:
+        out = [self.profession]
+        if self.clerical_per_fte is not None:
+            out.append(self.clerical_profession)
+        return out
+
+
+class PerCapitaNorm(NormStaffing):
+    """Staff from a driver count divided by a norm, with a minimum position size per unit."""
+
+    kind: Literal["per_capita_norm"]
+    #: demand measures: inhabitants in an age range (inclusive), e.g. {births: [0, 0]}
+    measures: dict[str, AgeRange] = Field(min_length=1)
+    driver: str  # the measure divided by per_fte
+    per_fte: Positive  # driver units (births, pupils, inhabitants) per FTE
+
+    @field_validator("measures")
+    @classmethod
+    def _ages(cls, v: dict[str, AgeRange]) -> dict[str, AgeRange]:
+        for name, ages in v.items():
+            check_ages(ages, f"measures.{name}")
+        return v
+
+    @model_validator(mode="after")
+    def _driver_known(self) -> PerCapitaNorm:
+        if self.driver not in self.measures:
+            raise ValueError(
+                f"driver '{self.driver}' is not one of its measures {sorted(self.measures)}"
+            )
+        return self
+
+    def demand_measures(self) -> list[str]:
+        return list(self.measures)
+
+
+Spec = PerCapitaNorm
+
+
+def demand(ctx: DemandContext, services: dict[str, PerCapitaNorm]) -> None:
+    for s, spec in services.items():
+        for measure, ages in spec.measures.items():
+            ctx.out[(s, measure)] = ctx.population(ages)
+
+
+def staff_unit(ctx: PlanContext, s: str, spec: Any, workload_m: np.ndarray) -> None:
+    """Staff, travel and cost of the providers of norm-staffed service ``s`` from each
+    municipality's workload in FTE (R, M, Y)."""
+    cat = ctx.catalogue
+    p = ctx.providers[s]
+    hours_fte = ctx.hours_per_fte
+    days_per_fte = hours_fte / cat.staffing.hours_per_day.value
+    workload = p.agg(workload_m)
+    t_min, t_km = ctx.to_host(p)
+    trips_m = workload_m * spec.onsite_share.value * days_per_fte * cat.travel.trips_per_day.value
+    travel_fte = p.agg(trips_m * 2 * t_min / 60.0) / hours_fte
+    km_nok = p.agg(trips_m * 2 * t_km) * cat.travel.km_rate.value
+    need_fte = workload + travel_fte
+    step = spec.fte_step.value
+    fte = np.maximum(spec.min_fte.value, np.ceil(need_fte / step - 1e-9) * step)
+    ctx.staff_rows(s, p.names, spec.profession, workload, travel_fte, fte)
+    staff_nok = fte * ctx.host_cost(p, spec.profession)
+    if spec.clerical_per_fte is not None:
+        clerical = fte * spec.clerical_per_fte.value
+        prof = spec.clerical_profession
+        ctx.staff_rows(s, p.names, prof, clerical, np.zeros_like(clerical), clerical)
+        staff_nok = staff_nok + clerical * ctx.host_cost(p, prof)
+    ctx.cap(s, p.names, "added_travel_minutes", ctx.added_minutes(p))
+    ctx.unit_cost[s] = {"staff": staff_nok, "travel": km_nok}
+    ctx.use[s] = workload_m
+
+
+def plan(ctx: PlanContext, s: str, spec: PerCapitaNorm) -> None:
+    staff_unit(ctx, s, spec, ctx.demand(s, spec.driver) / spec.per_fte.value)

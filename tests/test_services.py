@@ -1,0 +1,330 @@
+"""Services declared as data (planning.services): the kinds, the mitigator, a new service from
+data alone, and the errors of a bad entry."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from planning import data, parameters, scenarios, services
+from planning.demand import AGES, project_demand
+from planning.errors import DataError, ScenarioError
+from planning.parameters import Levers, catalogue_from_dict, load_catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCED = {"unit": "test", "source": "synthetic test value", "status": "seen"}
+
+
+def _s(v: float, unit: str = "test") -> dict:
+    return {"value": v, **SOURCED, "unit": unit}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return data.load_yaml("services.yaml")
+
+
+def _population(years=(2025, 2030, 2035), growth=0.02, code="5035") -> pd.DataFrame:
+    parts = []
+    for i, y in enumerate(years):
+        per_age = np.full(AGES.size, 100.0) * (1 + growth) ** (5 * i)
+        per_age[80:] *= 1 + 0.05 * i  # the old grow faster
+        for sex in ("female", "male"):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "municipality_code": code,
+                        "year": y,
+                        "sex": sex,
+                        "age": AGES,
+                        "population": per_age / 2,
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _value(d: pd.DataFrame, service: str, measure: str, year: int) -> float:
+    sel = (d.service == service) & (d.measure == measure) & (d.year == year)
+    return float(d.loc[sel, "value"].sum())
+
+
+MITIGATOR = {
+    "kind": "mitigator",
+    "label": "Frisklivssentral (test)",
+    "reach_ages": [18, 105],
+    "participants_per_1000": _s(5.0, "participants per 1 000 inhabitants"),
+    "participants_per_fte": _s(100.0, "participants per FTE"),
+    "min_fte": _s(0.2, "FTE"),
+    "fte_step": _s(0.1, "FTE"),
+    "profession": "sykepleier",
+    "onsite_share": _s(0.5, "share"),
+    "effects": {
+        "hjemmetjenester": {"share": _s(0.1, "share"), "measures": ["users", "fte"]},
+    },
+}
+
+
+def _with(raw: dict, **entries) -> parameters.ServiceCatalogue:
+    r = copy.deepcopy(raw)
+    r.update(copy.deepcopy(entries))
+    return catalogue_from_dict(r, file="test services")
+
+
+# ------------------------------------------------------------------------------------------------
+# the registry
+# ------------------------------------------------------------------------------------------------
+def test_every_kind_module_has_its_parts():
+    for name, m in services.KINDS.items():
+        assert m.KIND == name
+        assert callable(m.demand) and callable(m.plan)
+        assert isinstance(m.PLAN_ORDER, int) and isinstance(m.MEASURE_UNITS, dict)
+        assert issubclass(m.Spec, services.ServiceSpec)
+
+
+def test_shipped_services_and_their_kinds():
+    cat = load_catalogue()
+    kinds = {n: s.kind for n, s in cat.services().items()}
+    assert kinds == {
+        "hjemmetjenester": "coverage_rate",
+        "langtidsopphold": "coverage_rate",
+        "heldogn_bolig": "coverage_rate",
+        "kad": "bed_service",
+        "intermediaer": "bed_service",
+        "helsestasjon": "per_capita_norm",
+        "skolehelsetjeneste": "school_health",
+        "jordmor": "per_capita_norm",
+        "kommuneoverlege": "per_capita_norm",
+        "legevakt": "rota",
+        "fastlege": "list_norm",
+        "brukerkontor": "case_office",
+    }
+    assert cat.kad is cat.service("kad")  # entries read as attributes, as before
+    assert "fastlege" not in cat.shareable_services()
+    assert cat.labels()["kad"].startswith("KAD")
+    # paths of the assumptions stay what scenario files, sweeps and ranges.yaml use
+    paths = set(cat.assumptions_table()["parameter"])
+    assert {
+        "kad.fte_per_bed",
+        "coverage.hjemmetjenester.fte_per_user",
+        "legevakt.weekend_days",
+    } <= paths
+
+
+def test_dotted_paths_still_reach_the_entries():
+    from planning.uncertainty import with_values
+
+    cat = load_catalogue()
+    c2, _ = with_values(cat, cat.default_levers(), {"kad.fte_per_bed": np.array([1.0, 2.0])})
+    assert np.array_equal(c2.kad.fte_per_bed.value, [1.0, 2.0])
+    assert cat.kad.fte_per_bed.value == 1.5
+    scn = scenarios.apply_overrides("shared_dms", {"services.kad.fte_per_bed": 2.5})
+    assert scn.catalogue().kad.fte_per_bed.value == 2.5
+
+
+# ------------------------------------------------------------------------------------------------
+# the mitigator kind
+# ------------------------------------------------------------------------------------------------
+def test_mitigator_reduces_its_targets_growth_and_never_below_zero(raw):
+    pop = _population()
+    base = project_demand(pop, load_catalogue())
+    shares = [0.0, 0.1, 0.5, 1.0]
+    users = []
+    for share in shares:
+        m = copy.deepcopy(MITIGATOR)
+        m["effects"]["hjemmetjenester"]["share"] = _s(share, "share")
+        d = project_demand(pop, _with(raw, friskliv=m))
+        users.append([_value(d, "hjemmetjenester", "users", y) for y in (2025, 2030, 2035)])
+        # untouched services stay as they were
+        assert _value(d, "kad", "bed_days", 2035) == _value(base, "kad", "bed_days", 2035)
+        assert _value(d, "friskliv", "participants", 2035) == pytest.approx(
+            sum(pop.loc[(pop.year == 2035) & (pop.age >= 18), "population"]) * 5 / 1000
+        )
+    users = np.array(users)
+    assert np.allclose(
+        users[0], [_value(base, "hjemmetjenester", "users", y) for y in (2025, 2030, 2035)]
+    )
+    assert np.allclose(users[:, 0], users[0, 0])  # growth only: the first year is untouched
+    assert (np.diff(users[:, -1]) < 0).all()  # a stronger effect, fewer users
+    assert (users >= 0).all() and np.allclose(users[-1], users[-1][0])  # share 1: no growth
+    # the user office follows the users that remain
+    d_full = project_demand(pop, _with(raw, friskliv=MITIGATOR))
+    assert _value(d_full, "brukerkontor", "cases", 2035) < _value(
+        base, "brukerkontor", "cases", 2035
+    )
+
+
+def test_mitigator_on_all_demand_scales_it():
+    raw = data.load_yaml("services.yaml")
+    m = copy.deepcopy(MITIGATOR)
+    m["effects"] = {
+        "kad": {"share": _s(0.25, "share"), "measures": ["bed_days"], "applies_to": "all"}
+    }
+    pop = _population()
+    base = project_demand(pop, load_catalogue())
+    d = project_demand(pop, _with(raw, friskliv=m))
+    for y in (2025, 2035):
+        assert _value(d, "kad", "bed_days", y) == pytest.approx(
+            0.75 * _value(base, "kad", "bed_days", y)
+        )
+        assert _value(d, "kad", "admissions", y) == _value(base, "kad", "admissions", y)
+
+
+def test_mitigator_staff_and_cost_in_the_plan():
+    from planning.capacity import evaluate
+
+    raw = data.load_yaml("services.yaml")
+    cat = _with(raw, friskliv=MITIGATOR)
+    pop = _population()
+    plan = evaluate(pop, project_demand(pop, cat), cat, parameters.Organisation())
+    fte = plan.staff[(plan.staff.service == "friskliv") & (plan.staff.measure == "fte")]
+    assert (fte.value >= 0.2).all()  # at least the smallest position
+    c = plan.costs
+    assert c[(c.service == "friskliv") & (c.item == "staff")].nok.gt(0).all()
+
+
+def test_mitigator_share_is_drawn_in_the_monte_carlo(raw):
+    from planning import uncertainty
+
+    cat = _with(raw, friskliv=MITIGATOR)
+    ranges = dict(uncertainty.load_ranges())
+    ranges["friskliv.effects.hjemmetjenester.share"] = uncertainty.Range(
+        low=0.0, high=0.3, kind="uncertain", reason="test range"
+    )
+    draws = uncertainty.draw(cat, cat.default_levers(), cat, 50, 7, ranges=ranges)
+    v = draws["friskliv.effects.hjemmetjenester.share"]
+    assert v[0] == 0.1 and 0.0 <= v[1:].min() and v[1:].max() <= 0.3 and v[1:].std() > 0
+    pop = _population()
+    pop_r = pd.concat([pop.assign(run=r) for r in range(51)], ignore_index=True)
+    from planning.demand import fallback_coverage_rates
+
+    rates = fallback_coverage_rates(load_catalogue(), ["5035"])
+
+    def users(values):
+        cat_r, lv_r = uncertainty.with_values(cat, cat.default_levers(), values)
+        d = project_demand(pop_r, cat_r, lv_r, coverage_rates=rates)
+        u = d[(d.service == "hjemmetjenester") & (d.measure == "users")]
+        return u.pivot(index="run", columns="year", values="value").to_numpy()
+
+    u = users(draws)
+    u0 = users({**draws, "friskliv.effects.hjemmetjenester.share": np.zeros(51)})
+    # each run avoids its own drawn share of the growth of home-care users
+    assert np.allclose(u, u0 - v[:, None] * np.maximum(u0 - u0[:, :1], 0))
+    assert (u[1:, -1] < u0[1:, -1]).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# a new service from data alone
+# ------------------------------------------------------------------------------------------------
+TOY = """
+toy_norm:
+  kind: per_capita_norm
+  label: Leketøystjeneste
+  measures: {children: [0, 12]}
+  driver: children
+  per_fte: {value: 500, unit: children per FTE, source: "synthetic test value", status: seen}
+  min_fte: {value: 0.2, unit: FTE, source: "synthetic test value", status: seen}
+  fte_step: {value: 0.1, unit: FTE, source: "synthetic test value", status: seen}
+  profession: helsesykepleier
+  onsite_share: {value: 0.5, unit: share of work, source: "synthetic test value", status: seen}
+"""
+
+
+@pytest.fixture
+def toy_data(tmp_path, monkeypatch):
+    from planning.build import refresh_manifest
+
+    d = tmp_path / "data"
+    shutil.copytree(ROOT / "data", d)
+    with open(d / "services.yaml", "a", encoding="utf-8") as f:
+        f.write(TOY)
+    refresh_manifest(d)
+    monkeypatch.setenv("VAERNES_DATA_DIR", str(d))
+    scenarios.clear_cache()
+    data.clear_cache()
+    yield d
+    monkeypatch.delenv("VAERNES_DATA_DIR")
+    scenarios.clear_cache()
+    data.clear_cache()
+
+
+def test_a_toy_service_from_data_alone(toy_data):
+    from planning import reports
+
+    scn = scenarios.load_scenario("today")
+    assert reports.service_labels(scn.catalogue())["toy_norm"] == "Leketøystjeneste"
+    shared = scenarios.apply_overrides(
+        scn,
+        {
+            "organisation.units": [
+                {
+                    "name": "felles_toy",
+                    "service": "toy_norm",
+                    "host": "5035",
+                    "members": ["5035", "5034"],
+                }
+            ]
+        },
+    )
+    for s in (scn, shared):
+        res = scenarios.run(s, runs=0)
+        d = res.demand[res.demand.service == "toy_norm"]
+        assert set(d.measure) == {"children"} and (d.value > 0).all()
+        staff = res.staff[(res.staff.service == "toy_norm") & (res.staff.measure == "fte")]
+        assert (staff.value >= 0.2).all()
+        c = res.costs
+        assert c[(c.service == "toy_norm") & (c.item == "staff")].nok.gt(0).all()
+        assert "toy_norm" in set(res.cost_shares.service)
+    assert "felles_toy" in set(res.units.unit) and "felles_toy" in set(res.staff.unit)
+
+
+def _bad_catalogue(raw: dict, **entries) -> str:
+    with pytest.raises(ScenarioError) as e:
+        _with(raw, **entries)
+    return str(e.value)
+
+
+def test_bad_entries_are_one_clear_line(raw):
+    m = _bad_catalogue(raw, toy={"kind": "bed_servise", "label": "x"})
+    assert "key 'toy.kind'" in m and "unknown kind 'bed_servise'" in m and "bed_service" in m
+    toy = yaml.safe_load(TOY)["toy_norm"]
+    del toy["per_fte"]
+    m = _bad_catalogue(raw, toy=toy)
+    assert "key 'toy.per_fte'" in m and "missing" in m
+    m = _bad_catalogue(raw, toy={"label": "x"})
+    assert "key 'toy.kind'" in m and "per_capita_norm" in m
+    bad = copy.deepcopy(MITIGATOR)
+    bad["effects"] = {"hjemmetjeneste": {"share": _s(0.1), "measures": ["users"]}}
+    m = _bad_catalogue(raw, friskliv=bad)
+    assert "key 'friskliv.effects.hjemmetjeneste'" in m and "not in the catalogue" in m
+    assert "hjemmetjenester" in m
+    bad["effects"] = {"kad": {"share": _s(0.1), "measures": ["users"]}}
+    m = _bad_catalogue(raw, friskliv=bad)
+    assert "key 'friskliv.effects.kad.measures.0'" in m and "bed_days" in m
+    assert "\n" not in m
+
+
+def test_load_catalogue_names_the_file(tmp_path, raw):
+    r = copy.deepcopy(raw)
+    r["toy"] = {"kind": "rotta", "label": "x"}
+    p = tmp_path / "services.yaml"
+    p.write_text(yaml.safe_dump(r, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataError, match=r"services.yaml.*toy.kind.*unknown kind 'rotta'"):
+        load_catalogue(p)
+
+
+def test_a_unit_of_a_service_that_cannot_be_shared_is_refused():
+    with pytest.raises(ScenarioError, match="not allowed.*shareable"):
+        parameters.organisation_from_dict(
+            {"units": [{"service": "fastlege", "name": "x", "host": "5035", "members": ["5035"]}]}
+        )
+
+
+def test_levers_untouched_by_the_kinds():
+    assert Levers().with_defaults(load_catalogue()).max_refusal == 0.05
