@@ -135,7 +135,8 @@ def _shipped_catalogue() -> ServiceCatalogue:
 
 @functools.lru_cache(maxsize=4)
 def _catalogue_at(folder: str) -> ServiceCatalogue:
-    return load_catalogue(Path(folder) / "services.yaml")
+    """The catalogue of data folder ``folder`` (the one in use: read through planning.data)."""
+    return load_catalogue()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -289,13 +289,18 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
                     e.problem, file=owner(key), key=key, allowed=e.allowed
                 ) from None
     members = set(codes)
-    shareable = scn.catalogue().shareable_services() if not scn.services else None
+    try:
+        shareable = scn.catalogue().shareable_services()
+    except ScenarioError as e:  # the scenario's services overrides do not fit the catalogue
+        key = e.key or "services"
+        if not key.startswith("services"):
+            key = f"services.{key}"
+        raise ScenarioError(e.problem, file=owner(key), key=key, allowed=e.allowed) from None
+    unit_names = {"organisation": {"units": [{"name": u.name} for u in scn.organisation.units]}}
     for i, unit in enumerate(scn.organisation.units):
-        if shareable is not None and unit.service not in shareable:
+        if unit.service not in shareable:
             key = _unit_key_as_written(
-                f"organisation.units.{i}.service",
-                {"organisation": {"units": [{"name": u.name} for u in scn.organisation.units]}},
-                scn._unit_changes,
+                f"organisation.units.{i}.service", unit_names, scn._unit_changes
             )
             raise ScenarioError(
                 f"{unit.service!r} is not allowed (not a shareable service of the catalogue)."
@@ -307,33 +312,13 @@ def _check_semantics(scn: Scenario, owner: Any) -> None:
         for j, m in enumerate(unit.members):
             if m not in members:
                 key = _unit_key_as_written(
-                    f"organisation.units.{i}.members.{j}",
-                    {"organisation": {"units": [{"name": u.name} for u in scn.organisation.units]}},
-                    scn._unit_changes,
+                    f"organisation.units.{i}.members.{j}", unit_names, scn._unit_changes
                 )
                 raise ScenarioError(
                     f"municipality {m} of unit '{unit.name}' is not in the scenario",
                     file=owner(key),
                     key=key,
                     allowed=sorted(members),
-                )
-    if scn.services:
-        try:
-            shareable = scn.catalogue().shareable_services()
-        except ScenarioError as e:
-            key = e.key or "services"
-            if not key.startswith("services"):
-                key = f"services.{key}"
-            raise ScenarioError(e.problem, file=owner(key), key=key, allowed=e.allowed) from None
-        for i, unit in enumerate(scn.organisation.units):
-            if unit.service not in shareable:
-                key = f"organisation.units.{i}.service"
-                raise ScenarioError(
-                    f"{unit.service!r} is not allowed (not a shareable service of the "
-                    f"catalogue).{suggest(unit.service, shareable)}",
-                    file=owner(key),
-                    key=key,
-                    allowed=", ".join(shareable),
                 )
     if scn.travel_overrides:
         places = set(data.load_places()["place_id"])
