@@ -264,26 +264,36 @@ class _ShiftedAges:
     (..., 106) persons; ``shift``: years (>= 0), broadcast against ``P[..., 0]``."""
 
     def __init__(self, P: np.ndarray, shift: np.ndarray) -> None:
-        shape, n_a = P.shape[:-1], P.shape[-1]
-        self.shift = np.broadcast_to(np.asarray(shift, dtype=float), shape)
-        self.pad = np.zeros((*shape, n_a + 3))
-        self.pad[..., :n_a] = P
-        self.tail = np.zeros((*shape, n_a + 3))
-        np.cumsum(P[..., ::-1], axis=-1, out=self.tail[..., n_a - 1 :: -1])
-        self.total = self.tail[..., 0]
+        self.P = P
+        self.shift = np.broadcast_to(np.asarray(shift, dtype=float), P.shape[:-1])
+        self.total = P.sum(axis=-1)
         self._memo: dict[float, np.ndarray] = {}
+
+    def _tail(self, k: np.ndarray) -> np.ndarray:
+        """Persons aged ``k`` or older (``k`` integer per row, 0 above the open age): the few
+        tail sums the rows need, each from the next older one."""
+        n_a = self.P.shape[-1]
+        hi = int(min(k.max(), n_a))
+        lo = min(int(k.min()), hi)
+        sums = [self.P[..., hi:].sum(axis=-1)]  # aged hi or older
+        for a in range(hi - 1, lo - 1, -1):
+            sums.append(sums[-1] + self.P[..., a])
+        stack = np.stack(sums[::-1])  # (hi - lo + 1, ...): aged lo, lo + 1, ..., hi or older
+        idx = np.minimum(k, hi) - lo
+        return np.take_along_axis(stack, idx[None], axis=0)[0]
 
     def at_or_above(self, age: Any) -> np.ndarray:
         """Persons counted at or above ``age`` (scalar or array broadcast against the rows)."""
         b = np.ceil(np.asarray(age, dtype=float))
         if b.ndim == 0 and float(b) in self._memo:
             return self._memo[float(b)]
-        t = self.shift + np.maximum(b, 1.0) - 1.0
+        top = self.P.shape[-1] - 1
+        t = np.broadcast_to(self.shift + np.maximum(b, 1.0) - 1.0, self.total.shape)
         j = np.floor(t)
         phi = t - j
-        jj = np.minimum(j, self.pad.shape[-1] - 3).astype(np.int64)[..., None]
-        w = (1.0 - phi) * np.take_along_axis(self.pad, jj + 1, axis=-1)[..., 0]
-        w = w + np.take_along_axis(self.tail, jj + 2, axis=-1)[..., 0]
+        j = j.astype(np.int64)
+        nxt = np.take_along_axis(self.P, np.minimum(j + 1, top)[..., None], axis=-1)[..., 0]
+        w = np.where(j + 1 <= top, (1.0 - phi) * nxt, 0.0) + self._tail(j + 2)
         w = np.where(b <= 0, self.total, w)
         if b.ndim == 0:
             self._memo[float(b)] = w
