@@ -265,7 +265,8 @@ class _ShiftedAges:
 
     def __init__(self, P: np.ndarray, shift: np.ndarray) -> None:
         self.P = P
-        self.shift = np.broadcast_to(np.asarray(shift, dtype=float), P.shape[:-1])
+        self.shape = np.broadcast_shapes(P.shape[:-1], np.shape(shift))  # rows of the result
+        self.shift = np.broadcast_to(np.asarray(shift, dtype=float), self.shape)
         self.total = P.sum(axis=-1)
         self._memo: dict[float, np.ndarray] = {}
 
@@ -288,7 +289,7 @@ class _ShiftedAges:
         if b.ndim == 0 and float(b) in self._memo:
             return self._memo[float(b)]
         top = self.P.shape[-1] - 1
-        t = np.broadcast_to(self.shift + np.maximum(b, 1.0) - 1.0, self.total.shape)
+        t = np.broadcast_to(self.shift + np.maximum(b, 1.0) - 1.0, self.shape)
         j = np.floor(t)
         phi = t - j
         j = j.astype(np.int64)
@@ -440,13 +441,16 @@ def demand_arrays(
     catalogue: ServiceCatalogue,
     levers: Levers | None = None,
     coverage_rates: pd.DataFrame | None = None,
+    runs: int | None = None,
 ) -> Demand:
     """:func:`project_demand` on the arrays of a projection, all runs at once, no tidy frames.
 
     Catalogue and lever values may be arrays over runs (:func:`planning.uncertainty.with_values`)
     of the population's number of runs, or of any number of runs when the population holds the
-    central run only (variants that differ only in parameters share its arrays). Municipalities
-    come out in sorted order. Raises InputError as :func:`project_demand`.
+    central run only (variants that differ only in parameters share its arrays). ``runs``: the
+    number of runs (0..runs-1) to give the result (default: the population's or the values');
+    a result with more than one run, or with ``runs`` given, has a ``run`` column in its frame.
+    Municipalities come out in sorted order. Raises InputError as :func:`project_demand`.
     """
     lv = (levers or Levers()).with_defaults(catalogue)
     order = np.argsort(np.array(population.codes, dtype=str), kind="stable")
@@ -456,16 +460,15 @@ def demand_arrays(
         P = P[:, order]
     R = P.shape[0]
     catalogue, lv = map_run_values(catalogue, lv, lambda a: np.asarray(a).reshape(-1, 1, 1))
-    n_runs = max([R] + [np.shape(s.value)[0] for _, s in _walk(catalogue, "") if np.ndim(s.value)])
-    n_runs = max(
-        [n_runs]
-        + [np.shape(getattr(lv, k))[0] for k in type(lv).model_fields if np.ndim(getattr(lv, k))]
-    )
-    if R not in (1, n_runs):
+    sizes = {R} | {np.shape(x.value)[0] for _, x in _walk(catalogue, "") if np.ndim(x.value)}
+    sizes |= {np.shape(getattr(lv, k))[0] for k in type(lv).model_fields if np.ndim(getattr(lv, k))}
+    n_runs = max(sizes) if runs is None else int(runs)
+    if not sizes <= {1, n_runs}:
         raise InputError(
-            f"parameter values for {n_runs} runs on a population of {R} runs",
+            f"values for {sorted(sizes)} runs do not fit a population of {R} runs "
+            f"and {n_runs} runs asked for",
             key="runs",
-            allowed=f"{R} or a central population",
+            allowed="one size of runs, or the central run and the runs",
         )
     if coverage_rates is None:
         coverage_rates = fallback_coverage_rates(catalogue, list(codes))
@@ -480,7 +483,7 @@ def demand_arrays(
     for k, i in columns.items():
         values[..., i] = np.broadcast_to(out[k], shape)
     values.setflags(write=False)
-    with_run = population.with_run or n_runs > 1
+    with_run = population.with_run or n_runs > 1 or runs is not None
     return Demand(codes, years, columns, values, with_run)
 
 
