@@ -244,6 +244,8 @@ def _travel_matrix(travel: pd.DataFrame | None, codes: list[str], pairs: set[tup
         )
     idx = {c: i for i, c in enumerate(codes)}
     known: dict[tuple[str, str], tuple[float, float]] = {}
+    need = sorted({c for pair in pairs for c in pair})
+    travel = travel[travel["from_code"].isin(need) & travel["to_code"].isin(need)]  # not Norway
     for f, t, mi, d in zip(
         travel["from_code"],
         travel["to_code"],

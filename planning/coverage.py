@@ -114,11 +114,17 @@ class Panel:
 def _wide(
     k: pd.DataFrame, indicator: str, group: str, codes: list[str], years: np.ndarray
 ) -> np.ndarray:
+    """(municipality, year) sums of one indicator and age group; NaN where KOSTRA has no row
+    (a pivot table by integer positions: this runs for every coverage fit)."""
     sel = k[(k["indicator"] == indicator) & (k["age_group"] == group)]
-    w = sel.pivot_table(
-        index="municipality_code", columns="year", values="value", aggfunc="sum"
-    ).reindex(index=codes, columns=years)
-    return w.to_numpy(dtype=float)
+    ci = pd.Index(codes).get_indexer(sel["municipality_code"])
+    yi = sel["year"].to_numpy(dtype=np.int64) - int(years[0])
+    ok = (ci >= 0) & (yi >= 0) & (yi < len(years))
+    cell = ci[ok] * len(years) + yi[ok]
+    n = len(codes) * len(years)
+    tot = np.bincount(cell, weights=sel["value"].to_numpy(dtype=float)[ok], minlength=n)
+    seen = np.bincount(cell, minlength=n) > 0
+    return np.where(seen, tot, np.nan).reshape(len(codes), len(years))
 
 
 def _national_rates(groups: np.ndarray, pop: np.ndarray) -> np.ndarray:
