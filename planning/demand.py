@@ -12,6 +12,12 @@ Pure functions on tidy frames, no I/O.
   expectancy rises), FTE-per-user growth and a shift from institutions to housing with 24-hour
   staff and home services.
 
+* :func:`demand_arrays` is the same on the arrays of a projection
+  (:class:`planning.population.Population`), all runs at once: it returns a :class:`Demand`
+  (run, municipality, year, measure) whose tidy frame is built only when asked for. Use rates
+  that step up at given ages and shift to higher ages are summed from tail sums of the
+  population (:class:`_ShiftedAges`), never as a (rows, 106) rate array.
+
 Demand frame columns: municipality_code, year, service, measure, value[, run].
 """
 

@@ -128,7 +128,6 @@ def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) ->
     calibration section."""
     from planning.calibration import staffing_table
     from planning.demand import bed_rates_by_age
-    from planning.parameters import status_quo_units
 
     catalogue = _catalogue_for(services_json)
     if catalogue.calibration is None:
@@ -154,9 +153,17 @@ def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) ->
         catalogue,
         list(codes),
         bed_days=bed_days,
-        units=status_quo_units(codes),
+        units=_status_quo_units(codes),
         max_refusal=max_refusal,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _status_quo_units(codes: tuple[str, ...]) -> Any:
+    """Today's units within ``codes`` (data/organisation.yaml read once per process)."""
+    from planning.parameters import status_quo_units
+
+    return status_quo_units(codes)
 
 
 @functools.lru_cache(maxsize=16)
@@ -177,6 +184,7 @@ def clear_cache() -> None:
         _demand_cached,
         _coverage_rates,
         _staffing,
+        _status_quo_units,
         _travel,
         _catalogue_for,
         _base_catalogue,
