@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from planning.sourced import MAX_AGE, Model
@@ -64,28 +63,29 @@ def check_ages(ages: AgeRange, what: str) -> AgeRange:
 class DemandContext:
     """Inputs of the demand kinds (:mod:`planning.demand` builds it).
 
-    ``P``: population (n, 106) by single age of each key row; ``since``: years since the
-    catalogue's base year (n,); ``shift``: years by which use rates shift to higher ages (n,);
-    ``coverage_by_age``: {coverage service: users per inhabitant (n, 106)}; ``use_by_age``:
-    f(rate (106,) or (n, 106)) -> (n,) users with the age shift applied; ``out``: the demand
-    {(service, measure): (n,)}, filled kind by kind.
+    ``P``: persons by single age (..., 106) (rows of a frame, or runs × municipalities × years);
+    ``since``: years since the catalogue's base year, broadcast against ``P[..., 0]``; ``ages``:
+    the population at or above an age with use rates shifted to higher ages by healthy ageing
+    (``ages.banded(bounds, rates)``, ``ages.total``); ``group_rates``: {coverage service: users
+    per inhabitant by KOSTRA age group (..., 3)}; ``first_year(v)``: each (run,) municipality's
+    first projected year's value of ``v``; ``out``: the demand {(service, measure): array}, filled
+    kind by kind.
     """
 
     catalogue: Any
     levers: Any
-    keys: pd.DataFrame
     P: np.ndarray
     since: np.ndarray
-    shift: np.ndarray
-    coverage_by_age: dict[str, np.ndarray]
-    use_by_age: Callable[[np.ndarray], np.ndarray]
+    ages: Any
+    group_rates: dict[str, np.ndarray]
+    first_year: Callable[[np.ndarray], np.ndarray]
     out: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     def population(self, ages: AgeRange | None = None) -> np.ndarray:
-        """Inhabitants aged ``ages`` (inclusive; all ages when None) per row (n,)."""
+        """Inhabitants aged ``ages`` (inclusive; all ages when None)."""
         if ages is None:
-            return self.P.sum(axis=1)
-        return self.P[:, ages[0] : ages[1] + 1].sum(axis=1)
+            return self.ages.total
+        return self.P[..., ages[0] : ages[1] + 1].sum(axis=-1)
 
 
 def per_unit(values: list[Any]) -> np.ndarray:

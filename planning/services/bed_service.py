@@ -117,9 +117,10 @@ Spec = BedService
 
 def demand(ctx: DemandContext, services: dict[str, BedService]) -> None:
     for s, spec in services.items():
-        adm, bd = spec.rates_by_age()
-        ctx.out[(s, "admissions")] = ctx.use_by_age(adm)
-        ctx.out[(s, "bed_days")] = ctx.use_by_age(bd)
+        adm_y, adm_o, bd_y, bd_o = spec.band_rates()
+        split = [0, spec.age_split.value]
+        ctx.out[(s, "admissions")] = ctx.ages.banded(split, [adm_y, adm_o])
+        ctx.out[(s, "bed_days")] = ctx.ages.banded(split, [bd_y, bd_o])
 
 
 def plan(ctx: PlanContext, s: str, spec: BedService) -> None:

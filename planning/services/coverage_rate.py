@@ -25,6 +25,7 @@ from pydantic import model_validator
 from planning.errors import InputError
 from planning.services.base import DemandContext, PlanContext, ServiceSpec
 from planning.sourced import (
+    AGE_GROUP_BOUNDS,
     AGE_GROUPS,
     AgeGroup,
     Fraction,
@@ -91,7 +92,11 @@ def demand(ctx: DemandContext, services: dict[str, CoverageService]) -> None:
             allowed=[HOME, INSTITUTION, HOUSING],
         )
     lv = ctx.levers
-    users = {s: ctx.use_by_age(ctx.coverage_by_age[s]) for s in services}
+    bounds = list(AGE_GROUP_BOUNDS)
+    users = {
+        s: ctx.ages.banded(bounds, [ctx.group_rates[s][..., g] for g in range(len(AGE_GROUPS))])
+        for s in services
+    }
     # institution_to_home_shift: residents moved out of institutions, to housing with 24-hour
     # staff and to home services, each staffed as the form it moves to
     ramp = np.clip(ctx.since / np.asarray(lv.institution_to_home_years, dtype=float), 0.0, 1.0)

@@ -72,21 +72,8 @@ def demand(ctx: DemandContext, services: dict[str, Mitigator]) -> None:
         )
 
 
-def first_year_rows(ctx: DemandContext) -> np.ndarray:
-    """Index of the first projected year's row of each row's (run,) municipality (n,)."""
-    cols = [c for c in ("run", "municipality_code") if c in ctx.keys.columns]
-    group = ctx.keys.groupby(cols, sort=False, observed=True).ngroup().to_numpy()
-    order = np.lexsort((ctx.keys["year"].to_numpy(), group))
-    first = np.empty(group.max() + 1 if len(group) else 0, dtype=np.int64)
-    g_sorted = group[order]
-    starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]] if len(order) else np.zeros(0, bool)
-    first[g_sorted[starts]] = order[starts]
-    return first[group]
-
-
 def mitigate(ctx: DemandContext, services: dict[str, Mitigator]) -> None:
     """Apply the effects of ``services`` to the demand already in ``ctx.out`` (in place)."""
-    first = None
     for spec in services.values():
         for target, eff in spec.effects.items():
             share = np.asarray(eff.share.value, dtype=float)
@@ -95,8 +82,8 @@ def mitigate(ctx: DemandContext, services: dict[str, Mitigator]) -> None:
                 if eff.applies_to == "all":
                     ctx.out[(target, measure)] = v * (1.0 - share)
                 else:
-                    first = first_year_rows(ctx) if first is None else first
-                    ctx.out[(target, measure)] = v - share * np.maximum(v - v[first], 0.0)
+                    v0 = ctx.first_year(v)
+                    ctx.out[(target, measure)] = v - share * np.maximum(v - v0, 0.0)
 
 
 def plan(ctx: PlanContext, s: str, spec: Mitigator) -> None:
