@@ -651,6 +651,8 @@ def _validate(model: type[BaseModel], raw: Any, file: str | Path, error: type[Pl
             msg += f".{hint}" if hint else ""
         elif msg.startswith(("unknown kind", "required key is missing (a service")):
             allowed = ", ".join(ENTRY_KINDS)
+        elif msg == "required key is missing" and model is ServiceCatalogue and "." in key:
+            allowed = _allowed_keys(model, key.rsplit(".", 1)[0], raw)  # the fields of its kind
         raise error(msg, file=file, key=key, allowed=allowed) from None
     if isinstance(out, ServiceCatalogue):
         for key, msg, allowed_values in out.problems()[:1]:
