@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from planning import mitigators
+from planning.community_plan import Context, add_overhead, evaluate_community
 from planning.demand import grid_codes
 from planning.errors import InputError, require_columns
 from planning.parameters import (
@@ -650,12 +652,50 @@ def evaluate(
     unit_cost["brukerkontor"] = {"staff": fte * host_cost(p, bk.profession), "travel": km_nok}
     use["brukerkontor"] = cases_m
 
+    # --- psykisk helse og rus, prevention units (planning.community_plan) ----------------------
+    ctx = Context(
+        catalogue=catalogue,
+        codes=codes,
+        D=D,
+        has=lambda s, m: (s, m) in columns,
+        prov=prov,
+        inhabitants=inhabitants,
+        minutes=minutes,
+        km=km,
+        b=b,
+        unit_cost=unit_cost,
+        use=use,
+        own=own,
+        host_cost=host_cost,
+        added_minutes=added_minutes,
+        own_cost=lambda prof: per_unit([fte_cost[(prof, c)] for c in codes]),
+        profession_shares=lambda mix: _profession_shares(mix, nurse_share),
+    )
+    evaluate_community(ctx)
+
     # --- services each municipality runs alone -------------------------------------------------
     for s in COVERAGE_SERVICES:
         spec = getattr(catalogue.coverage, s)
         users, fte_total = D(s, "users"), D(s, "fte")
         if s == "hjemmetjenester":
             fte_total = fte_total * home_factor  # each municipality's own hours per user
+            # prevention added by the scenario: fewer new users or hours (planning.mitigators)
+            reach = {
+                n: getattr(catalogue, n).reach_share.value
+                for n in mitigators.PREVENTION_SERVICES
+                if getattr(catalogue, n, None) is not None
+                and getattr(catalogue, n).reach_share is not None
+            }
+            red = mitigators.reductions_for(
+                catalogue.mitigation, organisation, codes, years, catalogue.base_year, s, reach
+            )
+            if red:
+                users, users_avoided = mitigators.apply(users, red.get("users", []))
+                fte_total, fte_avoided = mitigators.apply(
+                    fte_total, red.get("users", []) + red.get("fte", [])
+                )
+                b.cap(s, codes, "users_avoided", users_avoided)
+                b.cap(s, codes, "fte_avoided", fte_avoided)
         b.cap(s, codes, "users", users)
         if spec.occupancy is not None:
             b.cap(s, codes, "places", D(s, "places"))
@@ -670,6 +710,8 @@ def evaluate(
     b.cap(
         "fastlege", codes, "lists", D("fastlege", "population") / catalogue.fastlege.list_size.value
     )
+
+    add_overhead(ctx)  # what sharing costs, added to each shared unit before the split
 
     # --- cost shares -------------------------------------------------------------------------
     for s, items in unit_cost.items():

@@ -29,7 +29,10 @@ from pydantic import (
     model_validator,
 )
 
+from planning.community import PreventionUnit, PsykiskHelseRus
 from planning.errors import DataError, PlanningError, ScenarioError, suggest
+from planning.mitigators import Mitigation
+from planning.overhead import Overhead
 from planning.sourced import (  # noqa: F401  (re-exported: the catalogue's value types)
     DAYS_PER_PERSON_YEAR,
     Fraction,
@@ -66,7 +69,15 @@ SERVICES: tuple[str, ...] = (
     "legevakt",
     "fastlege",
     "brukerkontor",
+    "psykisk_helse_rus",
+    "psykisk_helse_team",
+    "frisklivssentral",
+    "innsatsteam",
+    "ernaeringsfysiolog",
 )
+#: Services of the optional catalogue sections (pilot sub-projects 5 and 7): present when the
+#: catalogue has their section (planning.community).
+COMMUNITY_SERVICES: tuple[str, ...] = SERVICES[-5:]
 #: Services whose users come from KOSTRA coverage rates (planning.coverage).
 COVERAGE_SERVICES: tuple[str, ...] = ("hjemmetjenester", "langtidsopphold", "heldogn_bolig")
 ShareableService = Literal[
@@ -78,6 +89,10 @@ ShareableService = Literal[
     "kommuneoverlege",
     "legevakt",
     "brukerkontor",
+    "psykisk_helse_team",
+    "frisklivssentral",
+    "innsatsteam",
+    "ernaeringsfysiolog",
 ]
 #: Services a municipality can run together with others in a :class:`Unit`.
 SHAREABLE_SERVICES: tuple[str, ...] = get_args(ShareableService)
@@ -377,6 +392,14 @@ class ServiceCatalogue(_Model):
     legevakt: Legevakt
     fastlege: Fastlege
     brukerkontor: UserOffice
+    # pilot sub-projects 5 and 7 (planning.community, planning.mitigators) and 4/6 (overhead):
+    # optional, so a catalogue without them runs as before
+    psykisk_helse_rus: PsykiskHelseRus | None = None
+    frisklivssentral: PreventionUnit | None = None
+    innsatsteam: PreventionUnit | None = None
+    ernaeringsfysiolog: PreventionUnit | None = None
+    mitigation: Mitigation | None = None
+    overhead: Overhead | None = None
     staffing: Staffing
     calibration: Calibration | None = None
     travel: Travel
@@ -418,9 +441,33 @@ class ServiceCatalogue(_Model):
             raise ValueError(f"staffing.professions lacks a pay figure for {missing}")
         return self
 
+    @model_validator(mode="after")
+    def _mitigators_have_units(self) -> ServiceCatalogue:
+        for name in ("frisklivssentral", "innsatsteam", "ernaeringsfysiolog"):
+            spec = getattr(self, name)
+            if spec is not None and spec.driver == "new_home_care_users" and not self.mitigation:
+                raise ValueError(
+                    f"{name}: driver new_home_care_users needs mitigation.new_user_share"
+                )
+        if self.mitigation is None:
+            return self
+        for name, m in self.mitigation.mitigators.items():
+            if getattr(self, m.unit_service, None) is None:
+                raise ValueError(
+                    f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
+                    "catalogue lacks (add its section or remove the mitigator)"
+                )
+        return self
+
     def _professions_used(self) -> Iterator[tuple[str, str]]:
         for name in SHAREABLE_SERVICES:
-            yield name, getattr(self, name).profession
+            spec = getattr(self, name, None)
+            if spec is not None:
+                yield name, spec.profession
+        if self.psykisk_helse_rus is not None:
+            yield "psykisk_helse_team", self.psykisk_helse_rus.team.profession
+            for p in self.psykisk_helse_rus.profession_mix:
+                yield "psykisk_helse_rus", p
         for name in COVERAGE_SERVICES:
             for p in getattr(self.coverage, name).profession_mix:
                 yield name, p
