@@ -679,7 +679,8 @@ def evaluate(
         users, fte_total = D(s, "users"), D(s, "fte")
         if s == "hjemmetjenester":
             fte_total = fte_total * home_factor  # each municipality's own hours per user
-            # prevention added by the scenario: fewer new users or hours (planning.mitigators)
+            # prevention added by the scenario: fewer new users or hours (planning.mitigators),
+            # ramping in from the first year of the evaluation (today's observed year)
             reach = {
                 n: getattr(catalogue, n).reach_share.value
                 for n in mitigators.PREVENTION_SERVICES
@@ -687,7 +688,7 @@ def evaluate(
                 and getattr(catalogue, n).reach_share is not None
             }
             red = mitigators.reductions_for(
-                catalogue.mitigation, organisation, codes, years, catalogue.base_year, s, reach
+                catalogue.mitigation, organisation, codes, years, int(years.min()), s, reach
             )
             if red:
                 users, users_avoided = mitigators.apply(users, red.get("users", []))

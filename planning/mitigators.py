@@ -10,7 +10,7 @@ unit reaches: its ``reach_share`` of them when it has one, all of them otherwise
 It acts on **new** users only and only where a scenario *adds* the unit: today's KOSTRA figures
 already hold whatever prevention exists today, so a unit with a ``source`` (it exists today) or a
 municipality outside any unit of that service changes nothing. The effect ramps in linearly over
-``ramp_years`` from the catalogue's base year. It is applied after demand and shown as its own
+``ramp_years`` from the first year of the evaluation (today). It is applied after demand and shown as its own
 measure (``users_avoided``, ``fte_avoided``), never folded into healthy ageing.
 
 reduction(m, t) = covered(m) × effect × reach_share × new_user_share × min(1, (t − base) / ramp)
@@ -70,7 +70,7 @@ class Mitigation(_Model):
     """The mitigators of the catalogue (``services.yaml: mitigation``)."""
 
     new_user_share: Fraction  # share of a year's home-care users who start that year
-    ramp_years: Positive  # years from the base year until a new unit has its full effect
+    ramp_years: Positive  # years from the first year until a new unit has its full effect
     mitigators: dict[str, Mitigator] = Field(default_factory=dict)
 
 
