@@ -134,7 +134,8 @@ def reductions_for(
     out: dict[str, list[np.ndarray]] = {}
     if mitigation is None:
         return out
-    r = ramp(np.asarray(years) - base_year, mitigation.ramp_years.value)[None, None, :]
+    since = np.asarray(years, dtype=float)[None, None, :] - base_year
+    r = ramp(since, mitigation.ramp_years.value)  # (1 or R, 1, Y): ramp_years may vary by run
     for m in mitigation.mitigators.values():
         if m.service != service:
             continue

@@ -368,3 +368,22 @@ def test_bad_catalogue_is_one_clear_error(tmp_path, edit, words):
     msg = str(e.value)
     assert words in msg and "\n" not in msg
     assert "services.yaml" in msg
+
+
+def test_mitigator_values_may_vary_over_runs(catalogue):
+    """Every mitigation value may be an array over runs (the tornado and the Monte Carlo)."""
+    from planning.parameters import Organisation, Unit
+
+    org = Organisation(
+        units=[Unit(service="innsatsteam", name="T", host="5035", members=["5035", "5034"])]
+    )
+    m = catalogue.mitigation
+    ramp_years = m.ramp_years.model_copy(update={"value": np.array([1.0, 3.0]).reshape(2, 1, 1)})
+    m = m.model_copy(update={"ramp_years": ramp_years})
+    red = mitigators.reductions_for(
+        m, org, ["5035", "5034", "5032"], np.arange(2026, 2031), 2026, "hjemmetjenester"
+    )
+    r = red["fte"][0]
+    assert r.shape == (2, 3, 5)
+    assert (r[:, 2, :] == 0).all() and (r[:, :2, 0] == 0).all()
+    assert r[0, 0, 1] > r[1, 0, 1] > 0  # the shorter ramp reaches more in year one
