@@ -79,44 +79,66 @@ def running_overhead(
 
 def one_off_events(today: Iterable[Any], scenario: Iterable[Any]) -> pd.DataFrame:
     """Units set up and members leaving, from today's units to the scenario's (each a
-    :class:`~planning.parameters.Unit`): service, unit, municipality_code, event ('setup' for a
-    new shared unit, charged to its host; 'exit' for a member of a shared unit today that is in
-    no unit with the same members of that service in the scenario)."""
+    :class:`~planning.parameters.Unit`): service, unit, municipality_code, event, share.
+    'setup': a shared unit of the scenario whose service and members no unit of today has, its
+    cost split equally among its members (share 1/n each); 'exit': a member of a shared unit of
+    today that is in no shared unit of that service in the scenario (share 1)."""
     today = [u for u in today if len(u.members) > 1]
     scenario = [u for u in scenario if len(u.members) > 1]
     rows = []
     for u in scenario:
         if not any(t.service == u.service and set(t.members) == set(u.members) for t in today):
-            rows.append((u.service, u.name, u.host, "setup"))
+            rows += [(u.service, u.name, m, "setup", 1.0 / len(u.members)) for m in u.members]
     for t in today:
         for m in t.members:
-            now = [u for u in scenario if u.service == t.service and m in u.members]
-            if not now:
-                rows.append((t.service, t.name, m, "exit"))
-    return pd.DataFrame(rows, columns=["service", "unit", "municipality_code", "event"])
+            if not any(u.service == t.service and m in u.members for u in scenario):
+                rows.append((t.service, t.name, m, "exit", 1.0))
+    return pd.DataFrame(rows, columns=["service", "unit", "municipality_code", "event", "share"])
 
 
 def one_off_costs(
-    events: pd.DataFrame, years: Iterable[int], base_year: int, spec: Overhead
+    events: pd.DataFrame, years: Iterable[int], first_year: int, spec: Overhead
 ) -> pd.DataFrame:
-    """Costs frame rows (municipality_code, year, service, item 'overhead_one_off', nok) of the
-    events, each spread evenly over ``annualise_years`` from the base year (the last, partial
-    year gets the remainder)."""
-    years = np.asarray(sorted(set(int(y) for y in years)))
+    """Costs rows (municipality_code, year, service, item 'overhead_one_off', nok) of the events,
+    each spread evenly over ``annualise_years`` from ``first_year`` (a fractional last year gets
+    the remainder); nothing before ``first_year``."""
+    years = np.asarray(sorted({int(y) for y in years}))
     cols = ["municipality_code", "year", "service", "item", "nok"]
     if events.empty or len(years) == 0:
         return pd.DataFrame(columns=cols)
-    n = float(spec.annualise_years.value)
-    since = years - base_year
-    share = np.clip(np.minimum(since + 1, n) - np.minimum(since, n), 0.0, None) / n
-    share = np.where(since >= 0, share, 0.0)
+    n = float(np.mean(spec.annualise_years.value))
+    since = years - first_year
+    part = np.clip(np.minimum(since + 1, n) - np.minimum(since, n), 0.0, None) / n
+    part = np.where(since >= 0, part, 0.0)
+    setup = float(np.mean(spec.setup_nok.value))
+    leave = float(np.mean(spec.exit_nok_per_member.value))
     rows = []
     for ev in events.itertuples(index=False):
-        nok = spec.setup_nok.value if ev.event == "setup" else spec.exit_nok_per_member.value
-        for y, s in zip(years, share, strict=True):
+        nok = (setup if ev.event == "setup" else leave) * ev.share
+        for y, s in zip(years, part, strict=True):
             if s > 0:
                 rows.append((ev.municipality_code, int(y), ev.service, "overhead_one_off", nok * s))
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    return out.groupby(cols[:4], as_index=False)["nok"].sum()
+
+
+def with_one_off_costs(
+    costs: pd.DataFrame, today: Iterable[Any], scenario: Iterable[Any], spec: Overhead | None
+) -> pd.DataFrame:
+    """``costs`` (the costs frame of a run) with the one-off costs of moving from today's units
+    to the scenario's appended (for every run when it has runs, at the central values)."""
+    if spec is None or costs.empty:
+        return costs
+    events = one_off_events(today, scenario)
+    extra = one_off_costs(events, costs["year"].unique(), int(costs["year"].min()), spec)
+    if extra.empty:
+        return costs
+    extra["price_year"] = costs["price_year"].iloc[0]
+    if "run" in costs.columns:
+        runs = np.sort(costs["run"].unique())
+        extra = extra.loc[extra.index.repeat(len(runs))].assign(run=np.tile(runs, len(extra)))
+    extra = extra.astype({"municipality_code": costs["municipality_code"].dtype}, errors="ignore")
+    return pd.concat([costs, extra[list(costs.columns)]], ignore_index=True)
 
 
 def net_saving(cost_reference: Any, cost_scenario: Any, overhead: Any) -> np.ndarray:

@@ -29,6 +29,7 @@ from planning.overhead import (
     one_off_costs,
     one_off_events,
     running_overhead,
+    with_one_off_costs,
 )
 from planning.parameters import Unit, load_catalogue
 
@@ -309,18 +310,37 @@ def test_one_off_events_and_costs(overhead_spec):
         Unit(service="innsatsteam", name="Team", host="5035", members=["5035", "5032"]),
     ]
     ev = one_off_events(today, scen)
-    assert set(map(tuple, ev[["service", "municipality_code", "event"]].values)) == {
-        ("kad", "5035", "setup"),  # the DMS with new members counts as a new unit
-        ("innsatsteam", "5035", "setup"),
-        ("kad", "5033", "exit"),
+    got = {(r.service, r.municipality_code, r.event, r.share) for r in ev.itertuples()}
+    assert got == {
+        ("kad", "5035", "setup", 0.5),  # the DMS with other members counts as a new unit
+        ("kad", "5034", "setup", 0.5),
+        ("innsatsteam", "5035", "setup", 0.5),
+        ("innsatsteam", "5032", "setup", 0.5),
+        ("kad", "5033", "exit", 1.0),
     }
     costs = one_off_costs(ev, range(2026, 2040), 2026, overhead_spec)
     n = overhead_spec.annualise_years.value
     per_event = costs.groupby(["service", "municipality_code"])["nok"].sum()
-    assert per_event[("innsatsteam", "5035")] == pytest.approx(overhead_spec.setup_nok.value)
+    assert per_event[("innsatsteam", "5032")] == pytest.approx(overhead_spec.setup_nok.value / 2)
     assert per_event[("kad", "5033")] == pytest.approx(overhead_spec.exit_nok_per_member.value)
     assert costs["year"].max() == 2026 + int(np.ceil(n)) - 1
     assert one_off_events(today, today).empty
+    # the costs frame of a run with runs gets the rows for every run
+    frame = pd.DataFrame(
+        {
+            "municipality_code": ["5035"] * 4,
+            "year": [2026, 2027, 2026, 2027],
+            "service": ["kad"] * 4,
+            "item": ["staff"] * 4,
+            "nok": [1.0] * 4,
+            "price_year": [2023] * 4,
+            "run": [0, 0, 1, 1],
+        }
+    )
+    out = with_one_off_costs(frame, today, scen, overhead_spec)
+    extra = out[out["item"] == "overhead_one_off"]
+    assert set(extra["run"]) == {0, 1} and (extra["nok"] > 0).all()
+    assert with_one_off_costs(frame, today, today, overhead_spec).equals(frame)
 
 
 # ------------------------------------------------------------------------------------------------
