@@ -268,7 +268,14 @@ def run(
     )
     if draws:
         catalogue, levers = _catalogue_for(services_json), central
-    costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
+    # one-off costs of setting up or leaving shared units, from today's units (planning.overhead)
+    from planning.overhead import with_one_off_costs
+    from planning.parameters import status_quo_units
+
+    plan_costs = with_one_off_costs(
+        plan.costs, status_quo_units(codes), scn.organisation.units, catalogue.overhead
+    )
+    costs, cost_shares = _apply_real_growth(plan_costs, plan.cost_shares, scn)
 
     provenance = {
         "scenario": scn.name,
