@@ -213,7 +213,13 @@ class Explorer:
                 travel=travel,
                 staffing=staffing,
             )
-            costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
+            from planning.overhead import with_one_off_costs  # as scenarios.run: one-off costs
+            from planning.parameters import status_quo_units
+
+            plan_costs = with_one_off_costs(
+                p.costs, status_quo_units(codes), scn.organisation.units, catalogue.overhead
+            )
+            costs, shares = scenarios._apply_real_growth(plan_costs, p.cost_shares, scn)
             return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}
 
         self._keys = {"population": pop_key, "demand": dem_key, "plan": plan_key}

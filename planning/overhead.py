@@ -101,7 +101,7 @@ def one_off_costs(
 ) -> pd.DataFrame:
     """Costs rows (municipality_code, year, service, item 'overhead_one_off', nok) of the events,
     each spread evenly over ``annualise_years`` from ``first_year`` (a fractional last year gets
-    the remainder); nothing before ``first_year``."""
+    the remainder); 0 in the other years."""
     years = np.asarray(sorted({int(y) for y in years}))
     cols = ["municipality_code", "year", "service", "item", "nok"]
     if events.empty or len(years) == 0:
@@ -115,9 +115,9 @@ def one_off_costs(
     rows = []
     for ev in events.itertuples(index=False):
         nok = (setup if ev.event == "setup" else leave) * ev.share
-        for y, s in zip(years, part, strict=True):
-            if s > 0:
-                rows.append((ev.municipality_code, int(y), ev.service, "overhead_one_off", nok * s))
+        for y, s in zip(years, part, strict=True):  # every year (0 outside the window), so
+            # the item is present in each year like the other items
+            rows.append((ev.municipality_code, int(y), ev.service, "overhead_one_off", nok * s))
     out = pd.DataFrame(rows, columns=cols)
     return out.groupby(cols[:4], as_index=False)["nok"].sum()
 
