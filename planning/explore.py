@@ -199,6 +199,8 @@ class Explorer:
         plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
 
         def plan() -> dict[str, pd.DataFrame]:
+            from planning.parameters import status_quo_units
+
             travel = scenarios._travel(
                 scenarios._freeze([x.model_dump(exclude_none=True) for x in scn.travel_overrides])
             )
@@ -212,14 +214,9 @@ class Explorer:
                 levers,
                 travel=travel,
                 staffing=staffing,
+                today_units=status_quo_units(codes),  # one-off costs, as scenarios.run
             )
-            from planning.overhead import with_one_off_costs  # as scenarios.run: one-off costs
-            from planning.parameters import status_quo_units
-
-            plan_costs = with_one_off_costs(
-                p.costs, status_quo_units(codes), scn.organisation.units, catalogue.overhead
-            )
-            costs, shares = scenarios._apply_real_growth(plan_costs, p.cost_shares, scn)
+            costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
             return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}
 
         self._keys = {"population": pop_key, "demand": dem_key, "plan": plan_key}

@@ -141,6 +141,33 @@ def with_one_off_costs(
     return pd.concat([costs, extra[list(costs.columns)]], ignore_index=True)
 
 
+def one_off_arrays(
+    today: Iterable[Any], scenario: Iterable[Any], codes: list[str], years: Any, spec: Overhead
+) -> dict[str, np.ndarray]:
+    """{service: NOK (1 or R, M, Y)} of the one-off costs of moving from today's units to the
+    scenario's, over ``codes`` and ``years`` (from the first year). The set-up and exit values
+    may be arrays over runs (R, 1, 1): each run pays its own draw."""
+    years = np.asarray(years, dtype=np.int64)
+    events = one_off_events(today, scenario)
+    events = events[events["municipality_code"].isin(codes)]
+    ci = {c: i for i, c in enumerate(codes)}
+    yi = {int(y): i for i, y in enumerate(years)}
+    out: dict[str, Any] = {}
+    for event, value in (("setup", spec.setup_nok.value), ("exit", spec.exit_nok_per_member.value)):
+        unit = spec.model_copy(
+            update={
+                "setup_nok": spec.setup_nok.model_copy(update={"value": 1.0}),
+                "exit_nok_per_member": spec.exit_nok_per_member.model_copy(update={"value": 1.0}),
+            }
+        )
+        rows = one_off_costs(events[events["event"] == event], years, int(years.min()), unit)
+        for r in rows.itertuples(index=False):
+            arr = np.zeros((1, len(codes), len(years)))
+            arr[0, ci[r.municipality_code], yi[int(r.year)]] = r.nok
+            out[r.service] = out.get(r.service, 0.0) + arr * np.asarray(value, dtype=float)
+    return out
+
+
 def net_saving(cost_reference: Any, cost_scenario: Any, overhead: Any) -> np.ndarray:
     """Saving of a scenario against the reference, net of the overhead of sharing (NOK):
     reference − (scenario + overhead). ``overhead`` must be ≥ 0, so the net saving is never
