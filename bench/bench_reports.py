@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -36,12 +37,18 @@ def main() -> int:
     names = scenarios.list_scenarios()
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         out = args.keep or Path(tmp)
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         results, index = reports.render_reports(names, out, workers=args.workers, runs=args.runs)
         wall = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers and their kernels, waited for
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     print(
-        f"{len(names)} scenarios, {args.workers} workers, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"{len(names)} scenarios, {args.workers} workers, {os.cpu_count()} CPUs, load average "
+        f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )
+    print(f"CPU time of the workers and their kernels: {cpu:.0f} s (less sensitive to load than wall)")
     for r in results:
         print(
             f"  {r.scenario:<22} {r.status:<7} {r.seconds:6.1f} s  {r.html_bytes / 1e6:5.2f} MB  (kernel starts: {r.attempts})"
