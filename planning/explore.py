@@ -119,6 +119,8 @@ class Explorer:
         self._pop, self._dem, self._plan, self._sum = _LRU(), _LRU(), _LRU(), _LRU()
         self._keys: dict[str, Any] = {}
         self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
+        self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
+        self._maps = _LRU()  # the map figure of each set of municipalities
         self._stages_full: dict[str, pd.DataFrame] = {}
         self.timings: dict[str, float] = {}
         self.frames: dict[str, pd.DataFrame] = {}
@@ -343,13 +345,13 @@ class Explorer:
             return plots.staff_by_service(f["staff"], lang=lang, service_labels=self.labels)
         if name == "cost":
             return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
-        if name == "map":
-            geometry, places, travel = self._sum.get_or(
-                ("map data",),
-                lambda: (data.load_geometry(), data.load_places(), data.load_travel()),
-            )
-            return plots.region_map(
-                geometry, places, travel, list(self.values["municipalities"]), lang=lang
+        if name == "map":  # geometry loaded once; each set's map drawn once (a figure is small)
+            codes = tuple(self.values["municipalities"])
+            if self._map_data is None:
+                self._map_data = (data.load_geometry(), data.load_places(), data.load_travel())
+            geometry, places, travel = self._map_data
+            return self._maps.get_or(
+                codes, lambda: plots.region_map(geometry, places, travel, list(codes), lang=lang)
             )
         raise KeyError(name)
 
