@@ -26,6 +26,11 @@ _HEADLINE_TEXT = {
     "cost_nok": ("kostnad per år (kr)", "cost per year (NOK)"),
     "beds": ("senger", "beds"),
 }
+#: The references a difference is measured against, as a reader says them.
+_REFERENCE_TEXT = {
+    "today": ("i dag", "today"),
+    "alone": ("hver kommune for seg", "each municipality alone"),
+}
 
 
 def headline_label(metric: str, lang: str = "nb", reference: str | None = None) -> str:
@@ -34,10 +39,11 @@ def headline_label(metric: str, lang: str = "nb", reference: str | None = None) 
     nb, en = _HEADLINE_TEXT.get(base, (base, base))
     text = nb if lang == "nb" else en
     if ref:
+        other = _REFERENCE_TEXT.get(ref, (ref, ref))[0 if lang == "nb" else 1]
         text = (
-            f"forskjell i {text} mot {ref}"
+            f"forskjell i {text} mot {other}"
             if lang == "nb"
-            else f"difference in {text} against {ref}"
+            else f"difference in {text} against {other}"
         )
     return text
 
@@ -95,6 +101,7 @@ def tornado(
         barmode="overlay",
         height=120 + 32 * len(t_),
         xaxis_title=headline_label(metric, lang),
+        yaxis_automargin=True,  # room for readable parameter names
     )
 
 
