@@ -174,10 +174,11 @@ def report_sheets(
     if reference is not None and reference is not result:
         rs = reference.summary
         rc = rs[rs["metric"] == "cost_nok"].set_index("municipality_code")["value"]
+        title = getattr(reference.scenario.title, lang, None) or reference.name
         head = (
-            f"Kostnad mot referansen {reference.name} (kr per år)"
+            f"Kostnad mot referansen «{title}» (kr per år)"
             if lang == "nb"
-            else f"Cost against the reference {reference.name} (NOK a year)"
+            else f"Cost against the reference '{title}' (NOK a year)"
         )
         summ[head] = s["cost_nok"].to_numpy() - rc.reindex(s.index).to_numpy()
     add("Sammendrag" if lang == "nb" else "Summary", summ)
