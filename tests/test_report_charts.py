@@ -117,7 +117,7 @@ def test_charts_and_texts_name_the_reference_as_a_reader_says_it():
     from planning import decomposition
 
     assert plots.headline_label("cost_nok_vs_today", "nb") == (
-        "forskjell i kostnad per år (kr) mot i dag"
+        "forskjell i kostnad per år (mill. kr) mot i dag"
     )
     assert "each municipality alone" in plots.headline_label("cost_nok_vs_alone", "en")
     steps = pd.DataFrame()
