@@ -99,7 +99,7 @@ def evaluate_values(
     vectorised pass. Paths: catalogue and lever paths outside the coverage estimation, and
     ``prices.real_pay_growth``. Returns a :class:`~planning.scenarios.ScenarioResult` with runs."""
     from planning.capacity import evaluate
-    from planning.demand import project_demand
+    from planning.demand import demand_arrays, project_demand
 
     scn = scenarios.load_scenario(scenario)
     bad = [
@@ -118,9 +118,13 @@ def evaluate_values(
         p: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for p, v in values.items()
     }
     cat_v, lev_v = uncertainty.with_values(catalogue, levers, arrays)
-    pop = _replicate(_central_population(scn), n) if population is None else population
     coverage = scenarios._coverage_rates(scn.municipality_codes(), services_json)
-    demand = project_demand(pop, cat_v, lev_v, coverage_rates=coverage)
+    if population is None:  # the central population's arrays, shared by every run (variant)
+        pop: Any = scenarios._population(scn, 0, None)
+        demand: Any = demand_arrays(pop, cat_v, lev_v, coverage_rates=coverage, runs=n)
+    else:
+        pop = population
+        demand = project_demand(pop, cat_v, lev_v, coverage_rates=coverage)
     travel = scenarios._travel(
         scenarios._freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides])
     )
@@ -132,6 +136,19 @@ def evaluate_values(
     g = arrays.get("prices.real_pay_growth")
     if g is None:
         g = np.full(n, scn.prices.real_pay_growth.value)
+    if population is None:  # real pay growth per run on the plan's arrays; frames only if read
+        if np.any(g):
+            years = np.asarray(plan.years, dtype=float) - scn.horizon.base_year
+            plan = plan.with_nok_factor((1.0 + g)[:, None, None] ** years[None, None, :])
+        return scenarios.ScenarioResult(
+            name=scn.name,
+            scenario=scn,
+            population=pop,
+            demand=demand,
+            plan=plan,
+            provenance={"runs": n - 1, "price_year": plan.price_year, "seed": None},
+            parameter_values=arrays,
+        )
     costs, shares = (
         _grow(plan.costs, g, scn.horizon.base_year),
         _grow(plan.cost_shares, g, scn.horizon.base_year),
