@@ -174,7 +174,7 @@ def test_a_new_set_of_municipalities_uses_the_national_coverage_fit_and_equals_s
     )
     res = scenarios.run(ex.scenario(), runs=3, seed=7)
     for name, col in (("population", "population"), ("demand", "value")):
-        w, g = res.__dict__[name], ex.frame(name)
+        w, g = getattr(res, name), ex.frame(name)
         on = [c for c in w.columns if c != col]
         m = w.merge(g, on=on, suffixes=("_run", "_ex"))
         assert len(m) == len(w) == len(g), name
