@@ -161,6 +161,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "proposal": {"nb": "forslag i dette scenarioet", "en": "proposed in this scenario"},
     "cost_key_population": {"nb": "etter folketall", "en": "by population"},
     "cost_key_use": {"nb": "etter bruk", "en": "by use"},
+    "cost_key_own": {"nb": "egen enhet (hele kostnaden)", "en": "own unit (the whole cost)"},
     "cost_key_fixed_plus_use": {
         "nb": "fast andel likt delt + bruk",
         "en": "fixed share split equally + use",
@@ -299,6 +300,30 @@ MEASURES: dict[str, dict[str, str]] = {
     "population_67+": {"nb": "innbyggere 67+", "en": "inhabitants 67+"},
     "population_80+": {"nb": "innbyggere 80+", "en": "inhabitants 80+"},
     "population_90+": {"nb": "innbyggere 90+", "en": "inhabitants 90+"},
+    "places": {"nb": "plasser", "en": "places"},
+    "beds_at_occupancy_target": {
+        "nb": "senger ved beleggsmålet",
+        "en": "beds at the occupancy target",
+    },
+    "refusal_at_occupancy_target": {
+        "nb": "avvisningssannsynlighet ved beleggsmålet",
+        "en": "refusal probability at the occupancy target",
+    },
+    "refused_bed_days": {
+        "nb": "avviste liggedøgn (overliggedøgn på sykehus)",
+        "en": "refused bed-days (overliggedøgn at the hospital)",
+    },
+    "added_travel_minutes": {
+        "nb": "reisetid til vertskommunen (minutter én vei, vektet med innbyggere)",
+        "en": "travel time to the host (minutes one way, weighted by inhabitants)",
+    },
+    "on_call_from_home": {
+        "nb": "hjemmevakt (1 = ja, 0 = nei)",
+        "en": "on call from home (1 = yes, 0 = no)",
+    },
+    "catchment_population": {"nb": "innbyggere i opptaksområdet", "en": "catchment population"},
+    "doctor_hours": {"nb": "legetimer", "en": "doctor hours"},
+    "nurses_on_duty": {"nb": "sykepleiere på vakt", "en": "nurses on duty"},
 }
 
 

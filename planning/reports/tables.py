@@ -500,8 +500,16 @@ def budget_intro(frame: Any, result: Any, reference: Any | None, lang: str = "nb
         last=plan[-1],
         later=later_text,
         price_year=result.provenance.get("price_year"),
-        reference=getattr(reference, "name", "–"),
+        reference=_title(reference, lang),
     )
+
+
+def _title(result: Any | None, lang: str) -> str:
+    """A result's scenario title in ``lang`` (what readers know it as; its file name otherwise)."""
+    if result is None:
+        return "–"
+    title = getattr(getattr(result, "scenario", None), "title", None)
+    return str(getattr(title, lang, None) or getattr(result, "name", "–"))
 
 
 def workforce_markdown(frame: Any, result: Any, lang: str = "nb") -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from planning.i18n import check_language, fmt_number, fmt_signed, t
+from planning.reports.cache import cached
 from planning.reports.tables import html_table, service_labels
 
 
@@ -162,10 +163,14 @@ def trust_markdown(
     windows = [(e - 10, e) for e in (last - 5, last) if e - 10 >= first + 2]
     if not windows:
         return ""
-    res = [
-        backtest.backtest(codes, b, e, methods=("cohort-component",), groups=("total", "80+"))
-        for b, e in windows
-    ]
+    res = cached(
+        "population-backtest",
+        {"codes": list(codes), "windows": windows},
+        lambda: [
+            backtest.backtest(codes, b, e, methods=("cohort-component",), groups=("total", "80+"))
+            for b, e in windows
+        ],
+    )
     summary = [backtest.summarise(r).set_index("age_group")["mape"] for r in res]
     joint = f" {t('and', lang)} "
 
@@ -221,7 +226,13 @@ def demand_trust_markdown(
     windows = demand_backtest_windows()
     if not windows:
         return ""
-    res = [backtest.demand_backtest(list(codes), b, e, population="projected") for b, e in windows]
+    res = cached(
+        "demand-backtest",
+        {"codes": list(codes), "windows": windows},
+        lambda: [
+            backtest.demand_backtest(list(codes), b, e, population="projected") for b, e in windows
+        ],
+    )
     summary = [backtest.summarise_demand(r).set_index(["service", "method"]) for r in res]
     joint = f" {t('and', lang)} "
 
