@@ -25,6 +25,7 @@ import pyarrow as pa
 from planning import services
 from planning.demand import Demand, grid_codes
 from planning.errors import InputError, require_columns
+from planning.overhead import add_overhead, one_off_arrays
 from planning.parameters import Levers, Organisation, ServiceCatalogue
 from planning.population import Population
 from planning.services.base import DAYS_PER_YEAR, HOURS_PER_YEAR, PlanContext, per_unit
@@ -317,8 +318,12 @@ def evaluate(
     travel: pd.DataFrame | None = None,
     places: pd.DataFrame | None = None,
     staffing: pd.DataFrame | None = None,
+    today_units: list[Any] | None = None,
 ) -> ServicePlan:
     """Capacity, staff, costs and cost shares for every provider, year (and run).
+
+    ``today_units``: today's units (:func:`planning.parameters.status_quo_units`); given, the
+    one-off costs of setting up or leaving shared units are added (:mod:`planning.overhead`).
 
     ``demand`` as from :func:`planning.demand.project_demand`; ``population`` supplies inhabitants
     for population cost keys and travel weights. ``travel``: municipality-level travel
@@ -413,8 +418,12 @@ def evaluate(
         home_factor=home_factor,
         nurse_share=nurse_share,
         builder=b,
+        has=lambda s, m: (s, m) in columns,
+        organisation=organisation,
+        years=years,
     )
     services.plan(ctx)
+    add_overhead(ctx)  # what sharing costs, added to each shared unit before the split
 
     # --- cost shares -------------------------------------------------------------------------
     M = len(codes)
@@ -453,6 +462,11 @@ def evaluate(
         ],
         columns=UNITS_COLUMNS,
     )
+    if today_units is not None and catalogue.overhead is not None:
+        for s_, arr in one_off_arrays(
+            today_units, organisation.units, codes, years, catalogue.overhead
+        ).items():
+            b.cost(s_, codes, "overhead_one_off", arr)
     return ServicePlan(b, units, catalogue.price_year)
 
 

@@ -35,12 +35,14 @@ from pydantic import (
 )
 
 from planning.errors import DataError, PlanningError, ScenarioError, suggest
+from planning.overhead import Overhead
 from planning.services import ENTRY_KINDS, KINDS, ServiceEntry
 from planning.services.base import ServiceSpec
 from planning.services.bed_service import BedService
 from planning.services.case_office import UserOffice
 from planning.services.coverage_rate import CoverageService
 from planning.services.list_norm import Fastlege
+from planning.services.mitigation import Mitigation
 from planning.services.mitigator import Effect, Mitigator
 from planning.services.per_capita_norm import PerCapitaNorm
 from planning.services.rota import Legevakt, RateBracket
@@ -124,7 +126,9 @@ def __getattr__(name: str) -> Any:
 
 def _shipped_services() -> dict[str, bool]:
     """{service: shareable} of the shipped catalogue, in catalogue order."""
-    return {n: s.SHAREABLE for n, s in _shipped_catalogue().services().items()}
+    cat = _shipped_catalogue()
+    shareable = set(cat.shareable_services())
+    return {n: n in shareable for n in cat.service_names()}
 
 
 def _shipped_catalogue() -> ServiceCatalogue:
@@ -267,6 +271,10 @@ class ServiceCatalogue(BaseModel):
     price_year: int
     base_year: int  # year the rates describe; levers compound from here
     coverage: Coverage
+    # pilot sub-projects 7 (what prevention avoids in home care: planning.services.mitigation) and 4/6
+    # (what sharing costs: planning.overhead): optional, so a catalogue without them runs as before
+    mitigation: Mitigation | None = None
+    overhead: Overhead | None = None
     staffing: Staffing
     calibration: Calibration | None = None
     travel: Travel
@@ -307,6 +315,23 @@ class ServiceCatalogue(BaseModel):
             raise ValueError(f"staffing.professions lacks a pay figure for {missing}")
         return self
 
+    @model_validator(mode="after")
+    def _mitigators_have_units(self) -> ServiceCatalogue:
+        for name, spec in self.services_of("prevention_unit").items():
+            if spec.driver == "new_home_care_users" and not self.mitigation:
+                raise ValueError(
+                    f"{name}: driver new_home_care_users needs mitigation.new_user_share"
+                )
+        if self.mitigation is None:
+            return self
+        for name, m in self.mitigation.mitigators.items():
+            if m.unit_service not in self.services():
+                raise ValueError(
+                    f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
+                    "catalogue lacks (add its section or remove the mitigator)"
+                )
+        return self
+
     def _professions_used(self) -> Iterator[tuple[str, str]]:
         for name, spec in self.services().items():
             for p in spec.professions():
@@ -318,11 +343,18 @@ class ServiceCatalogue(BaseModel):
         return {**self.coverage.services(), **dict(self.model_extra or {})}
 
     def service_names(self) -> list[str]:
-        return list(self.services())
+        """Every service of the frames: the entries and the shareable services they plan (such as
+        psykisk helse og rus's ambulant team, ``psykisk_helse_team``)."""
+        out: list[str] = []
+        for n, s in self.services().items():
+            for x in [n, *s.shared_services(n)]:
+                if x not in out:
+                    out.append(x)
+        return out
 
     def shareable_services(self) -> list[str]:
         """Services a municipality can run together with others in a :class:`Unit`."""
-        return [n for n, s in self.services().items() if s.SHAREABLE]
+        return [x for n, s in self.services().items() for x in s.shared_services(n)]
 
     def services_of(self, kind: str) -> dict[str, ServiceSpec]:
         return {n: s for n, s in self.services().items() if s.kind == kind}
@@ -336,7 +368,14 @@ class ServiceCatalogue(BaseModel):
 
     def labels(self, lang: str = "nb") -> dict[str, str]:
         """Readable service names from the entries' ``label`` (bokmål) / ``label_en``."""
-        return {n: s.label_in(lang) for n, s in self.services().items()}
+        out: dict[str, str] = {}
+        for n, s in self.services().items():
+            out[n] = s.label_in(lang)
+            team = getattr(s, "team", None)  # a shared part of the entry (its own label)
+            for x in s.shared_services(n):
+                if x not in out and team is not None:
+                    out[x] = str(team.label)
+        return out
 
     def sections(self) -> list[str]:
         """Top-level keys in catalogue order (fixed sections around the service entries)."""

@@ -104,7 +104,15 @@ def test_shipped_services_and_their_kinds():
         "legevakt": "rota",
         "fastlege": "list_norm",
         "brukerkontor": "case_office",
+        "psykisk_helse_rus": "per_capita_bands",
+        "frisklivssentral": "prevention_unit",
+        "innsatsteam": "prevention_unit",
+        "ernaeringsfysiolog": "prevention_unit",
     }
+    # psykisk helse og rus runs in each municipality; its ambulant team is the shareable part
+    assert "psykisk_helse_rus" not in cat.shareable_services()
+    assert "psykisk_helse_team" in cat.shareable_services()
+    assert "psykisk_helse_team" in cat.service_names()
     assert cat.kad is cat.service("kad")  # entries read as attributes, as before
     assert "fastlege" not in cat.shareable_services()
     assert cat.labels()["kad"].startswith("KAD")

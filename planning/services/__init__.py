@@ -16,6 +16,11 @@ school_health       FTE from pupils by school level (a norm per level)          
 case_office         case workers for the users' cases, with management          brukerkontor
 list_norm           a count from population / list size, no staff or cost      fastlege
 mitigator           reach, staff and cost; reduces named services' demand       (none shipped)
+per_capita_bands    FTE from adults and young at national rates, with an        psykisk_helse_rus
+                    ambulant team (``psykisk_helse_team``, shareable)
+prevention_unit     a per-capita norm with reach, minimum position, travel      frisklivssentral,
+                                                                                innsatsteam,
+                                                                                ernaeringsfysiolog
 ==================  =========================================================  ===============
 
 Each kind module defines ``KIND``, ``Spec`` (the pydantic model of an entry), ``PLAN_ORDER``,
@@ -38,7 +43,9 @@ from planning.services import (
     coverage_rate,
     list_norm,
     mitigator,
+    per_capita_bands,
     per_capita_norm,
+    prevention_unit,
     rota,
     school_health,
 )
@@ -56,6 +63,8 @@ KINDS: dict[str, Any] = {
         case_office,
         list_norm,
         mitigator,
+        per_capita_bands,
+        prevention_unit,
     )
 }
 #: kinds a top-level entry of the catalogue may have (coverage-rate services live under

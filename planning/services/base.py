@@ -40,6 +40,10 @@ class ServiceSpec(Model):
         p = getattr(self, "profession", None)
         return [p] if p else []
 
+    def shared_services(self, name: str) -> list[str]:
+        """The shareable services (organisation units) this entry ``name`` plans."""
+        return [name] if self.SHAREABLE else []
+
     def label_in(self, lang: str = "nb") -> str:
         return self.label_en or self.label if lang == "en" else self.label
 
@@ -128,6 +132,9 @@ class PlanContext:
     unit_cost: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     use: dict[str, np.ndarray] = field(default_factory=dict)
     own: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+    has: Callable[[str, str], bool] = lambda service, measure: True  # demand has the measure
+    organisation: Any = None
+    years: Any = None
 
     @property
     def hours_per_fte(self) -> Any:

@@ -37,7 +37,7 @@ from planning.sourced import (
 )
 
 KIND = "coverage_rate"
-PLAN_ORDER = 4
+PLAN_ORDER = 5
 MEASURE_UNITS = {
     "users": "persons",
     "fte": "FTE",
@@ -143,6 +143,7 @@ def plan(ctx: PlanContext, s: str, spec: CoverageService) -> None:
     users, fte_total = ctx.demand(s, "users"), ctx.demand(s, "fte")
     if s == HOME:
         fte_total = fte_total * ctx.home_factor  # each municipality's own hours per user
+        users, fte_total = _prevented(ctx, s, users, fte_total)
     ctx.cap(s, codes, "users", users)
     if spec.occupancy is not None:
         ctx.cap(s, codes, "places", ctx.demand(s, "places"))
@@ -152,3 +153,31 @@ def plan(ctx: PlanContext, s: str, spec: CoverageService) -> None:
         ctx.staff_rows(s, codes, prof, f, np.zeros_like(f), f)
         nok = nok + f * ctx.own_cost(prof)
     ctx.own.append((s, "staff", nok))
+
+
+def _prevented(ctx: PlanContext, s: str, users: Any, fte_total: Any) -> tuple[Any, Any]:
+    """Users and FTE less what the prevention units the scenario adds avoid (the catalogue's
+    ``mitigation:`` section, :mod:`planning.services.mitigation`), ramping in from the first year of the
+    evaluation (today's observed year); unchanged without such units."""
+    from planning.services import mitigation as mitigators
+
+    cat = ctx.catalogue
+    if ctx.organisation is None or ctx.years is None:
+        return users, fte_total
+    reach = {
+        n: spec.reach_share.value
+        for n, spec in cat.services_of("prevention_unit").items()
+        if spec.reach_share is not None
+    }
+    years = ctx.years
+    red = mitigators.reductions_for(
+        cat.mitigation, ctx.organisation, ctx.codes, years, int(years.min()), s, reach
+    )
+    if red:
+        users, users_avoided = mitigators.apply(users, red.get("users", []))
+        fte_total, fte_avoided = mitigators.apply(
+            fte_total, red.get("users", []) + red.get("fte", [])
+        )
+        ctx.cap(s, ctx.codes, "users_avoided", users_avoided)
+        ctx.cap(s, ctx.codes, "fte_avoided", fte_avoided)
+    return users, fte_total

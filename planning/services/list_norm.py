@@ -13,7 +13,7 @@ from planning.services.base import DemandContext, PlanContext, ServiceSpec
 from planning.sourced import Positive
 
 KIND = "list_norm"
-PLAN_ORDER = 5
+PLAN_ORDER = 6
 MEASURE_UNITS = {"population": "inhabitants", "lists": "lists"}
 
 

@@ -1,0 +1,80 @@
+"""Kind ``prevention_unit``: a prevention unit sized by a per-capita norm with its reach
+(participants a year), a minimum position and travel (pilot sub-project 7: frisklivssentral,
+innsatsteam / hverdagsrehabilitering, ernæringsfysiolog; docs/prevention.md). Shareable; a
+municipality in no unit runs its own only when ``alone`` is true. The formulas are in
+:mod:`planning.services.community` and
+:mod:`planning.services.community_plan`; what a unit avoids in home care is
+the catalogue's ``mitigation:`` section (:mod:`planning.services.mitigation`).
+
+Demand (per row): ``driver``: inhabitants, inhabitants 18+, or new home-care users (home-care
+users × ``mitigation.new_user_share``). Capacity per provider: driver, participants, runs_unit,
+added_travel_minutes; staff and cost with travel.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from planning.services.base import DemandContext, PlanContext, ServiceSpec
+from planning.sourced import Fraction, NonNegative, Positive, Profession
+
+KIND = "prevention_unit"
+PLAN_ORDER = 4  # after the user office, before the services each municipality runs alone
+DERIVED = True  # its driver may be new home-care users: demand after the primary services
+MEASURE_UNITS = {
+    "driver": "persons",
+    "participants": "participants",
+    "runs_unit": "share",
+    "added_travel_minutes": "minutes",
+}
+
+
+class PreventionUnit(ServiceSpec):
+    """A prevention unit sized by a per-capita norm, with its reach (participants a year).
+
+    FTE = max(min_fte, ceil((driver × reach_share / per_fte + travel) / fte_step) × fte_step);
+    participants = FTE workload × participants_per_fte. ``alone``: a municipality in no unit of
+    this service runs its own (True) or has none in the model (False: today's care figures hold
+    whatever it does today)."""
+
+    kind: Literal["prevention_unit"] = "prevention_unit"
+    label: str
+    driver: Literal["population", "adults", "new_home_care_users"]
+    reach_share: Fraction | None = None  # share of the driver reached (None: all of it)
+    per_fte: Positive  # driver units (reached) per FTE
+    participants_per_fte: Positive  # participants a year per FTE of workload
+    min_fte: NonNegative
+    fte_step: Positive
+    profession: Profession
+    onsite_share: Fraction
+    alone: bool
+
+    def demand_measures(self) -> list[str]:
+        return ["driver"]
+
+
+Spec = PreventionUnit
+
+
+def demand(ctx: DemandContext, services: dict[str, PreventionUnit]) -> None:
+    from planning.services.community import band_population
+
+    for s, spec in services.items():
+        if spec.driver == "population":
+            d = np.asarray(ctx.P, dtype=float).sum(axis=-1)
+        elif spec.driver == "adults":
+            d = band_population(ctx.P, 18)[0]
+        else:
+            d = np.asarray(ctx.out[("hjemmetjenester", "users")], dtype=float) * np.asarray(
+                ctx.catalogue.mitigation.new_user_share.value, dtype=float
+            )
+        ctx.out[(s, "driver")] = d
+
+
+def plan(ctx: PlanContext, s: str, spec: PreventionUnit) -> None:
+    from planning.services.community_plan import from_plan, prevention
+
+    if ctx.has(s, "driver"):
+        prevention(from_plan(ctx), s, spec)
