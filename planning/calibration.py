@@ -7,7 +7,8 @@ Pure functions on tidy frames (the caller reads the data):
   KOSTRA nurse FTE under today's organisation. :func:`planning.capacity.evaluate` takes the table.
 * :func:`first_year_check`: a scenario result's first year beside KOSTRA's latest observed
   figures per municipality and for the region (home-service users, long-term residents, nurse
-  FTE, residents of housing with 24-hour staff), with the difference and whether it lies within
+  FTE, residents of housing with 24-hour staff, and heldøgn in total: the sum of the two forms),
+  with the difference and whether it lies within
   the targets (:data:`TARGETS`).
 
 Sources: SSB KOSTRA care panel (``data/kostra_care.csv``: tables 12292, 11645, 11924/14534);
@@ -48,6 +49,14 @@ CHECKED: dict[str, tuple[str, str]] = {
         "Beboere i bolig med heldøgns bemanning",
         "Residents of housing with 24-hour staff",
     ),
+    "heldogn": (
+        "Heldøgnsomsorg i alt (langtidsopphold og bolig med heldøgns bemanning)",
+        "Heldøgn care in total (long-term residents and housing with 24-hour staff)",
+    ),
+}
+#: Indicators of the check that are sums of KOSTRA indicators (same municipality and year).
+DERIVED: dict[str, tuple[str, ...]] = {
+    "heldogn": ("long_term_residents", "residents_24h_housing"),
 }
 
 STAFFING_COLUMNS = [
@@ -260,9 +269,23 @@ def modelled_first_year(result: Any) -> pd.DataFrame:
         .rename(columns={"value": "modelled"})
         .assign(indicator="nurse_fte")
     )
-    return pd.concat(
+    out = pd.concat(
         [users, nurse[["municipality_code", "indicator", "modelled"]]], ignore_index=True
     )
+    return pd.concat([out, _derived(out, "modelled")], ignore_index=True)
+
+
+def _derived(frame: pd.DataFrame, value: str, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Rows of the :data:`DERIVED` indicators: the sum of their parts per municipality (and
+    ``keys``), only where every part is present."""
+    out = []
+    for name, parts in DERIVED.items():
+        sel = frame[frame["indicator"].isin(parts)]
+        g = sel.groupby(["municipality_code", *keys], as_index=False).agg(
+            **{value: (value, "sum"), "_n": ("indicator", "nunique")}
+        )
+        out.append(g[g["_n"] == len(parts)].drop(columns="_n").assign(indicator=name))
+    return pd.concat(out, ignore_index=True) if out else frame.iloc[:0]
 
 
 def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
@@ -278,6 +301,8 @@ def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None)
     y = int(year if year is not None else (cal.year.value if cal else kostra["year"].max()))
     rows = []
     for ind in CHECKED:
+        if ind in DERIVED:
+            continue
         obs = _latest(kostra[kostra["municipality_code"].astype(str).isin(codes)], ind, y)
         for c, oy, v in zip(
             obs["municipality_code"].astype(str), obs["year"], obs["value"], strict=True
@@ -285,6 +310,9 @@ def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None)
             rows.append((c, ind, float(v), int(oy)))
     observed = pd.DataFrame(
         rows, columns=["municipality_code", "indicator", "observed", "observed_year"]
+    )
+    observed = pd.concat(
+        [observed, _derived(observed, "observed", ["observed_year"])], ignore_index=True
     )
     model = modelled_first_year(result)
     out = observed.merge(model, on=["municipality_code", "indicator"], how="left")
