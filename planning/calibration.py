@@ -112,7 +112,8 @@ def staffing_table(
       bounded by ``calibration.nurse_share_min/max``. The bed units of today are ``units`` (the
       status quo); their beds are sized by Erlang B at ``max_refusal`` from
       ``bed_days`` ({service: {code: bed-days in the calibration year}}); a
-      municipality alone runs its beds in its sykehjem (staffed like a sykehjem place). Without a
+      municipality alone runs its beds in its sykehjem (staffed like a sykehjem place; as many as
+      ``alone_occupancy`` gives, at least one: :func:`planning.capacity.beds_alone`). Without a
       KOSTRA nurse figure the catalogue's profession mix is kept ('catalogue').
 
     Raises InputError when ``kostra`` lacks its columns or the catalogue has no calibration.
@@ -201,7 +202,7 @@ def _bed_nurses_today(
 ) -> dict[str, float]:
     """Nurse FTE of the bed units each municipality hosts today (shared units at their host,
     beds a municipality runs alone in its own sykehjem)."""
-    from planning.capacity import beds_for_blocking
+    from planning.capacity import beds_alone, beds_for_blocking
 
     out: dict[str, float] = {}
     lt_fte = catalogue.coverage.langtidsopphold.fte_per_user.value
@@ -212,16 +213,19 @@ def _bed_nurses_today(
             continue
         shared = [u for u in units if u.service == service]
         covered = {m for u in shared for m in u.members}
-        providers = [(u.host, u.members, spec.fte_per_bed.value) for u in shared]
+        providers = [(u.host, u.members, spec.fte_per_bed.value, False) for u in shared]
         alone_fte = (
             spec.alone_staffing_factor.value * lt_fte
             if spec.alone_staffing_factor is not None
             else spec.fte_per_bed.value
         )
-        providers += [(c, [c], alone_fte) for c in codes if c not in covered]
-        for host, members, per_bed in providers:
+        providers += [(c, [c], alone_fte, True) for c in codes if c not in covered]
+        for host, members, per_bed, alone in providers:
             load = sum(per.get(m, 0.0) for m in members) / 365.0
-            beds = int(beds_for_blocking(load, max_refusal))
+            if alone and spec.alone_occupancy is not None:
+                beds = int(beds_alone(load, spec.alone_occupancy.value))
+            else:
+                beds = int(beds_for_blocking(load, max_refusal))
             if spec.profession == NURSE:
                 out[host] = out.get(host, 0.0) + beds * per_bed
     return out

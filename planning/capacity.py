@@ -123,6 +123,20 @@ def beds_for_blocking(offered_load: Any, max_blocking: Any, max_beds: Any = None
     return int(out) if out.ndim == 0 else out
 
 
+def beds_alone(offered_load: Any, occupancy: Any, max_beds: Any = None) -> Any:
+    """Beds a municipality runs alone inside its sykehjem: at most ``occupancy`` on average
+    (:func:`beds_for_occupancy`), and at least one wherever there is any load (the ØHD duty
+    holds for every municipality). Small municipalities run one or two beds and accept the
+    refusals (Selbu: one ØHD bed at Selbu sykehjem); the refusal probability stays visible
+    (Erlang B). ``max_beds`` caps as in :func:`beds_for_blocking`. Returns int or int array."""
+    a = _check_load(offered_load)
+    beds = np.maximum(beds_for_occupancy(a, occupancy), (a > 0).astype(np.int64))
+    if max_beds is not None:
+        cap = np.ceil(np.broadcast_to(np.asarray(max_beds, dtype=float), a.shape))
+        beds = np.minimum(beds, np.maximum(cap, 0).astype(np.int64))
+    return int(beds) if np.ndim(beds) == 0 else beds
+
+
 def beds_for_occupancy(offered_load: Any, occupancy_target: Any) -> Any:
     """Beds so that the mean occupancy load / beds does not exceed ``occupancy_target`` (0, 1].
 
@@ -404,7 +418,8 @@ def evaluate(
 
     Stand-alone providers run as small municipalities do: beds inside the sykehjem at a sykehjem
     place's staffing and without health-trust co-financing (``alone_staffing_factor``,
-    ``alone_municipal_cost_share``), a legevakt district below ``on_call_max_population`` as a
+    ``alone_municipal_cost_share``), as many as the national occupancy gives, at least one
+    (``alone_occupancy``, :func:`beds_alone`), a legevakt district below ``on_call_max_population`` as a
     doctor on call from home, and user-office management in proportion to the office.
     """
     lv = (levers or Levers()).with_defaults(catalogue)
@@ -499,6 +514,9 @@ def evaluate(
         load = bed_days / DAYS_PER_YEAR
         people = p.agg(inhabitants)  # no unit needs more beds than it has inhabitants
         beds = beds_for_blocking(load, lv.max_refusal, max_beds=people)  # type: ignore[arg-type]
+        if spec.alone_occupancy is not None and alone_p.any():
+            alone_beds = beds_alone(load, spec.alone_occupancy.value, max_beds=people)
+            beds = np.where(alone_p, alone_beds, beds)
         refusal = erlang_b(beds, load)
         occupancy = np.divide(load * (1 - refusal), beds, out=np.zeros_like(load), where=beds > 0)
         beds_occ = np.minimum(

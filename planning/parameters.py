@@ -233,6 +233,9 @@ class BedService(_Model):
     # (coverage.langtidsopphold.fte_per_user × alone_staffing_factor), paying this share
     alone_municipal_cost_share: Fraction | None = None  # None: municipal_cost_share
     alone_staffing_factor: NonNegative | None = None  # None: fte_per_bed as a dedicated unit
+    # beds a municipality runs alone in its sykehjem: at this mean occupancy, at least one
+    # (planning.capacity.beds_alone); None: sized like a shared unit (Erlang B, max_refusal)
+    alone_occupancy: Occupancy | None = None
 
     @model_validator(mode="after")
     def _physical(self) -> BedService:

@@ -84,6 +84,39 @@ def test_kad_alone_uses_sykehjem_staffing(today):
     assert per_bed < cat.kad.fte_per_bed.value
 
 
+def test_selbu_alone_runs_one_ohd_bed_as_it_really_does(today, alone):
+    """Selbu runs one ØHD bed at Selbu sykehjem (nearadio.no, 'Selbu vil klare seg selv'). A
+    municipality alone sizes its beds at the national ØHD occupancy (47 %, Helsedirektoratet
+    2022), at least one: Selbu 1 bed from 2026 to 2050, Tydal and Meråker 1 (Erlang B at 5 %
+    refusal gave Selbu and even Tydal, load 0.07, two beds). The refusals stay visible."""
+    cat = today.scenario.catalogue()
+    occ = cat.kad.alone_occupancy.value
+    for year in (2026, 2050):
+        assert _cap(today, "kad", SELBU, "beds", year) == 1.0
+        assert _cap(today, "kad", SELBU, "refusal_probability", year) > 0.2
+    for code in VAERNES:
+        for year in (2026, 2050):
+            load = _cap(alone, "kad", code, "offered_load", year)
+            beds = _cap(alone, "kad", code, "beds", year)
+            assert beds == max(1, int(np.ceil(load / occ - 1e-9))), (code, year)
+            assert load / beds <= occ or beds == 1
+    assert _cap(alone, "kad", TYDAL, "beds") == 1.0 and _cap(alone, "kad", "5034", "beds") == 1.0
+    # shared units keep the refusal target
+    dms = "Værnesregionen DMS, KAD-senger"
+    assert _cap(today, "kad", dms, "refusal_probability") <= float(today.provenance["levers"]["max_refusal"])
+
+
+def test_beds_alone_rule():
+    from planning.capacity import beds_alone
+
+    assert beds_alone(0.0, 0.47) == 0
+    assert beds_alone(0.01, 0.47) == 1 and beds_alone(0.47, 0.47) == 1
+    assert beds_alone(0.48, 0.47) == 2
+    loads = np.linspace(0.0, 10.0, 201)
+    assert (np.diff(beds_alone(loads, 0.47)) >= 0).all()
+    assert beds_alone(5.0, 0.47, max_beds=3) == 3
+
+
 def test_small_legevakt_alone_is_a_doctor_on_call_from_home(alone):
     cat = alone.scenario.catalogue().legevakt
     for code in (TYDAL, SELBU):
