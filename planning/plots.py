@@ -902,7 +902,9 @@ def tornado(
         raise InputError(f"no tornado rows for metric {metric}", key="metric")
     t_ = t_.reindex(t_["swing"].abs().sort_values(ascending=False).index).head(n).iloc[::-1]
     central = float(t_["central"].iloc[0])
-    names = [(labels or {}).get(p, p) for p in t_["parameter"]]
+    from planning.parameter_text import parameter_label
+
+    names = [(labels or {}).get(p, parameter_label(p, lang)) for p in t_["parameter"]]
     low_text, high_text = ("lav", "høy") if lang == "nb" else ("low", "high")
     fig = go.Figure()
     for col, name, colour in (("at_low", low_text, PALETTE[0]), ("at_high", high_text, PALETTE[1])):

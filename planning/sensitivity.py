@@ -27,6 +27,7 @@ import pandas as pd
 
 from planning import scenarios, uncertainty
 from planning.errors import InputError
+from planning.parameter_text import parameter_label
 
 #: Headline metrics of the tornado (region, horizon year) and their units.
 HEADLINES: dict[str, str] = {
@@ -371,7 +372,11 @@ def rest_markdown(table: pd.DataFrame, lang: str = "nb", n: int = 10) -> str:
     quiet = not_material(table)
     rest = sorted(set(ev["parameter"]) - shown - set(quiet))
     listed = sorted(set(table.loc[~table["evaluated"], "parameter"]))
-    code = ", ".join
+    def code(paths: Sequence[str]) -> str:  # readable names in bokmål, catalogue paths in English
+        if lang == "nb":
+            return "; ".join(parameter_label(p, lang) for p in paths)
+        return ", ".join(f"`{p}`" for p in paths)
+
     if lang == "nb":
         parts = [
             "Hver forutsetning er satt til sin lave og sin høye verdi (`data/ranges.yaml`), alle "
