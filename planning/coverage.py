@@ -652,11 +652,7 @@ def projected_logit(
     h = np.atleast_1d(np.asarray(h, dtype=float))
     col = {k: np.asarray(model[k], dtype=float)[:, None] for k in MODEL_PATH_COLUMNS}
     fade = col["persistence"] ** np.maximum(h, 0.0)[None, :]
-    return (
-        col["level"]
-        + col["trend"] * damped_horizon(h, damping)[None, :]
-        + col["anchor"] * fade
-    )
+    return col["level"] + col["trend"] * damped_horizon(h, damping)[None, :] + col["anchor"] * fade
 
 
 def coverage_rates(

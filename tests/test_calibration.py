@@ -103,7 +103,9 @@ def test_selbu_alone_runs_one_ohd_bed_as_it_really_does(today, alone):
     assert _cap(alone, "kad", TYDAL, "beds") == 1.0 and _cap(alone, "kad", "5034", "beds") == 1.0
     # shared units keep the refusal target
     dms = "Værnesregionen DMS, KAD-senger"
-    assert _cap(today, "kad", dms, "refusal_probability") <= float(today.provenance["levers"]["max_refusal"])
+    assert _cap(today, "kad", dms, "refusal_probability") <= float(
+        today.provenance["levers"]["max_refusal"]
+    )
 
 
 def test_beds_alone_rule():
@@ -238,9 +240,10 @@ def test_heldogn_in_the_check_is_the_sum_of_its_two_forms(check_six):
     c = check_six.set_index(["municipality_code", "indicator"])
     for code in [*SIX, "region"]:
         for col in ("observed", "modelled"):
-            parts = c.loc[(code, "long_term_residents"), col] + c.loc[
-                (code, "residents_24h_housing"), col
-            ]
+            parts = (
+                c.loc[(code, "long_term_residents"), col]
+                + c.loc[(code, "residents_24h_housing"), col]
+            )
             assert c.loc[(code, "heldogn"), col] == pytest.approx(parts)
 
 

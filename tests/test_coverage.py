@@ -105,9 +105,9 @@ def test_damped_rates_stay_inside_0_1(level, trend, damping, years, anchor, pers
     assert ((r.rate >= 0) & (r.rate <= 1)).all()
     # the anchor fades: never more than at the base year
     z = coverage.projected_logit(model, [0, years], damping)
-    assert abs(z[0, 1] - level - trend * coverage.damped_horizon(years, damping)) <= abs(
-        anchor
-    ) + 1e-9
+    assert (
+        abs(z[0, 1] - level - trend * coverage.damped_horizon(years, damping)) <= abs(anchor) + 1e-9
+    )
     # the trend's effect is bounded by φ / (1 − φ) years of trend
     assert coverage.damped_horizon(years, damping) <= damping / (1 - damping) + 1e-9
 
