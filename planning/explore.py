@@ -428,7 +428,7 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
                     "hovertemplate": "%{y}: %{customdata:,.0f}<extra>" + name + "</extra>",
                 }
             )
-    ticks = plots._nice_ticks(vmax)
+    ticks = plots.population._nice_ticks(vmax)
     joint = " og " if ex.lang == "nb" else " and "
     layout = {
         "title.text": t("pyramid_title", ex.lang, years=joint.join(map(str, years))),
@@ -549,7 +549,7 @@ def _cost_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, A
     codes, items, years, arr = ex._summary("cost", make)
     at = arr[:, :, int(np.searchsorted(years, y1))]
     order = np.argsort(-at.sum(axis=1), kind="stable")
-    x = [plots._name(codes[i], ex.names, ex.lang) for i in order]
+    x = [plots.common._name(codes[i], ex.names, ex.lang) for i in order]
     traces = [{"x": x, "y": at[order, k] / 1e6} for k in range(len(items))]
     layout = {"title.text": t("cost_title", ex.lang, year=y1)}
     return (

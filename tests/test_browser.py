@@ -59,7 +59,7 @@ def rendered(tmp_path_factory):
                 os.environ.pop(var, None)
             else:
                 os.environ[var] = value
-        reports._WORKER_ROOT = None
+        reports.render._WORKER_ROOT = None
     assert all(r.status == "ok" for r in results), [r.error for r in results]
     return {"exe": exe, "out": out, "index": index}
 

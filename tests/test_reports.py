@@ -28,7 +28,7 @@ def _restore_jupyter_env(monkeypatch):
     """Rendering in this process gives it private Jupyter folders; undo that after each test."""
     for var in reports.PRIVATE_ENV_VARS:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(reports, "_WORKER_ROOT", None)
+    monkeypatch.setattr(reports.render, "_WORKER_ROOT", None)
 
 
 @pytest.fixture(scope="module")

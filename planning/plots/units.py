@@ -1,0 +1,247 @@
+"""Beds in use, refusals and travel to shared units (issue 17): the demand panels, KAD
+admissions and occupancy beside the national figure, refusals and overliggedøgn, travel
+weighted by users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from planning.i18n import check_language, t
+from planning.plots.common import (
+    MEASURE_PREFERENCE,
+    PALETTE,
+    _band_trace,
+    _central,
+    _layout,
+    _name,
+    _require,
+    band,
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# beds in use, refusals, travel to shared units (issue 17)
+# ----------------------------------------------------------------------------------------------
+def demand_panels(demand: pd.DataFrame) -> list[tuple[str, str]]:
+    """(service, measure) of each panel of the demand chart: each service's main measure
+    (:func:`primary_measures`), every school level of the school health service, and no panel for
+    services measured only by the population (legevakt, fastlege, kommuneoverlege: their line
+    would just repeat the population)."""
+    _require(demand, ["service", "measure"], "demand")
+    out: list[tuple[str, str]] = []
+    for service, measures in demand.groupby("service", sort=True)["measure"]:
+        present = sorted(set(measures))
+        pupils = [m for m in present if m.startswith("pupils_")]
+        if pupils:
+            out += [(str(service), m) for m in pupils]
+            continue
+        pick = next((m for m in MEASURE_PREFERENCE if m in present), None)
+        if pick is None:
+            rest = [m for m in present if m not in ("population", "fte")]
+            pick = rest[0] if rest else None
+        if pick is not None:
+            out.append((str(service), pick))
+    return out
+
+
+def kad_activity(
+    demand: pd.DataFrame,
+    capacity: pd.DataFrame,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    national_occupancy: Mapping[str, object] | None = None,
+    service: str = "kad",
+) -> go.Figure:
+    """KAD/ØHD: admissions a year in the region (central run, P10–P90 band with runs) and the
+    occupancy of each KAD unit by year, beside the national occupancy (``national_occupancy``:
+    value, year, publisher) as a dotted line."""
+    check_language(lang)
+    _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
+    _require(capacity, ["unit", "year", "service", "measure", "value"], "capacity")
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=[t("kad_admissions", lang), t("kad_occupancy", lang)],
+        horizontal_spacing=0.12,
+    )
+    keys = ["year"] + (["run"] if "run" in demand.columns else [])
+    d = demand[(demand["service"] == service) & (demand["measure"] == "admissions")]
+    d = d.groupby(keys, as_index=False)["value"].sum()
+    b = band(d, ["year"])
+    if b is not None:
+        fig.add_trace(
+            _band_trace(b, PALETTE[0], name=t("band", lang), showlegend=False), row=1, col=1
+        )
+    c = _central(d)
+    fig.add_trace(
+        go.Scatter(
+            x=c["year"],
+            y=c["value"],
+            mode="lines",
+            line=dict(color=PALETTE[0], width=2.5),
+            name=t("kad_admissions", lang),
+            showlegend=False,
+            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    occ = _central(capacity)
+    occ = occ[(occ["service"] == service) & (occ["measure"] == "occupancy")]
+    for k, (unit, g) in enumerate(occ.groupby("unit", sort=True)):
+        label = _name(str(unit), names, lang)
+        fig.add_trace(
+            go.Scatter(
+                x=g["year"],
+                y=g["value"],
+                mode="lines",
+                name=label,
+                line=dict(color=PALETTE[(k + 1) % len(PALETTE)], width=2),
+                hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    if national_occupancy is not None:
+        v = float(national_occupancy["value"])  # type: ignore[arg-type]
+        label = t("national_occupancy", lang, year=national_occupancy.get("year"), value=f"{v:.0%}")
+        years = occ["year"] if len(occ) else c["year"]
+        fig.add_trace(
+            go.Scatter(
+                x=[years.min(), years.max()],
+                y=[v, v],
+                mode="lines",
+                name=label,
+                line=dict(color="#000000", dash="dot", width=2),
+                hoverinfo="name",
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_yaxes(rangemode="tozero", row=1, col=1, title_text=t("per_year", lang))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=2)
+    fig.update_xaxes(title_text=t("year", lang))
+    return _layout(fig, t("kad_title", lang), lang=lang, height=430)
+
+
+def refusals_chart(
+    refusals: pd.DataFrame, lang: str = "nb", service_labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Patients refused a bed a year per bed service (left) and overliggedøgn a year (right: the
+    step-down bed-days refused, which the municipality pays the hospital for).
+    ``refusals``: :func:`planning.reports.refusals_frame`."""
+    check_language(lang)
+    _require(refusals, ["service", "year", "refused_admissions", "refused_bed_days"], "refusals")
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=[t("refused_patients", lang), t("overliggedogn_days", lang)],
+        horizontal_spacing=0.12,
+    )
+    for k, (service, g) in enumerate(refusals.groupby("service", sort=True)):
+        label = (service_labels or {}).get(str(service), str(service))
+        fig.add_trace(
+            go.Scatter(
+                x=g["year"],
+                y=g["refused_admissions"],
+                mode="lines",
+                name=label,
+                line=dict(color=PALETTE[k % len(PALETTE)], width=2),
+                hovertemplate="%{x}: %{y:,.1f}<extra>" + label + "</extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    ov = (
+        refusals[refusals["overliggedogn"]]
+        if "overliggedogn" in refusals.columns
+        else refusals.iloc[:0]
+    )
+    for service, g in ov.groupby("service", sort=True):
+        label = (service_labels or {}).get(str(service), str(service))
+        custom = (
+            g["overliggedogn_nok"].to_numpy() / 1e6 if "overliggedogn_nok" in g.columns else None
+        )
+        fig.add_trace(
+            go.Bar(
+                x=g["year"],
+                y=g["refused_bed_days"],
+                name=t("overliggedogn_days", lang),
+                marker_color="#D55E00",
+                customdata=custom,
+                showlegend=False,
+                hovertemplate="%{x}: %{y:,.0f}"
+                + (
+                    " (%{customdata:,.1f} " + t("mill_nok", lang) + ")"
+                    if custom is not None
+                    else ""
+                )
+                + "<extra>"
+                + label
+                + "</extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_yaxes(rangemode="tozero", title_text=t("per_year", lang), row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    fig.update_xaxes(title_text=t("year", lang))
+    return _layout(fig, t("refusals_title", lang), lang=lang, height=430)
+
+
+def shared_travel(
+    travel: pd.DataFrame,
+    lang: str = "nb",
+    names: Mapping[str, str] | None = None,
+    service_labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Travel minutes from each member to the host of every shared unit (bars, one colour per
+    member) and the mean weighted by the members' users (black diamond).
+    ``travel``: :func:`planning.reports.shared_travel_frame`."""
+    check_language(lang)
+    _require(
+        travel,
+        ["unit", "service", "municipality_code", "minutes", "users", "weighted_minutes"],
+        "travel",
+    )
+    units = list(dict.fromkeys(travel["unit"]))
+    ylabel = {
+        u: f"{(service_labels or {}).get(s, s)}"
+        for u, s in zip(travel["unit"], travel["service"], strict=True)
+    }
+    fig = go.Figure()
+    for k, (code, g) in enumerate(travel.groupby("municipality_code", sort=True)):
+        label = _name(str(code), names, lang)
+        fig.add_trace(
+            go.Bar(
+                y=[ylabel[u] for u in g["unit"]],
+                x=g["minutes"],
+                orientation="h",
+                name=label,
+                marker_color=PALETTE[k % len(PALETTE)],
+                customdata=g["users"],
+                hovertemplate="%{y}: %{x:.0f} min (%{customdata:,.0f})<extra>" + label + "</extra>",
+            )
+        )
+    w = travel.drop_duplicates("unit")
+    label = t("weighted_minutes", lang)
+    fig.add_trace(
+        go.Scatter(
+            y=[ylabel[u] for u in w["unit"]],
+            x=w["weighted_minutes"],
+            mode="markers+text",
+            name=label,
+            marker=dict(symbol="diamond", size=12, color="#000000"),
+            text=[f"{v:.0f}" for v in w["weighted_minutes"]],
+            textposition="middle right",
+            hovertemplate="%{y}: %{x:.1f} min<extra>" + label + "</extra>",
+        )
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text=t("minutes_to_host", lang), rangemode="tozero")
+    return _layout(fig, t("travel_title", lang), lang=lang, height=max(320, 70 * len(units) + 160))
