@@ -489,7 +489,7 @@ def evaluate(
     def codes_host_index(p: Any) -> np.ndarray:
         return p.hosts[p.of]
 
-    home_factor, nurse_share = _staffing_arrays(catalogue, codes, staffing)
+    home_factor, nurse_share = _staffing_arrays(catalogue, codes, staffing, runs)
     lt_fte = catalogue.coverage.langtidsopphold.fte_per_user.value
 
     # --- beds: KAD and intermediate -------------------------------------------------------
@@ -748,10 +748,14 @@ def _value(s: Any) -> Any:
 
 
 def _staffing_arrays(
-    catalogue: ServiceCatalogue, codes: list[str], staffing: pd.DataFrame | None
+    catalogue: ServiceCatalogue,
+    codes: list[str],
+    staffing: pd.DataFrame | None,
+    runs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(home-care FTE factor (R or 1, M, 1), nurse share (1, M, 1) or None) from a staffing table;
-    ones and None without one.
+    """(home-care FTE factor (R or 1, M, 1), nurse share (R or 1, M, 1) or None) from a staffing
+    table; ones and None without one. A table with a ``run`` column (calibrated per run) gives
+    each of ``runs`` its own nurse share.
 
     The factor turns the demand's FTE (users × the catalogue's fte_per_user × growth) into each
     municipality's own: its KOSTRA hours per user × 52 / ``staffing.hours_per_fte`` /
@@ -761,6 +765,14 @@ def _staffing_arrays(
         return np.ones((1, len(codes), 1)), None
     require_columns(staffing, ["municipality_code", "fte_per_user", "nurse_share"], "staffing")
     t = staffing.assign(municipality_code=staffing["municipality_code"].astype(str))
+    per_run = None
+    if "run" in t.columns:
+        per_run = t.pivot(index="run", columns="municipality_code", values="nurse_share")
+        want = np.zeros(1, dtype=np.int64) if runs is None else np.asarray(runs)
+        if not set(want) <= set(per_run.index) or not set(codes) <= set(per_run.columns):
+            raise InputError("staffing table lacks runs or municipalities", key="staffing")
+        per_run = per_run.loc[want, codes].to_numpy(dtype=float)[:, :, None]
+        t = t[t["run"] == t["run"].min()]
     t = t.drop_duplicates("municipality_code").set_index("municipality_code")
     missing = [c for c in codes if c not in t.index]
     if missing:
@@ -785,6 +797,10 @@ def _staffing_arrays(
     if not (np.all(np.isfinite(own)) and np.all(own >= 0) and np.all((ns >= 0) & (ns <= 1))):
         raise InputError("staffing table has blank or out-of-range values", key="staffing")
     factor = np.divide(own, base, out=np.ones_like(own * base), where=base > 0)
+    if per_run is not None:
+        if not np.all((per_run >= 0) & (per_run <= 1)):
+            raise InputError("staffing table has blank or out-of-range values", key="staffing")
+        return factor, per_run
     return factor, ns[None, :, None]
 
 

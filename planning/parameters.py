@@ -259,7 +259,8 @@ class BedService(_Model):
         s, p = self.share_old.value, self.population_share_old.value
         adm_old, adm_young = adm * s / p, adm * (1 - s) / (1 - p)
         # mean stay, same in both bands (assumption); values may be arrays over runs
-        los = np.divide(bd, adm, out=np.zeros(np.shape(adm)), where=np.asarray(adm) > 0)
+        shape = np.broadcast_shapes(np.shape(bd), np.shape(adm))
+        los = np.divide(bd, adm, out=np.zeros(shape), where=np.asarray(adm) > 0)
         return adm_young, adm_old, adm_young * los, adm_old * los
 
 
