@@ -317,3 +317,26 @@ def test_age_split_recomputes_the_shares_defined_on_it(today, split):
     if split > 67:
         assert spec.population_share_old.value < base.population_share_old.value
         assert spec.share_old.value < base.share_old.value
+
+
+# ------------------------------------------------------------------------------------------------
+# the terminal summary: beds belong to units
+# ------------------------------------------------------------------------------------------------
+def test_summary_shows_whole_beds_for_units_and_labels_shares(today):
+    text = scenarios.format_summary(today)
+    lines = text.splitlines()
+    units = next(line for line in lines if line.strip().startswith("beds per unit"))
+    # every unit's beds are whole numbers: "...: 6; ...: 1"
+    counts = [part.rsplit(":", 1)[1].strip() for part in units.split(":", 1)[1].split(";")]
+    assert counts and all(c.isdigit() for c in counts), units
+    assert "Værnesregionen DMS, KAD-senger: " in units and "5032 Selbu alone: 1" in units
+    header = next(i for i, line in enumerate(lines) if line.startswith("municipality"))
+    rows = lines[header + 1 : header + 1 + len(VAERNES) + 1]
+    assert lines[header].split()[3] == "beds"
+    for row in rows:
+        cell = row.split()[-4]  # ... beds, FTE, cost (NOK m), NOK/inhab.
+        # whole beds as integers; a share of a shared unit's beds is marked, never a bare decimal
+        assert cell.isdigit() or (cell.endswith("*") and "." in cell), row
+    assert any(line.strip().startswith("* a municipality's share") for line in lines)
+    selbu = next(r for r in rows if r.startswith("5032"))
+    assert "*" not in selbu  # Selbu runs its beds alone: whole beds
