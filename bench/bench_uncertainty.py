@@ -28,18 +28,25 @@ import sys
 import time
 
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 from planning import scenarios
-name, runs = sys.argv[1], int(sys.argv[2])
+name, runs, frames = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "frames"
 scenarios.run(name)  # reads the data and calibrates the projection (not timed)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+load = os.getloadavg()[0]
 t, c = time.perf_counter(), time.process_time()
 r = scenarios.run(name, runs=runs, seed=1)
 r.summary
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"wall": wall, "cpu": cpu, "peak_mb": peak, "before_mb": base,
-                  "drawn": len(r.provenance["parameter_draws"]), "rows": len(r.metrics())}))
+out = {"wall": wall, "cpu": cpu, "peak_mb": peak, "before_mb": base, "load": load,
+       "drawn": len(r.provenance["parameter_draws"]), "rows": len(r.metrics())}
+if frames:  # a user who then reads every tidy frame (built lazily from the arrays)
+    t, c = time.perf_counter(), time.process_time()
+    out["frame_rows"] = sum(len(getattr(r, f)) for f in scenarios.FRAMES if f != "units")
+    out["frames_wall"], out["frames_cpu"] = time.perf_counter() - t, time.process_time() - c
+    out["frames_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
 """
 
 
@@ -55,6 +62,11 @@ def main() -> None:
     ap.add_argument("--scenarios", nargs="*", default=None, help="default: every shipped scenario")
     ap.add_argument("--variants", type=int, default=2000)
     ap.add_argument("--tornado", default="shared_dms")
+    ap.add_argument(
+        "--frames",
+        action="store_true",
+        help="also time reading every tidy frame after the run (they are built lazily)",
+    )
     args = ap.parse_args()
 
     import numpy as np
@@ -68,7 +80,7 @@ def main() -> None:
     )
     for name in names:
         p = subprocess.run(
-            [sys.executable, "-c", CHILD, name, str(args.runs)],
+            [sys.executable, "-c", CHILD, name, str(args.runs), "frames" if args.frames else "-"],
             capture_output=True,
             text=True,
             check=True,
@@ -78,10 +90,17 @@ def main() -> None:
         print(
             f"  {name:<22} wall {f['wall']:6.2f} s  cpu {f['cpu']:6.2f} s  peak RSS "
             f"{f['peak_mb']:7.0f} MB (before {f['before_mb']:.0f} MB)  {f['drawn']} parameters "
-            f"drawn  target <3 s, <1 GB: {verdict}"
+            f"drawn  load {f['load']:.1f}  target <3 s, <1 GB: {verdict}"
         )
+        if args.frames:
+            print(
+                f"  {'':<22} + reading every frame ({f['frame_rows']:,} rows): wall "
+                f"{f['frames_wall']:.2f} s  cpu {f['frames_cpu']:.2f} s  peak RSS "
+                f"{f['frames_peak_mb']:.0f} MB"
+            )
 
     scenarios.run(args.tornado)
+    print(f"load average {os.getloadavg()[0]:.1f} before the tornado")
     table, wall, cpu = _timed(lambda: sensitivity.tornado(args.tornado))
     n = table.loc[table["evaluated"], "parameter"].nunique()
     print(
@@ -101,8 +120,11 @@ def main() -> None:
         "levers.fte_per_user_growth": rng.uniform(0, 0.01, k),
         "levers.occupancy_target": rng.uniform(0.75, 0.9, k),
         "kad.fte_per_bed": rng.uniform(0.5, 2.5, k),
+        "prices.real_pay_growth": rng.uniform(0.0, 0.015, k),
     }
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sensitivity.evaluate_values("shared_dms", {p: v[:2] for p, v in values.items()}, 2).metrics()
+    print(f"load average {os.getloadavg()[0]:.1f} before the variants")
     res, wall, cpu = _timed(lambda: sensitivity.evaluate_values("shared_dms", values, k).metrics())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from planning.demand import grid_codes
+from planning.demand import Demand, grid_codes
 from planning.errors import InputError, require_columns
 from planning.parameters import (
     COVERAGE_SERVICES,
@@ -30,6 +30,7 @@ from planning.parameters import (
     Organisation,
     ServiceCatalogue,
 )
+from planning.population import Population
 from planning.uncertainty import map_run_values
 
 DAYS_PER_YEAR = 365.0  # calendar days; offered load = bed-days / 365
@@ -257,6 +258,8 @@ def _travel_matrix(travel: pd.DataFrame | None, codes: list[str], pairs: set[tup
         )
     idx = {c: i for i, c in enumerate(codes)}
     known: dict[tuple[str, str], tuple[float, float]] = {}
+    need = sorted({c for pair in pairs for c in pair})
+    travel = travel[travel["from_code"].isin(need) & travel["to_code"].isin(need)]  # not Norway
     for f, t, mi, d in zip(
         travel["from_code"],
         travel["to_code"],
@@ -282,9 +285,12 @@ def _travel_matrix(travel: pd.DataFrame | None, codes: list[str], pairs: set[tup
 # ------------------------------------------------------------------------------------------------
 # plan
 # ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class ServicePlan:
     """Result of :func:`evaluate` (tidy frames; a ``run`` column when the input has runs).
+
+    The model keeps (run, unit or municipality, year) arrays (:meth:`parts`); each tidy frame
+    below is built from them on first use, so a chain with many runs pays for the frames a user
+    asks for only.
 
     capacity: unit, year, service, measure, value. Bed units: offered_load (Erlangs), beds
       (Erlang B), refusal_probability, occupancy, beds_at_occupancy_target,
@@ -303,12 +309,59 @@ class ServicePlan:
     units: unit, service, host, municipality_code (one row per member), cost_key, fixed_share.
     """
 
-    capacity: pd.DataFrame
-    staff: pd.DataFrame
-    costs: pd.DataFrame
-    cost_shares: pd.DataFrame
-    units: pd.DataFrame
-    price_year: int
+    def __init__(self, builder: _Builder, units: pd.DataFrame, price_year: int) -> None:
+        self._builder = builder
+        self.units = units
+        self.price_year = price_year
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def _frame(self, kind: str) -> pd.DataFrame:
+        if kind not in self._frames:
+            py = self.price_year if kind == "cost" else None
+            self._frames[kind] = self._builder.frame(kind, price_year=py)
+        return self._frames[kind]
+
+    @property
+    def capacity(self) -> pd.DataFrame:
+        return self._frame("cap")
+
+    @property
+    def staff(self) -> pd.DataFrame:
+        return self._frame("staff")
+
+    @property
+    def costs(self) -> pd.DataFrame:
+        return self._frame("cost")
+
+    @property
+    def cost_shares(self) -> pd.DataFrame:
+        return self._frame("share")
+
+    @property
+    def runs(self) -> np.ndarray:
+        """Run numbers of the arrays' first axis."""
+        return self._builder.runs
+
+    @property
+    def years(self) -> np.ndarray:
+        return self._builder.years
+
+    def parts(self, kind: str) -> list[tuple[dict[str, Any], np.ndarray, list[str]]]:
+        """The arrays behind a frame: (labels, values (runs, X, years), X names) per block;
+        ``kind`` 'cap', 'staff' (names: units), 'cost' or 'share' (names: municipality codes;
+        a share block's labels hold '_units' and '_share' per X)."""
+        return self._builder.parts[kind]
+
+    def with_nok_factor(self, factor: np.ndarray) -> ServicePlan:
+        """A copy with every NOK (costs and cost shares) multiplied by ``factor``, broadcast
+        against (runs, X, years), e.g. real pay growth (1 + g) ** (year - base year)."""
+        b = _Builder(self._builder.runs, self._builder.years, self._builder.has_run)
+        f = np.asarray(factor, dtype=float)
+        for kind, parts in self._builder.parts.items():
+            if kind in ("cost", "share"):
+                parts = [(lab, v * f, names) for lab, v, names in parts]
+            b.parts[kind] = list(parts)
+        return ServicePlan(b, self.units, self.price_year)
 
 
 @dataclass
@@ -423,18 +476,23 @@ def evaluate(
     doctor on call from home, and user-office management in proportion to the office.
     """
     lv = (levers or Levers()).with_defaults(catalogue)
-    require_columns(
-        demand, sorted({"municipality_code", "year", "service", "measure", "value"}), "demand"
-    )
-    if len(demand) == 0:
-        raise InputError("demand frame is empty", key="demand")
-    unknown = sorted({str(x) for x in pd.unique(demand["service"])} - set(SERVICES))
-    if unknown:
-        raise InputError(
-            f"unknown services {unknown} in demand", key="demand.service", allowed=SERVICES
+    if isinstance(demand, Demand):  # arrays of planning.demand.demand_arrays (checked there)
+        has_run = demand.with_run
+        runs, codes, years = demand.runs, list(demand.codes), demand.years
+        columns, dense = demand.columns, demand.values
+    else:
+        require_columns(
+            demand, sorted({"municipality_code", "year", "service", "measure", "value"}), "demand"
         )
-    has_run = "run" in demand.columns
-    runs, codes, years, columns, dense = _dense_demand(demand, has_run)
+        if len(demand) == 0:
+            raise InputError("demand frame is empty", key="demand")
+        unknown = sorted({str(x) for x in pd.unique(demand["service"])} - set(SERVICES))
+        if unknown:
+            raise InputError(
+                f"unknown services {unknown} in demand", key="demand.service", allowed=SERVICES
+            )
+        has_run = "run" in demand.columns
+        runs, codes, years, columns, dense = _dense_demand(demand, has_run)
     M = len(codes)
     catalogue, lv = map_run_values(catalogue, lv, lambda a: a[runs].reshape(-1, 1, 1))
 
@@ -725,14 +783,7 @@ def evaluate(
         ],
         columns=UNITS_COLUMNS,
     )
-    return ServicePlan(
-        capacity=b.frame("cap"),
-        staff=b.frame("staff"),
-        costs=b.frame("cost", price_year=catalogue.price_year),
-        cost_shares=b.frame("share"),
-        units=units,
-        price_year=catalogue.price_year,
-    )
+    return ServicePlan(b, units, catalogue.price_year)
 
 
 def per_unit(values: list[Any]) -> np.ndarray:
@@ -822,7 +873,10 @@ def _profession_shares(mix: dict[str, Any], nurse_share: np.ndarray | None) -> d
 def _inhabitants(
     population: pd.DataFrame, runs: np.ndarray, codes: list[str], years: np.ndarray, has_run: bool
 ) -> np.ndarray:
-    """Total inhabitants (R, M, Y) on the demand grid; a population without runs serves all."""
+    """Total inhabitants (R, M, Y) on the demand grid; a population without runs serves all.
+    ``population``: a tidy frame or the arrays of a projection (Population)."""
+    if isinstance(population, Population):
+        return _inhabitants_of_arrays(population, runs, codes, years, has_run)
     require_columns(population, sorted({"municipality_code", "year", "population"}), "population")
     pop_run = "run" in population.columns
     if pop_run and not has_run:
@@ -852,6 +906,25 @@ def _inhabitants(
             "population does not cover every municipality and year of the demand", key="population"
         )
     return out if pop_run else np.broadcast_to(out, (len(runs), *out.shape)).copy()
+
+
+def _inhabitants_of_arrays(
+    population: Population, runs: np.ndarray, codes: list[str], years: np.ndarray, has_run: bool
+) -> np.ndarray:
+    if population.with_run and not has_run:
+        raise InputError("population has runs but demand has none", key="population.run")
+    m_pos = {c: i for i, c in enumerate(population.codes)}
+    y_pos = {int(y): i for i, y in enumerate(population.years)}
+    if any(c not in m_pos for c in codes) or any(int(y) not in y_pos for y in years):
+        raise InputError(
+            "population does not cover every municipality and year of the demand", key="population"
+        )
+    tot = population.totals()[:, [m_pos[c] for c in codes]][:, :, [y_pos[int(y)] for y in years]]
+    if tot.shape[0] == 1:
+        return np.broadcast_to(tot, (len(runs), *tot.shape[1:])).copy()
+    if tot.shape[0] != len(runs):
+        raise InputError("population and demand have different runs", key="population.run")
+    return tot[runs]
 
 
 def _legevakt_rates(lg: Any, catchment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -127,14 +127,37 @@ class Panel:
     heldogn: np.ndarray
 
 
+_EMPTY_KOSTRA = pd.DataFrame(
+    {
+        "municipality_code": pd.Series([], dtype=str),
+        "year": pd.Series([], dtype=np.int64),
+        "value": pd.Series([], dtype=float),
+    }
+)
+
+
 def _wide(
-    k: pd.DataFrame, indicator: str, group: str, codes: list[str], years: np.ndarray
+    k: pd.DataFrame | dict[tuple[str, str], pd.DataFrame],
+    indicator: str,
+    group: str,
+    codes: list[str],
+    years: np.ndarray,
 ) -> np.ndarray:
-    sel = k[(k["indicator"] == indicator) & (k["age_group"] == group)]
-    w = sel.pivot_table(
-        index="municipality_code", columns="year", values="value", aggfunc="sum"
-    ).reindex(index=codes, columns=years)
-    return w.to_numpy(dtype=float)
+    """(municipality, year) sums of one indicator and age group; NaN where KOSTRA has no row
+    (a pivot table by integer positions: this runs for every coverage fit). ``k``: the KOSTRA
+    frame, or its rows split by (indicator, age_group)."""
+    if isinstance(k, dict):
+        sel = k.get((indicator, group), _EMPTY_KOSTRA)
+    else:
+        sel = k[(k["indicator"] == indicator) & (k["age_group"] == group)]
+    ci = pd.Index(codes).get_indexer(sel["municipality_code"])
+    yi = sel["year"].to_numpy(dtype=np.int64) - int(years[0])
+    ok = (ci >= 0) & (yi >= 0) & (yi < len(years))
+    cell = ci[ok] * len(years) + yi[ok]
+    n = len(codes) * len(years)
+    tot = np.bincount(cell, weights=sel["value"].to_numpy(dtype=float)[ok], minlength=n)
+    seen = np.bincount(cell, minlength=n) > 0
+    return np.where(seen, tot, np.nan).reshape(len(codes), len(years))
 
 
 def _national_rates(groups: np.ndarray, pop: np.ndarray) -> np.ndarray:
@@ -203,6 +226,9 @@ def build_panel(kostra: pd.DataFrame, last_year: int) -> Panel:
     k = k.assign(municipality_code=k["municipality_code"].astype(str))
     codes = sorted(k["municipality_code"].unique())
     years = np.arange(int(k["year"].min()), int(last_year) + 1)
+    k = {  # type: ignore[assignment]  # rows by (indicator, age group): split once
+        (str(i), str(g)): part for (i, g), part in k.groupby(["indicator", "age_group"], sort=False)
+    }
     pop = np.stack([_wide(k, "population", g, codes, years) for g in AGE_GROUPS], axis=2)
     home = np.stack([_wide(k, "home_service_users", g, codes, years) for g in AGE_GROUPS], axis=2)
     lt = np.stack([_wide(k, "long_term_residents", g, codes, years) for g in AGE_GROUPS], axis=2)

@@ -12,10 +12,20 @@ Pure functions on tidy frames, no I/O.
   expectancy rises), FTE-per-user growth and a shift from institutions to housing with 24-hour
   staff and home services.
 
+* :func:`demand_arrays` is the same on the arrays of a projection
+  (:class:`planning.population.Population`), all runs at once: it returns a :class:`Demand`
+  (run, municipality, year, measure) whose tidy frame is built only when asked for. Use rates
+  that step up at given ages and shift to higher ages are summed from tail sums of the
+  population (:class:`_ShiftedAges`), never as a (rows, 106) rate array.
+
 Demand frame columns: municipality_code, year, service, measure, value[, run].
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +40,9 @@ from planning.parameters import (
     BedService,
     Levers,
     ServiceCatalogue,
+    _walk,
 )
+from planning.population import Population
 from planning.uncertainty import map_run_values
 
 MAX_AGE = 105  # oldest single age in the population frame (105 = 105+)
@@ -206,15 +218,15 @@ def bed_rates_by_age(spec: BedService) -> tuple[np.ndarray, np.ndarray]:
     return np.where(old, adm_o, adm_y), np.where(old, bd_o, bd_y)
 
 
-def coverage_matrices(
-    model: pd.DataFrame, codes: np.ndarray, years: np.ndarray, damping: float
+def coverage_group_rates(
+    model: pd.DataFrame, codes: Sequence[str], years: np.ndarray, damping: float
 ) -> dict[str, np.ndarray]:
-    """{service: (n rows, 106) users per inhabitant by single age} for the municipality and year
-    of each row, from a coverage model (:func:`estimate_coverage_rates`); services
-    hjemmetjenester, langtidsopphold, heldogn_bolig. Raises InputError naming municipalities
-    that the model does not cover."""
+    """{service: (len(codes), len(years), 3) users per inhabitant by KOSTRA age group} from a
+    coverage model (:func:`estimate_coverage_rates`) for the given municipalities and years;
+    services hjemmetjenester, langtidsopphold, heldogn_bolig. Raises InputError naming
+    municipalities that the model does not cover."""
     key = np.asarray(model["municipality_code"].astype(str).to_numpy(), dtype=object)
-    uniq_c, inv_c = np.unique(np.asarray(codes, dtype=object).astype(str), return_inverse=True)
+    uniq_c = [str(c) for c in codes]
     pos = pd.Index(uniq_c).get_indexer(key)
     missing = sorted(set(uniq_c) - set(key[pos >= 0]))
     if missing:
@@ -223,8 +235,8 @@ def coverage_matrices(
             key="coverage_rates",
             allowed=sorted(set(key)),
         )
-    uniq_y, inv_y = np.unique(years, return_inverse=True)
     base = int(np.asarray(model["base_year"])[0])
+    h = np.asarray(years, dtype=np.int64) - base  # (Y,) years after the base year
     service = model["service"].to_numpy(dtype=object)
     group = model["age_group"].to_numpy(dtype=object)
     cols = {k: model[k].to_numpy(dtype=float) for k in coverage.MODEL_PATH_COLUMNS}
@@ -235,64 +247,150 @@ def coverage_matrices(
         for k, v in cols.items():
             path[k] = np.full(len(uniq_c), np.nan)
             path[k][pos[sel]] = v[sel]
-        return coverage.expit(coverage.projected_logit(path, uniq_y - base, damping))
+        return coverage.expit(coverage.projected_logit(path, h, damping))
 
     home = np.stack([rate("hjemmetjenester", g) for g in AGE_GROUPS], axis=2)
     held = np.stack([rate("heldogn", g) for g in AGE_GROUPS], axis=2)
     share = rate("heldogn_split", "total")[..., None]
-    cubes = {
+    out = {
         "hjemmetjenester": home,
         "langtidsopphold": held * share,
         "heldogn_bolig": held * (1.0 - share),
     }
-    out = {}
-    for s, cube in cubes.items():
+    for s, cube in out.items():
         if not np.isfinite(cube).all():
             raise InputError(f"incomplete {s} coverage rates", key="coverage_rates")
-        out[s] = cube[inv_c, inv_y][:, _age_group_index()]  # (n, 106)
     return out
+
+
+class _ShiftedAges:
+    """Population at or above an age when use rates shift to higher ages by ``shift`` years.
+
+    With r'(a) = r(a - s) linear between single ages (:func:`shifted_rates`), a rate that steps
+    up at age b contributes through ``sum_a P(a) * clip(a - s - b + 1, 0, 1)``, which is
+    ``(1 - phi) * P(j + 1) + sum_{a >= j + 2} P(a)`` with ``j + phi = s + b - 1``: one gather
+    from the tail sums per step instead of a shifted (…, 106) rate array per service. ``P``:
+    (..., 106) persons; ``shift``: years (>= 0), broadcast against ``P[..., 0]``."""
+
+    def __init__(self, P: np.ndarray, shift: np.ndarray) -> None:
+        self.P = P
+        self.shape = np.broadcast_shapes(P.shape[:-1], np.shape(shift))  # rows of the result
+        self.shift = np.broadcast_to(np.asarray(shift, dtype=float), self.shape)
+        self.total = P.sum(axis=-1)
+        self._memo: dict[float, np.ndarray] = {}
+
+    def _tail(self, k: np.ndarray) -> np.ndarray:
+        """Persons aged ``k`` or older (``k`` integer per row, 0 above the open age): the few
+        tail sums the rows need, each from the next older one."""
+        n_a = self.P.shape[-1]
+        hi = int(min(k.max(), n_a))
+        lo = min(int(k.min()), hi)
+        sums = [self.P[..., hi:].sum(axis=-1)]  # aged hi or older
+        for a in range(hi - 1, lo - 1, -1):
+            sums.append(sums[-1] + self.P[..., a])
+        stack = np.stack(sums[::-1])  # (hi - lo + 1, ...): aged lo, lo + 1, ..., hi or older
+        idx = np.minimum(k, hi) - lo
+        return np.take_along_axis(stack, idx[None], axis=0)[0]
+
+    def at_or_above(self, age: Any) -> np.ndarray:
+        """Persons counted at or above ``age`` (scalar or array broadcast against the rows)."""
+        b = np.ceil(np.asarray(age, dtype=float))
+        if b.ndim == 0 and float(b) in self._memo:
+            return self._memo[float(b)]
+        top = self.P.shape[-1] - 1
+        t = np.broadcast_to(self.shift + np.maximum(b, 1.0) - 1.0, self.shape)
+        j = np.floor(t)
+        phi = t - j
+        j = j.astype(np.int64)
+        nxt = np.take_along_axis(self.P, np.minimum(j + 1, top)[..., None], axis=-1)[..., 0]
+        w = np.where(j + 1 <= top, (1.0 - phi) * nxt, 0.0) + self._tail(j + 2)
+        w = np.where(b <= 0, self.total, w)
+        if b.ndim == 0:
+            self._memo[float(b)] = w
+        return w
+
+    def banded(self, bounds: Sequence[Any], rates: Sequence[Any]) -> np.ndarray:
+        """sum_a P(a) r'(a) for a rate that is ``rates[g]`` from age ``bounds[g]`` (bounds[0] = 0,
+        increasing) up to the next bound, shifted to higher ages."""
+        out = rates[0] * self.total
+        for g in range(1, len(bounds)):
+            out = out + (rates[g] - rates[g - 1]) * self.at_or_above(bounds[g])
+        return out
 
 
 # ------------------------------------------------------------------------------------------------
 # demand projection
 # ------------------------------------------------------------------------------------------------
-def project_demand(
-    population: pd.DataFrame,
-    catalogue: ServiceCatalogue,
-    levers: Levers | None = None,
-    coverage_rates: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Demand per municipality, year (and run) for every service in the catalogue.
+@dataclass(frozen=True, eq=False)
+class Demand:
+    """Demand on the (run, municipality, year) grid, one array per service and measure.
 
-    ``population``: population frame (municipality_code, year, sex, age, population[, run]).
-    ``coverage_rates``: the coverage model from :func:`estimate_coverage_rates` (default:
-    constant catalogue fallbacks).
-    Measures (value units): hjemmetjenester/langtidsopphold/heldogn_bolig users (persons) and
-    fte (FTE), langtidsopphold/heldogn_bolig places (users / occupancy; heldøgn in total is
-    their sum);
-    kad/intermediaer admissions and bed_days (per year); helsestasjon births and children_0_5;
-    skolehelsetjeneste pupils_barneskole/_ungdomsskole/_vgs; jordmor births; kommuneoverlege,
-    legevakt, fastlege population; brukerkontor cases (per year). Births are approximated by the
-    population aged 0 on 1 January. Levers act from ``catalogue.base_year`` on.
+    ``values``: (runs, municipalities, years, measures) with ``columns`` giving the position of
+    each (service, measure) (units as in :func:`project_demand`); ``codes`` in sorted order,
+    ``years`` ascending, run 0 the central run. ``with_run``: the tidy frame has a ``run``
+    column. :meth:`frame` builds the tidy frame on first use.
     """
-    lv = (levers or Levers()).with_defaults(catalogue)
-    keys, P = population_array(population)
-    if len(keys) == 0:
-        raise InputError("population frame is empty", key="population")
-    if "run" in keys.columns:  # values may be arrays over runs: index them by each row's run
-        row_run = keys["run"].to_numpy(dtype=np.int64)
-        catalogue, lv = map_run_values(catalogue, lv, lambda a: a[row_run])
-    codes = keys["municipality_code"].astype(str).to_numpy()
-    years = keys["year"].to_numpy(dtype=np.int64)
-    if coverage_rates is None:
-        coverage_rates = fallback_coverage_rates(catalogue, sorted(set(codes)))
-    since = np.maximum(years - catalogue.base_year, 0).astype(float)
-    shift = np.asarray(lv.age_shift(since), dtype=float)
 
-    out: dict[tuple[str, str], np.ndarray] = {}
-    damping = float(np.mean(catalogue.coverage.estimation.damping.value))
-    rate_by_age = coverage_matrices(coverage_rates, codes, years, damping)
-    users = {s: (P * shifted_rates(rate_by_age[s], shift)).sum(axis=1) for s in COVERAGE_SERVICES}
+    codes: tuple[str, ...]
+    years: np.ndarray
+    columns: dict[tuple[str, str], int]
+    values: np.ndarray
+    with_run: bool
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def runs(self) -> np.ndarray:
+        return np.arange(self.values.shape[0], dtype=np.int64)
+
+    def get(self, service: str, measure: str) -> np.ndarray:
+        """(runs, municipalities, years) values of one measure; InputError when absent."""
+        col = self.columns.get((service, measure))
+        if col is None:
+            raise InputError(
+                f"demand lacks {service}/{measure}",
+                key="demand",
+                allowed="the measures of planning.demand.project_demand",
+            )
+        return self.values[..., col]
+
+    def frame(self) -> pd.DataFrame:
+        """The tidy demand frame: municipality_code, year, service, measure, value[, run]."""
+        if "frame" not in self._cache:
+            R, M, Y, _ = self.values.shape
+            keys = pd.DataFrame(
+                {
+                    "municipality_code": np.tile(
+                        np.repeat(np.array(self.codes, dtype=object), Y), R
+                    ),
+                    "year": np.tile(np.asarray(self.years, dtype=np.int64), R * M),
+                }
+            )
+            if self.with_run:
+                keys.insert(0, "run", np.repeat(self.runs, M * Y))
+            out = {k: self.values[..., i].reshape(-1) for k, i in self.columns.items()}
+            self._cache["frame"] = _long(keys, out)
+        return self._cache["frame"].copy(deep=False)
+
+
+def _measures(
+    P: np.ndarray,
+    since: np.ndarray,
+    lv: Levers,
+    catalogue: ServiceCatalogue,
+    group_rates: dict[str, np.ndarray],
+) -> dict[tuple[str, str], np.ndarray]:
+    """Every demand measure from persons by single age ``P`` (..., 106), years since the
+    catalogue's base year ``since`` and coverage rates by KOSTRA age group (..., 3), all
+    broadcast against ``P[..., 0]``; catalogue and lever values scalars or broadcastable."""
+    shift = np.asarray(lv.age_shift(since), dtype=float)
+    if (shift < 0).any():
+        raise InputError("healthy ageing shifts use rates to lower ages", key="levers")
+    ages = _ShiftedAges(P, shift)
+    bounds = list(AGE_GROUP_BOUNDS)
+    users = {
+        s: ages.banded(bounds, [group_rates[s][..., g] for g in range(len(AGE_GROUPS))])
+        for s in COVERAGE_SERVICES
+    }
     # institution_to_home_shift: residents moved out of institutions, to housing with 24-hour
     # staff and to home services, each staffed as the form it moves to
     ramp = np.clip(since / np.asarray(lv.institution_to_home_years, dtype=float), 0.0, 1.0)
@@ -311,6 +409,7 @@ def project_demand(
             - cov.hjemmetjenester.fte_per_user.value
         )
     }
+    out: dict[tuple[str, str], np.ndarray] = {}
     for s in COVERAGE_SERVICES:
         spec = getattr(cov, s)
         out[(s, "users")] = users[s]
@@ -320,28 +419,126 @@ def project_demand(
             out[(s, "places")] = users[s] / spec.occupancy.value
 
     for s in ("kad", "intermediaer"):
-        adm, bd = bed_rates_by_age(getattr(catalogue, s))
-        out[(s, "admissions")] = (P * shifted_rates(adm, shift)).sum(axis=1)
-        out[(s, "bed_days")] = (P * shifted_rates(bd, shift)).sum(axis=1)
+        spec = getattr(catalogue, s)
+        adm_y, adm_o, bd_y, bd_o = spec.band_rates()
+        split = [0, spec.age_split.value]
+        out[(s, "admissions")] = ages.banded(split, [adm_y, adm_o])
+        out[(s, "bed_days")] = ages.banded(split, [bd_y, bd_o])
 
-    births = P[:, 0]
+    births = P[..., 0]
     out[("helsestasjon", "births")] = births
-    out[("helsestasjon", "children_0_5")] = P[:, 0:6].sum(axis=1)
+    out[("helsestasjon", "children_0_5")] = P[..., 0:6].sum(axis=-1)
     sh = catalogue.skolehelsetjeneste
     for level, (a0, a1) in (
         ("barneskole", sh.barneskole_ages),
         ("ungdomsskole", sh.ungdomsskole_ages),
         ("vgs", sh.vgs_ages),
     ):
-        out[("skolehelsetjeneste", f"pupils_{level}")] = P[:, a0 : a1 + 1].sum(axis=1)
+        out[("skolehelsetjeneste", f"pupils_{level}")] = P[..., a0 : a1 + 1].sum(axis=-1)
     out[("jordmor", "births")] = births
-    total = P.sum(axis=1)
+    total = ages.total
     for s in ("kommuneoverlege", "legevakt", "fastlege"):
         out[(s, "population")] = total
     out[("brukerkontor", "cases")] = sum(
         users[s] * getattr(cov, s).cases_per_user.value for s in COVERAGE_SERVICES
     )
-    return _long(keys, out)
+    return out
+
+
+def demand_arrays(
+    population: Population,
+    catalogue: ServiceCatalogue,
+    levers: Levers | None = None,
+    coverage_rates: pd.DataFrame | None = None,
+    runs: int | None = None,
+) -> Demand:
+    """:func:`project_demand` on the arrays of a projection, all runs at once, no tidy frames.
+
+    Catalogue and lever values may be arrays over runs (:func:`planning.uncertainty.with_values`)
+    of the population's number of runs, or of any number of runs when the population holds the
+    central run only (variants that differ only in parameters share its arrays). ``runs``: the
+    number of runs (0..runs-1) to give the result (default: the population's or the values');
+    a result with more than one run, or with ``runs`` given, has a ``run`` column in its frame.
+    Municipalities come out in sorted order. Raises InputError as :func:`project_demand`.
+    """
+    lv = (levers or Levers()).with_defaults(catalogue)
+    order = np.argsort(np.array(population.codes, dtype=str), kind="stable")
+    codes = tuple(population.codes[i] for i in order)
+    P = population.by_age()
+    if not np.array_equal(order, np.arange(len(order))):
+        P = P[:, order]
+    R = P.shape[0]
+    catalogue, lv = map_run_values(catalogue, lv, lambda a: np.asarray(a).reshape(-1, 1, 1))
+    sizes = {R} | {np.shape(x.value)[0] for _, x in _walk(catalogue, "") if np.ndim(x.value)}
+    sizes |= {np.shape(getattr(lv, k))[0] for k in type(lv).model_fields if np.ndim(getattr(lv, k))}
+    n_runs = max(sizes) if runs is None else int(runs)
+    if not sizes <= {1, n_runs}:
+        raise InputError(
+            f"values for {sorted(sizes)} runs do not fit a population of {R} runs "
+            f"and {n_runs} runs asked for",
+            key="runs",
+            allowed="one size of runs, or the central run and the runs",
+        )
+    if coverage_rates is None:
+        coverage_rates = fallback_coverage_rates(catalogue, list(codes))
+    years = np.asarray(population.years, dtype=np.int64)
+    since = np.maximum(years - catalogue.base_year, 0).astype(float)  # (Y,)
+    damping = float(np.mean(catalogue.coverage.estimation.damping.value))
+    rates = coverage_group_rates(coverage_rates, codes, years, damping)  # (M, Y, 3)
+    out = _measures(P, since, lv, catalogue, rates)
+    shape = (n_runs, len(codes), len(years))
+    columns = {k: i for i, k in enumerate(out)}
+    values = np.empty((*shape, len(out)))
+    for k, i in columns.items():
+        values[..., i] = np.broadcast_to(out[k], shape)
+    values.setflags(write=False)
+    with_run = population.with_run or n_runs > 1 or runs is not None
+    return Demand(codes, years, columns, values, with_run)
+
+
+def project_demand(
+    population: pd.DataFrame | Population,
+    catalogue: ServiceCatalogue,
+    levers: Levers | None = None,
+    coverage_rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Demand per municipality, year (and run) for every service in the catalogue.
+
+    ``population``: population frame (municipality_code, year, sex, age, population[, run]) or
+    the arrays of a projection (:class:`planning.population.Population`; then
+    :func:`demand_arrays`, whose frame this returns).
+    ``coverage_rates``: the coverage model from :func:`estimate_coverage_rates` (default:
+    constant catalogue fallbacks).
+    Measures (value units): hjemmetjenester/langtidsopphold/heldogn_bolig users (persons) and
+    fte (FTE), langtidsopphold/heldogn_bolig places (users / occupancy; heldøgn in total is
+    their sum);
+    kad/intermediaer admissions and bed_days (per year); helsestasjon births and children_0_5;
+    skolehelsetjeneste pupils_barneskole/_ungdomsskole/_vgs; jordmor births; kommuneoverlege,
+    legevakt, fastlege population; brukerkontor cases (per year). Births are approximated by the
+    population aged 0 on 1 January. Levers act from ``catalogue.base_year`` on.
+    """
+    if isinstance(population, Population):
+        return demand_arrays(population, catalogue, levers, coverage_rates).frame()
+    lv = (levers or Levers()).with_defaults(catalogue)
+    keys, P = population_array(population)
+    if len(keys) == 0:
+        raise InputError("population frame is empty", key="population")
+    if "run" in keys.columns:  # values may be arrays over runs: index them by each row's run
+        row_run = keys["run"].to_numpy(dtype=np.int64)
+        catalogue, lv = map_run_values(catalogue, lv, lambda a: a[row_run])
+    codes = keys["municipality_code"].astype(str).to_numpy()
+    years = keys["year"].to_numpy(dtype=np.int64)
+    if coverage_rates is None:
+        coverage_rates = fallback_coverage_rates(catalogue, sorted(set(codes)))
+    since = np.maximum(years - catalogue.base_year, 0).astype(float)
+    damping = float(np.mean(catalogue.coverage.estimation.damping.value))
+    uniq_c, inv_c = np.unique(codes, return_inverse=True)
+    uniq_y, inv_y = np.unique(years, return_inverse=True)
+    cubes = coverage_group_rates(coverage_rates, list(uniq_c), uniq_y, damping)
+    rates = {s: cube[inv_c, inv_y] for s, cube in cubes.items()}  # (n, 3)
+    out = _measures(P, since, lv, catalogue, rates)
+    n = len(keys)
+    return _long(keys, {k: np.broadcast_to(v, (n,)) for k, v in out.items()})
 
 
 def labels_column(words: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -35,10 +35,12 @@ SCENARIO_BYTES_PER_CELL = 200
 #: a two-axis sample of 20 000 (tracemalloc); rounded up.
 SWEEP_BYTES_PER_VARIANT = 1_500
 #: Seconds of computing per population cell (bench/bench_limits.py): a projection 1.7 us (on a
-#: busy machine), a scenario run 4.2 us (200 runs of shared_dms in 17.9 s). Used for the
-#: estimate a command prints before a long request (more than a minute).
+#: busy machine); a scenario run 0.6 us since the chain runs on arrays (1 000 runs of shared_dms:
+#: 12.1 s wall at load 8.7, 3.75 s CPU, for 21.2 million cells; bench/bench_uncertainty.py;
+#: 4.2 us before). Used for the estimate a command prints before a long request (more than a
+#: minute). The bytes above still count every frame, which a report reads.
 PROJECTION_SECONDS_PER_CELL = 1.7e-6
-SCENARIO_SECONDS_PER_CELL = 4.2e-6
+SCENARIO_SECONDS_PER_CELL = 0.6e-6
 #: Share of the available memory a request may plan to use (the rest is for the interpreter,
 #: libraries and what the estimate leaves out).
 USABLE_SHARE = 0.8

@@ -99,6 +99,7 @@ def evaluate_values(
     or a scalar) on its central population (or ``population`` with runs 0..n-1), all runs in one
     vectorised pass. Paths: catalogue and lever paths outside the coverage estimation, and
     ``prices.real_pay_growth``. Returns a :class:`~planning.scenarios.ScenarioResult` with runs."""
+    from planning.demand import demand_arrays, project_demand
     from planning.scenario.pipeline import plan_services
 
     scn = scenarios.load_scenario(scenario)
@@ -118,12 +119,31 @@ def evaluate_values(
         p: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for p, v in values.items()
     }
     cat_v, lev_v = uncertainty.with_values(catalogue, levers, arrays)
-    pop = _replicate(_central_population(scn), n) if population is None else population
-    # the pipeline's own sequence (demand, travel, staffing calibrated per run, capacity)
-    demand, plan = plan_services(scn, pop, cat_v, lev_v, services_json, runs=n)
+    coverage = scenarios._coverage_rates(scn.municipality_codes(), services_json)
+    if population is None:  # the central population's arrays, shared by every run (variant)
+        pop: Any = scenarios._population(scn, 0, None)
+        demand: Any = demand_arrays(pop, cat_v, lev_v, coverage_rates=coverage, runs=n)
+    else:
+        pop = population
+        demand = project_demand(pop, cat_v, lev_v, coverage_rates=coverage)
+    # the pipeline's own sequence from here (travel, staffing calibrated per run, capacity)
+    demand, plan = plan_services(scn, pop, cat_v, lev_v, services_json, runs=n, demand=demand)
     g = arrays.get("prices.real_pay_growth")
     if g is None:
         g = np.full(n, scn.prices.real_pay_growth.value)
+    if population is None:  # real pay growth per run on the plan's arrays; frames only if read
+        if np.any(g):
+            years = np.asarray(plan.years, dtype=float) - scn.horizon.base_year
+            plan = plan.with_nok_factor((1.0 + g)[:, None, None] ** years[None, None, :])
+        return scenarios.ScenarioResult(
+            name=scn.name,
+            scenario=scn,
+            population=pop,
+            demand=demand,
+            plan=plan,
+            provenance={"runs": n - 1, "price_year": plan.price_year, "seed": None},
+            parameter_values=arrays,
+        )
     costs, shares = (
         _grow(plan.costs, g, scn.horizon.base_year),
         _grow(plan.cost_shares, g, scn.horizon.base_year),

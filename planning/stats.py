@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,19 @@ def quantile_label(q: float) -> str:
     """Column name for quantile ``q``: 0.1 → 'p10', 0.5 → 'p50', 0.025 → 'p2.5'."""
     pct = round(float(q) * 100, 6)
     return f"p{int(pct)}" if pct == int(pct) else f"p{pct:g}"
+
+
+def quantiles_over_runs(values: np.ndarray, q: Sequence[float], axis: int = 0) -> np.ndarray:
+    """Quantiles over the runs axis of an array (the drawn runs only: leave run 0 out before
+    calling), linear interpolation between order statistics as :func:`quantiles` takes them;
+    blank values are skipped as there (all blank gives blank). Returns an array with the
+    quantiles as the first axis. Raises InputError for q outside 0..1."""
+    qs = [float(x) for x in q]
+    if not qs or any(not 0.0 <= x <= 1.0 for x in qs):
+        raise InputError(f"quantiles must be between 0 and 1, got {qs}", key="q", allowed="0..1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-blank slices give blank
+        return np.nanquantile(np.asarray(values, dtype=float), qs, axis=axis)
 
 
 def quantiles(

@@ -227,3 +227,50 @@ def test_bad_inputs_raise(catalogue):
         project_demand(_population(FLAT, code="5034"), catalogue, coverage_rates=rates)
     with pytest.raises(InputError, match="KOSTRA"):
         estimate_coverage_rates(pd.DataFrame({"x": [1]}), catalogue)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shift=st.lists(st.floats(0.0, 30.0), min_size=1, max_size=5),
+    bounds=st.lists(st.floats(1.0, 110.0), min_size=1, max_size=3, unique=True),
+    seed=st.integers(0, 1000),
+)
+def test_banded_rates_on_tail_sums_equal_shifted_rates(shift, bounds, seed):
+    """The array path counts persons at or above an age from tail sums
+    (demand._ShiftedAges); it equals summing P(a) x a shifted step rate (shifted_rates)."""
+    from planning.demand import _ShiftedAges
+
+    rng = np.random.default_rng(seed)
+    P = rng.uniform(0, 100, (len(shift), AGES.size))
+    s = np.array(shift)
+    b = [0.0, *sorted(bounds)]
+    levels = rng.uniform(0, 1, len(b))
+    rate = levels[np.searchsorted(np.array(b), AGES, side="right") - 1]
+    rate = np.where(AGES >= np.ceil(b[-1]), levels[-1], rate)
+    for g in range(1, len(b)):  # steps at ceil(bound), as np.where(AGES >= bound) has them
+        rate = np.where((AGES >= np.ceil(b[g - 1])) & (AGES < np.ceil(b[g])), levels[g - 1], rate)
+    want = (P * shifted_rates(rate, s)).sum(axis=1)
+    got = _ShiftedAges(P, s).banded(b, list(levels))
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-9)
+
+
+def test_demand_arrays_equal_the_frame_path_with_runs_and_draws():
+    """demand_arrays on a Population (runs, parameter arrays over runs) gives the frame of
+    project_demand on the population's tidy frame, row for row."""
+    from planning import scenarios, uncertainty
+    from planning.demand import demand_arrays
+    from planning.demography import project_population
+
+    scn = scenarios.load_scenario("shared_dms")
+    sj = scenarios._freeze(scn.services)
+    cat = scenarios._catalogue_for(sj)
+    lv = scn.levers.with_defaults(cat)
+    codes = scn.municipality_codes()
+    pop = project_population(list(codes), 2026, 2035, runs=8, seed=2)
+    draws = uncertainty.draw(cat, lv, scenarios._base_catalogue(), 8, 2)
+    cat, lv = uncertainty.with_values(cat, lv, draws)
+    cov = scenarios._coverage_rates(codes, sj)
+    keys = ["run", "municipality_code", "year", "service", "measure"]
+    a = demand_arrays(pop, cat, lv, coverage_rates=cov).frame().sort_values(keys)
+    b = project_demand(pop.frame(), cat, lv, coverage_rates=cov).sort_values(keys)
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), rtol=1e-12)

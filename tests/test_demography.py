@@ -138,7 +138,9 @@ def test_calibration_uses_only_data_up_to_base_year(monkeypatch):
     pop = cube.pop.copy()
     pop[cube.years > 2016] = np.nan
     hidden = demography._Cube(cube.codes, cube.years, pop, cube.county, cube.n_counties)
-    monkeypatch.setattr(demography, "_cube", lambda: hidden)
+    from planning import demography_inputs
+
+    monkeypatch.setattr(demography_inputs, "_cube", lambda: hidden)
     blind = demography._calibrate.__wrapped__(2016)
     full = demography.calibrate(2016)
     for name in ("fertility_level", "migration_rate", "migration_level", "ccr", "cwr"):

@@ -58,7 +58,7 @@ def test_numbers_equal_scenarios_run_for_the_same_scenario(ex):
     ex.update(end_year=2040, max_refusal=0.03, shared=("kad", "intermediaer"))
     res = scenarios.run(ex.scenario(), runs=3, seed=7)
     for name in ("capacity", "staff", "costs", "cost_shares"):
-        want = res.__dict__[name]
+        want = getattr(res, name)
         want = want[want["run"] == 0].drop(columns="run") if "run" in want.columns else want
         got = ex.frame(name)
         keys = [c for c in want.columns if c not in ("value", "nok", "share")]
@@ -70,7 +70,7 @@ def test_numbers_equal_scenarios_run_for_the_same_scenario(ex):
                     m[f"{col}_ex"], m[f"{col}_run"], rtol=1e-9, atol=1e-9, err_msg=name
                 )
     for name in ("population", "demand"):
-        want, got = res.__dict__[name], ex.frame(name)
+        want, got = getattr(res, name), ex.frame(name)
         keys = [c for c in want.columns if c not in ("value", "population")]
         col = "population" if name == "population" else "value"
         m = want.merge(got, on=keys, suffixes=("_run", "_ex"))
@@ -128,8 +128,8 @@ def test_end_year_cuts_a_longer_projection_without_changing_it():
         scenarios.apply_overrides(base, {"horizon.end_year": explore.MAX_END_YEAR}), runs=2, seed=3
     )
     for name in ("population", "demand"):
-        x = a.__dict__[name]
-        y = b.__dict__[name]
+        x = getattr(a, name)
+        y = getattr(b, name)
         pd.testing.assert_frame_equal(
             x.reset_index(drop=True), y[y["year"] <= 2040].reset_index(drop=True)
         )

@@ -37,9 +37,9 @@ def _projection_cached(
     runs: int,
     seed: int | None,
 ) -> Any:
-    from planning.demography import project
+    from planning.demography import project_population
 
-    return project(
+    return project_population(
         list(codes),
         base_year=base_year,
         end_year=end_year,
@@ -51,14 +51,19 @@ def _projection_cached(
 
 
 def _projection(scn: Scenario, runs: int, seed: int | None) -> Any:
-    """Population projection, cached by (municipalities, years, method, variant, runs, seed).
-    Returned as a shallow copy: with pandas copy-on-write, callers cannot alter the cache."""
+    """Population projection as a tidy frame (of :func:`_population`, built once and kept)."""
+    return _population(scn, runs, seed).frame()
+
+
+def _population(scn: Scenario, runs: int, seed: int | None) -> Any:
+    """Population projection as arrays (:class:`planning.population.Population`), cached by
+    (municipalities, years, method, variant, runs, seed); the arrays are read-only."""
     d, h = scn.demography, scn.horizon
     args = (scn.municipality_codes(), h.base_year, h.end_year, d.method, d.variant, runs)
     if runs > 0 and seed is None:  # fresh random draws every time: nothing to cache
-        from planning.demography import project
+        from planning.demography import project_population
 
-        return project(
+        return project_population(
             list(args[0]),
             base_year=h.base_year,
             end_year=h.end_year,
@@ -67,7 +72,7 @@ def _projection(scn: Scenario, runs: int, seed: int | None) -> Any:
             runs=runs,
             seed=None,
         )
-    return _projection_cached(*args, seed if runs > 0 else None).copy(deep=False)
+    return _projection_cached(*args, seed if runs > 0 else None)
 
 
 #: Levers that only set capacity targets (bed sizing); demand does not depend on them, so a
@@ -96,12 +101,13 @@ def _demand_key(
 
 @functools.lru_cache(maxsize=16)
 def _demand_cached(proj: tuple[Any, ...], services_json: str, levers_json: str) -> Any:
-    from planning.demand import project_demand
+    """Demand arrays (:class:`planning.demand.Demand`, read-only) of a cached projection."""
+    from planning.demand import demand_arrays
 
     catalogue = _catalogue_for(services_json)
     levers = Levers(**json.loads(levers_json))
     coverage = _coverage_rates(proj[0], services_json)
-    return project_demand(_projection_cached(*proj), catalogue, levers, coverage_rates=coverage)
+    return demand_arrays(_projection_cached(*proj), catalogue, levers, coverage_rates=coverage)
 
 
 @functools.lru_cache(maxsize=32)
@@ -142,7 +148,6 @@ def calibrated_staffing(
 
     from planning.calibration import staffing_table
     from planning.demand import bed_rates_by_age
-    from planning.parameters import status_quo_units
 
     if catalogue.calibration is None:
         return None
@@ -158,10 +163,18 @@ def calibrated_staffing(
         catalogue,
         list(codes),
         bed_days=bed_days,
-        units=status_quo_units(codes),
+        units=_status_quo_units(codes),
         max_refusal=max_refusal,
         runs=runs,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _status_quo_units(codes: tuple[str, ...]) -> Any:
+    """Today's units within ``codes`` (data/organisation.yaml read once per process)."""
+    from planning.parameters import status_quo_units
+
+    return status_quo_units(codes)
 
 
 @functools.lru_cache(maxsize=32)
@@ -188,15 +201,15 @@ def plan_services(
     arrays over ``runs`` runs (:func:`planning.uncertainty.with_values`; the population has runs
     0..runs-1): then every run's staffing is calibrated with its own values, so a run with a
     value equals a separate scenario run with that value. ``runs=None``: scalar values, staffing
-    cached. ``demand``: the demand frame when already projected (cached) for these values.
+    cached. ``demand``: the demand (:class:`planning.demand.Demand`) when already projected (cached).
     Returns (demand, plan as from :func:`planning.capacity.evaluate`)."""
     from planning.capacity import evaluate
-    from planning.demand import project_demand
+    from planning.demand import demand_arrays
 
     codes = scn.municipality_codes()
     if demand is None:
         coverage = _coverage_rates(codes, services_json)
-        demand = project_demand(population, catalogue, levers, coverage_rates=coverage)
+        demand = demand_arrays(population, catalogue, levers, coverage_rates=coverage)
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
     if runs is None:
         staffing = _staffing(codes, services_json, float(levers.max_refusal))  # type: ignore[arg-type]
@@ -227,6 +240,7 @@ def clear_cache() -> None:
         _coverage_rates,
         _staffing,
         _calibration_ages,
+        _status_quo_units,
         _travel,
         _catalogue_for,
         _base_catalogue,
@@ -301,7 +315,7 @@ def run(
     catalogue = _catalogue_for(services_json)
     levers = scn.levers.with_defaults(catalogue)
     n_runs, the_seed = int(n_runs), (None if the_seed is None else int(the_seed))
-    population = _projection(scn, n_runs, the_seed)
+    population = _population(scn, n_runs, the_seed)
     draws: dict[str, Any] = {}
     if n_runs > 0 and parameter_draws:
         from planning import uncertainty
@@ -309,7 +323,7 @@ def run(
         draws = uncertainty.draw(catalogue, levers, _base_catalogue(), n_runs, the_seed)
         catalogue, levers = uncertainty.with_values(catalogue, levers, draws)
     demand_key = None if draws else _demand_key(scn, n_runs, the_seed, services_json, levers)
-    demand = None if demand_key is None else _demand_cached(*demand_key).copy(deep=False)
+    demand = None if demand_key is None else _demand_cached(*demand_key)
     demand, plan = plan_services(
         scn,
         population,
@@ -322,7 +336,7 @@ def run(
     central = scn.levers.with_defaults(_catalogue_for(services_json))
     if draws:
         catalogue, levers = _catalogue_for(services_json), central
-    costs, cost_shares = _apply_real_growth(plan.costs, plan.cost_shares, scn)
+    plan = _with_real_growth(plan, scn)
 
     provenance = {
         "scenario": scn.name,
@@ -350,14 +364,22 @@ def run(
         scenario=scn,
         population=population,
         demand=demand,
-        capacity=plan.capacity,
-        staff=plan.staff,
-        costs=costs,
-        cost_shares=cost_shares,
-        units=plan.units,
+        plan=plan,
         provenance=provenance,
         parameter_values=draws,
     )
+
+
+def _with_real_growth(plan: Any, scn: Scenario) -> Any:
+    """The plan with NOK × (1 + real_pay_growth) ** (year - base_year) on its arrays (costs and
+    cost shares); the plan itself when growth is 0."""
+    import numpy as np
+
+    g = scn.prices.real_pay_growth.value
+    if g == 0.0:
+        return plan
+    years = np.asarray(plan.years, dtype=float) - scn.horizon.base_year
+    return plan.with_nok_factor((1.0 + g) ** years)
 
 
 def _apply_real_growth(costs: Any, shares: Any, scn: Scenario) -> tuple[Any, Any]:
