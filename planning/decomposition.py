@@ -183,16 +183,21 @@ def order_markdown(table: pd.DataFrame, lang: str = "nb") -> str:
     """Text under the waterfall: where it starts and the order of the drivers."""
     order = ", ".join(nb if lang == "nb" else en for _, nb, en in DRIVERS)
     ref = table.attrs.get("reference")
+    named = {  # the reference as a reader says it, not its file name
+        "today": ("slik tjenestene er organisert i dag", "as the services are organised today"),
+        "alone": ("hver kommune for seg", "each municipality on its own"),
+    }
+    nb_ref, en_ref = named.get(str(ref), (f"«{ref}»", f"'{ref}'"))
     if lang == "nb":
         return (
-            f"Fra første år med organiseringen i «{ref}» og alle drivere slått av, til dette "
+            f"Fra første år med organiseringen {nb_ref} og alle drivere slått av, til dette "
             f"scenariet i sluttåret. Driverne slås på én om gangen i denne rekkefølgen: {order}. "
             "Hvert trinn er det driveren legger til på toppen av de foregående; trinnene summerer "
             "seg til endringen i alt. Der driverne virker sammen (for eksempel friskere aldring i "
             "en større befolkning), avhenger størrelsen på trinnene av rekkefølgen."
         )
     return (
-        f"From the first year with the organisation of '{ref}' and every driver off, to this "
+        f"From the first year with the organisation {en_ref} and every driver off, to this "
         f"scenario at the horizon. The drivers are switched on one at a time in this order: "
         f"{order}. Each step is what the driver adds on top of those before it; the steps add up "
         "to the total change. Where drivers interact (e.g. healthy ageing in a larger "

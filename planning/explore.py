@@ -3,6 +3,8 @@
 A planner moves one control at a time. :class:`Explorer` keeps what a change does not touch and
 computes only what it does:
 
+* the coverage model is fitted once on the national panel and restricted to each set of
+  municipalities (the fit does not depend on the set; tested);
 * the population projection of a set of municipalities and a variant is made once, to the last
   year any control allows (:data:`MAX_END_YEAR`), and cut to the chosen horizon (projecting to a
   later year gives the same earlier years, checked by tests/test_explore.py); so is the demand
@@ -116,6 +118,9 @@ class Explorer:
         self._shapes: dict[str, tuple] = {}
         self._pop, self._dem, self._plan, self._sum = _LRU(), _LRU(), _LRU(), _LRU()
         self._keys: dict[str, Any] = {}
+        self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
+        self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
+        self._maps = _LRU()  # the map figure of each set of municipalities
         self._stages_full: dict[str, pd.DataFrame] = {}
         self.timings: dict[str, float] = {}
         self.frames: dict[str, pd.DataFrame] = {}
@@ -192,13 +197,15 @@ class Explorer:
                 )
                 cat, lev = uncertainty.with_values(catalogue, levers, draws)
             return project_demand(
-                population, cat, lev, coverage_rates=scenarios._coverage_rates(codes, services_json)
+                population, cat, lev, coverage_rates=self.coverage(codes, services_json)
             )
 
         demand = self._dem.get_or(dem_key, make_demand)
         plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
 
         def plan() -> dict[str, pd.DataFrame]:
+            from planning.parameters import status_quo_units
+
             travel = scenarios._travel(
                 scenarios._freeze([x.model_dump(exclude_none=True) for x in scn.travel_overrides])
             )
@@ -212,12 +219,28 @@ class Explorer:
                 levers,
                 travel=travel,
                 staffing=staffing,
+                today_units=status_quo_units(codes),  # one-off costs, as scenarios.run
             )
             costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
             return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}
 
         self._keys = {"population": pop_key, "demand": dem_key, "plan": plan_key}
         return {"population": population, "demand": demand, **self._plan.get_or(plan_key, plan)}
+
+    def coverage(self, codes: tuple[str, ...], services_json: str) -> pd.DataFrame:
+        """The coverage model of ``codes``: the national fit (every municipality, made once per
+        catalogue) restricted to ``codes``. The fit pools over the whole national panel whatever
+        the municipalities asked for, so this equals ``scenarios._coverage_rates(codes, ...)``
+        (tested) and a new set of municipalities needs no new fit."""
+        from planning.coverage import restrict
+
+        national = self._coverage.get(services_json)
+        if national is None:
+            every = tuple(data.load_municipalities()["municipality_code"].astype(str))
+            national = self._coverage[services_json] = scenarios._coverage_rates(
+                every, services_json
+            )
+        return restrict(national, list(codes))
 
     def _summary(self, what: str, make: Callable[[], Any]) -> Any:
         """Chart data computed once per population/demand/plan (to MAX_END_YEAR), then cut."""
@@ -325,13 +348,13 @@ class Explorer:
             return plots.staff_by_service(f["staff"], lang=lang, service_labels=self.labels)
         if name == "cost":
             return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
-        if name == "map":
-            geometry, places, travel = self._sum.get_or(
-                ("map data",),
-                lambda: (data.load_geometry(), data.load_places(), data.load_travel()),
-            )
-            return plots.region_map(
-                geometry, places, travel, list(self.values["municipalities"]), lang=lang
+        if name == "map":  # geometry loaded once; each set's map drawn once (a figure is small)
+            codes = tuple(self.values["municipalities"])
+            if self._map_data is None:
+                self._map_data = (data.load_geometry(), data.load_places(), data.load_travel())
+            geometry, places, travel = self._map_data
+            return self._maps.get_or(
+                codes, lambda: plots.region_map(geometry, places, travel, list(codes), lang=lang)
             )
         raise KeyError(name)
 

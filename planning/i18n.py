@@ -161,6 +161,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "proposal": {"nb": "forslag i dette scenarioet", "en": "proposed in this scenario"},
     "cost_key_population": {"nb": "etter folketall", "en": "by population"},
     "cost_key_use": {"nb": "etter bruk", "en": "by use"},
+    "cost_key_own": {"nb": "egen enhet (hele kostnaden)", "en": "own unit (the whole cost)"},
     "cost_key_fixed_plus_use": {
         "nb": "fast andel likt delt + bruk",
         "en": "fixed share split equally + use",
@@ -274,6 +275,21 @@ MEASURES: dict[str, dict[str, str]] = {
     "pupils_vgs": {"nb": "elever i videregående", "en": "pupils, videregående"},
     "children_0_5": {"nb": "barn 0-5 år", "en": "children aged 0-5"},
     "lists": {"nb": "listeinnbyggere", "en": "list patients"},
+    "participants": {"nb": "deltakere per år", "en": "participants a year"},
+    "adults": {"nb": "innbyggere 18+", "en": "inhabitants 18+"},
+    "young": {"nb": "innbyggere 0-17", "en": "inhabitants 0-17"},
+    "driver": {
+        "nb": "grunnlag (innbyggere eller nye brukere)",
+        "en": "driver (inhabitants or new users)",
+    },
+    "fte_avoided": {"nb": "unngåtte årsverk (forebygging)", "en": "FTE avoided (prevention)"},
+    "users_avoided": {"nb": "unngåtte brukere (forebygging)", "en": "users avoided (prevention)"},
+    "users_substance": {"nb": "brukere med rusproblemer", "en": "users with substance problems"},
+    "housing_places": {"nb": "bemannede boligplasser", "en": "staffed housing places"},
+    "bed_days_psykisk_helse_rus": {
+        "nb": "liggedøgn psykisk helse og rus",
+        "en": "bed-days, mental health and substance use",
+    },
     "cost_nok": {"nb": "årlig kostnad (kr)", "en": "yearly cost (NOK)"},
     "cost_nok_per_inhabitant": {
         "nb": "kostnad per innbygger (kr)",
@@ -284,6 +300,30 @@ MEASURES: dict[str, dict[str, str]] = {
     "population_67+": {"nb": "innbyggere 67+", "en": "inhabitants 67+"},
     "population_80+": {"nb": "innbyggere 80+", "en": "inhabitants 80+"},
     "population_90+": {"nb": "innbyggere 90+", "en": "inhabitants 90+"},
+    "places": {"nb": "plasser", "en": "places"},
+    "beds_at_occupancy_target": {
+        "nb": "senger ved beleggsmålet",
+        "en": "beds at the occupancy target",
+    },
+    "refusal_at_occupancy_target": {
+        "nb": "avvisningssannsynlighet ved beleggsmålet",
+        "en": "refusal probability at the occupancy target",
+    },
+    "refused_bed_days": {
+        "nb": "avviste liggedøgn (overliggedøgn på sykehus)",
+        "en": "refused bed-days (overliggedøgn at the hospital)",
+    },
+    "added_travel_minutes": {
+        "nb": "reisetid til vertskommunen (minutter én vei, vektet med innbyggere)",
+        "en": "travel time to the host (minutes one way, weighted by inhabitants)",
+    },
+    "on_call_from_home": {
+        "nb": "hjemmevakt (1 = ja, 0 = nei)",
+        "en": "on call from home (1 = yes, 0 = no)",
+    },
+    "catchment_population": {"nb": "innbyggere i opptaksområdet", "en": "catchment population"},
+    "doctor_hours": {"nb": "legetimer", "en": "doctor hours"},
+    "nurses_on_duty": {"nb": "sykepleiere på vakt", "en": "nurses on duty"},
 }
 
 
@@ -298,6 +338,18 @@ ITEMS: dict[str, dict[str, str]] = {
     "legevaktsentral": {
         "nb": "legevaktsentral (kjøpt)",
         "en": "legevaktsentral (bought)",
+    },
+    # what sharing costs (planning.overhead; assumptions with ranges)
+    "overhead_leadership": {"nb": "ledelse av felles enhet", "en": "shared unit's leadership"},
+    "overhead_administration": {
+        "nb": "administrasjon (vertskommunen)",
+        "en": "administration (host municipality)",
+    },
+    "overhead_it": {"nb": "IT (til vertskommunen)", "en": "IT (paid to the host)"},
+    "overhead_coordination": {"nb": "samordning mellom kommunene", "en": "coordination"},
+    "overhead_one_off": {
+        "nb": "etablering og uttreden (fordelt over år)",
+        "en": "setting up and leaving (annualised)",
     },
 }
 

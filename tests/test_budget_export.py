@@ -322,3 +322,20 @@ def test_budget_html_shows_every_municipality_and_signed_changes(frame, shared):
     # region), shown with a minus sign (issue 12: alone runs ØHD beds at the national occupancy,
     # so the KAD difference is now 1-2 beds)
     assert "−9" in text and "−7" in text
+
+
+def test_a_service_added_to_the_model_gets_its_users_row_without_an_edit(shared):
+    """A service the budget module does not list (as the new services of issue 16 will be) gets
+    a users row with the measure its demand chart shows, labelled from the catalogue labels."""
+    import copy
+
+    demand = shared.demand
+    extra = demand[demand["service"] == "hjemmetjenester"].assign(service="ny_tjeneste")
+    other = copy.copy(shared)
+    other.demand = pd.concat([demand, extra], ignore_index=True)
+    labels = {**reports.service_labels(shared.scenario.catalogue()), "ny_tjeneste": "Ny tjeneste"}
+    rows = budget.budget_frame(other, service_labels=labels)
+    users = rows[(rows["group"] == "users") & (rows["indicator"] == "Ny tjeneste")]
+    assert set(users["unit"]) == {"brukere"}
+    own = rows[(rows["group"] == "users") & (rows["indicator"] == "Hjemmetjenester (mottakere)")]
+    np.testing.assert_allclose(users["value"].to_numpy(), own["value"].to_numpy())

@@ -158,3 +158,43 @@ def test_demand_chart_has_no_population_only_series_and_every_school_level(ex):
         "pupils_ungdomsskole",
         "pupils_vgs",
     ]
+
+
+def test_a_new_set_of_municipalities_uses_the_national_coverage_fit_and_equals_scenarios_run(ex):
+    """The coverage fit pools over the national panel whatever municipalities are asked for, so
+    the explorer fits it once and restricts it to each set; the numbers equal scenarios.run."""
+    codes = ("5035", "5031", "5036")
+    ex.update(municipalities=codes)
+    services_json = scenarios._freeze(ex.scenario().services)
+    want = scenarios._coverage_rates(codes, services_json)
+    got = ex.coverage(codes, services_json)
+    keys = ["municipality_code", "service", "age_group"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(keys).reset_index(drop=True), want.sort_values(keys).reset_index(drop=True)
+    )
+    res = scenarios.run(ex.scenario(), runs=3, seed=7)
+    for name, col in (("population", "population"), ("demand", "value")):
+        w, g = getattr(res, name), ex.frame(name)
+        on = [c for c in w.columns if c != col]
+        m = w.merge(g, on=on, suffixes=("_run", "_ex"))
+        assert len(m) == len(w) == len(g), name
+        np.testing.assert_allclose(m[f"{col}_ex"], m[f"{col}_run"], rtol=1e-9, err_msg=name)
+    assert ex.headline()["cost_nok"] == pytest.approx(res.headline()["cost_nok"])
+    ex.update(municipalities=("5035", "5034", "5033", "5032"))
+
+
+def test_the_central_projection_of_a_set_is_the_stack_of_its_members():
+    """Run 0 of a projection is made municipality by municipality (national rates, each
+    municipality's own calibration): a set's central projection is its members' stacked. The
+    Monte Carlo runs are not: each run draws national components (migration shift, mortality
+    improvement, fertility offset) shared by all members, so the explorer projects a set's runs
+    jointly rather than stacking members projected one by one."""
+    from planning import demography
+
+    codes = ["5035", "5034", "5033", "5032", "5031", "5036"]
+    joint = demography.project(codes, base_year=2026, end_year=2060, runs=0)
+    stacked = pd.concat(
+        [demography.project([c], base_year=2026, end_year=2060, runs=0) for c in codes],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(joint.reset_index(drop=True), stacked)

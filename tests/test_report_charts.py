@@ -107,3 +107,21 @@ def test_travel_to_a_shared_unit_weighted_by_users_by_hand(shared, baseline):
     fig = plots.shared_travel(tr, names=data.municipality_names())
     assert any("vektet" in (t.name or "") for t in fig.data)
     assert reports.shared_travel_frame(baseline).empty  # each municipality alone: nobody travels
+
+
+def test_charts_and_texts_name_the_reference_as_a_reader_says_it():
+    """The tornado's difference metric and the waterfall's text say 'i dag' or 'hver kommune
+    for seg', never the scenario's file name."""
+    import pandas as pd
+
+    from planning import decomposition
+
+    assert plots.headline_label("cost_nok_vs_today", "nb") == (
+        "forskjell i kostnad per år (mill. kr) mot i dag"
+    )
+    assert "each municipality alone" in plots.headline_label("cost_nok_vs_alone", "en")
+    steps = pd.DataFrame()
+    for ref, nb_text in (("today", "organisert i dag"), ("alone", "hver kommune for seg")):
+        steps.attrs["reference"] = ref
+        text = decomposition.order_markdown(steps, "nb")
+        assert nb_text in text and f"«{ref}»" not in text

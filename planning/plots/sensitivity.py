@@ -23,9 +23,19 @@ from planning.plots.common import (
 # ----------------------------------------------------------------------------------------------
 _HEADLINE_TEXT = {
     "fte": ("årsverk", "FTE"),
-    "cost_nok": ("kostnad per år (kr)", "cost per year (NOK)"),
+    "cost_nok": ("kostnad per år (mill. kr)", "cost per year (NOK million)"),
     "beds": ("senger", "beds"),
 }
+#: The references a difference is measured against, as a reader says them.
+_REFERENCE_TEXT = {
+    "today": ("i dag", "today"),
+    "alone": ("hver kommune for seg", "each municipality alone"),
+}
+
+
+def _scale(metric: str) -> float:
+    """Costs are drawn in NOK million (plotly would write 1,3B, which no reader of bokmål says)."""
+    return 1e6 if metric.partition("_vs_")[0] == "cost_nok" else 1.0
 
 
 def headline_label(metric: str, lang: str = "nb", reference: str | None = None) -> str:
@@ -34,10 +44,11 @@ def headline_label(metric: str, lang: str = "nb", reference: str | None = None) 
     nb, en = _HEADLINE_TEXT.get(base, (base, base))
     text = nb if lang == "nb" else en
     if ref:
+        other = _REFERENCE_TEXT.get(ref, (ref, ref))[0 if lang == "nb" else 1]
         text = (
-            f"forskjell i {text} mot {ref}"
+            f"forskjell i {text} mot {other}"
             if lang == "nb"
-            else f"difference in {text} against {ref}"
+            else f"difference in {text} against {other}"
         )
     return text
 
@@ -62,6 +73,8 @@ def tornado(
     if t_.empty:
         raise InputError(f"no tornado rows for metric {metric}", key="metric")
     t_ = t_.reindex(t_["swing"].abs().sort_values(ascending=False).index).head(n).iloc[::-1]
+    k = _scale(metric)
+    t_ = t_.assign(**{c: t_[c] / k for c in ("central", "at_low", "at_high")})
     central = float(t_["central"].iloc[0])
     from planning.parameter_text import parameter_label
 
@@ -97,6 +110,7 @@ def tornado(
         barmode="overlay",
         height=120 + 32 * len(t_),
         xaxis_title=headline_label(metric, lang),
+        yaxis_automargin=True,  # room for readable parameter names
     )
 
 
@@ -116,7 +130,11 @@ def waterfall(table: pd.DataFrame, metric: str, lang: str = "nb") -> go.Figure:
     fig = go.Figure(
         go.Waterfall(
             x=[f"{start[label]} ({int(start['year_from'])})", *steps[label], end_text],
-            y=[start["after"], *steps["change"], total["after"]],
+            y=[
+                start["after"] / _scale(metric),
+                *(steps["change"] / _scale(metric)),
+                total["after"] / _scale(metric),
+            ],
             measure=["absolute", *["relative"] * len(steps), "total"],
             increasing={"marker": {"color": PALETTE[5]}},
             decreasing={"marker": {"color": PALETTE[2]}},

@@ -9,7 +9,9 @@ The package, one concept per module:
 - :mod:`planning.reports.notebook`: what the report notebook calls while it runs (offline
   figures, the headline figures it emits);
 - :mod:`planning.reports.tables`: the report's tables (pure: results in, frames / HTML out);
-- :mod:`planning.reports.text`: the report's explanatory text (assumptions, sources, trust).
+- :mod:`planning.reports.text`: the report's explanatory text (assumptions, sources, trust);
+- :mod:`planning.reports.cache`: work shared by the reports of one run (backtests, today and
+  alone), computed once.
 
 Everything public is importable from ``planning.reports`` as before the split.
 """
@@ -17,6 +19,7 @@ Everything public is importable from ``planning.reports`` as before the split.
 from __future__ import annotations
 
 from planning.errors import InputError
+from planning.reports import cache
 from planning.reports.index import merge_index, summarise, write_index
 from planning.reports.notebook import (
     HEADLINE_MIME,
@@ -94,6 +97,7 @@ __all__ = [
     "assumptions_frame",
     "assumptions_html",
     "bed_pooling",
+    "cache",
     "budget_html",
     "budget_intro",
     "capacity_markdown",

@@ -38,6 +38,7 @@ from typing import Any
 from planning.errors import InputError, suggest
 from planning.i18n import check_language
 from planning.io import locked, write_atomic
+from planning.reports.cache import CACHE_ENV
 from planning.reports.notebook import HEADLINE_MIME, read_headline  # noqa: F401
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -157,11 +158,15 @@ def _private_jupyter_env(root: Path) -> None:
 _WORKER_ROOT: Path | None = None
 
 
-def _init_worker(quiet: bool = False) -> None:
+def _init_worker(quiet: bool = False, cache_dir: str | None = None) -> None:
     """Process-pool initializer: private Jupyter/IPython folders for this worker. With ``quiet``
     the worker's stderr (and so its kernels' log lines, e.g. shutdown notices) goes to
-    ``kernels.log`` in the worker's folder; errors still reach the result of each report."""
+    ``kernels.log`` in the worker's folder; errors still reach the result of each report.
+    ``cache_dir``: the run's shared cache folder (:mod:`planning.reports.cache`), named in the
+    environment so the worker's kernels use it."""
     global _WORKER_ROOT
+    if cache_dir is not None:
+        os.environ[CACHE_ENV] = cache_dir
     _WORKER_ROOT = Path(tempfile.mkdtemp(prefix="vaernes-kernel-"))
     atexit.register(shutil.rmtree, _WORKER_ROOT, ignore_errors=True)
     _private_jupyter_env(_WORKER_ROOT)
@@ -422,12 +427,18 @@ def _render_all(
     }
     results: dict[str, ReportResult] = {}
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(scenarios)) or 1,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(True,),
-    ) as pool:
+    # work shared by the reports of this run (backtests, today and alone): computed once, then
+    # read by the others; the folder goes when the run ends
+    cache = tempfile.TemporaryDirectory(prefix="vaernes-report-cache-")
+    with (
+        cache,
+        ProcessPoolExecutor(
+            max_workers=min(workers, len(scenarios)) or 1,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(True, cache.name),
+        ) as pool,
+    ):
         futures = {pool.submit(_render_safely, s, str(out), kwargs): s for s in scenarios}
         for fut in as_completed(futures):
             s = futures[fut]

@@ -110,6 +110,8 @@ def service_labels(catalogue: Any) -> dict[str, str]:
     out = {}
     for s in SERVICES:
         spec = getattr(catalogue, s, None) or getattr(getattr(catalogue, "coverage", None), s, None)
+        if s == "psykisk_helse_team":  # the team is part of psykisk helse og rus's section
+            spec = getattr(getattr(catalogue, "psykisk_helse_rus", None), "team", None)
         out[s] = str(getattr(spec, "label", None) or s)
     return out
 
@@ -498,8 +500,16 @@ def budget_intro(frame: Any, result: Any, reference: Any | None, lang: str = "nb
         last=plan[-1],
         later=later_text,
         price_year=result.provenance.get("price_year"),
-        reference=getattr(reference, "name", "–"),
+        reference=_title(reference, lang),
     )
+
+
+def _title(result: Any | None, lang: str) -> str:
+    """A result's scenario title in ``lang`` (what readers know it as; its file name otherwise)."""
+    if result is None:
+        return "–"
+    title = getattr(getattr(result, "scenario", None), "title", None)
+    return str(getattr(title, lang, None) or getattr(result, "name", "–"))
 
 
 def workforce_markdown(frame: Any, result: Any, lang: str = "nb") -> str:

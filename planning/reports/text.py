@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from planning.i18n import check_language, fmt_number, fmt_signed, t
+from planning.reports.cache import cached
 from planning.reports.tables import html_table, service_labels
 
 
@@ -167,10 +168,14 @@ def trust_markdown(
     windows = [(e - 10, e) for e in (last - 5, last) if e - 10 >= first + 2]
     if not windows:
         return ""
-    res = [
-        backtest.backtest(codes, b, e, methods=("cohort-component",), groups=("total", "80+"))
-        for b, e in windows
-    ]
+    res = cached(
+        "population-backtest",
+        {"codes": list(codes), "windows": windows},
+        lambda: [
+            backtest.backtest(codes, b, e, methods=("cohort-component",), groups=("total", "80+"))
+            for b, e in windows
+        ],
+    )
     summary = [backtest.summarise(r).set_index("age_group")["mape"] for r in res]
     joint = f" {t('and', lang)} "
 
@@ -226,7 +231,13 @@ def demand_trust_markdown(
     windows = demand_backtest_windows()
     if not windows:
         return ""
-    res = [backtest.demand_backtest(list(codes), b, e, population="projected") for b, e in windows]
+    res = cached(
+        "demand-backtest",
+        {"codes": list(codes), "windows": windows},
+        lambda: [
+            backtest.demand_backtest(list(codes), b, e, population="projected") for b, e in windows
+        ],
+    )
     summary = [backtest.summarise_demand(r).set_index(["service", "method"]) for r in res]
     joint = f" {t('and', lang)} "
 
@@ -301,7 +312,9 @@ def cost_scope_markdown(result: Any, lang: str = "nb") -> str:
         return (
             "**Hva kostnadene omfatter.** Bare lønn til ansatte (med pensjon og "
             "arbeidsgiveravgift), reisekostnader for ansatte og overliggedøgn for utskrivningsklare "
-            "pasienter. Bygg, investeringer, medisiner, utstyr og IT er ikke med. "
+            "pasienter, og for felles enheter det å dele: ledelse, administrasjon, IT-avgift til "
+            "vertskommunen, samordning og etablering (antakelser med spenn). Bygg, investeringer, "
+            "medisiner og utstyr er ikke med. "
             f"Lønn i faste {year}-kroner med reallønnsvekst {pct(g)} % per år i dette scenariet "
             f"(standard 0 %: faste priser). Spennet {pct(lo)}-{pct(hi)} % per år: SSB fant nesten "
             "ingen reallønnsvekst 2015-2023 og venter om lag 1,5 % per år 2024-2027 "
@@ -309,8 +322,10 @@ def cost_scope_markdown(result: Any, lang: str = "nb") -> str:
         )
     return (
         "**What the costs include.** Staff pay only (with pension and employer's contribution), "
-        "staff travel and overliggedøgn for patients ready for discharge. Buildings, investment, "
-        "medicines, equipment and IT are not included. "
+        "staff travel and overliggedøgn for patients ready for discharge, and for shared units "
+        "what sharing costs: leadership, administration, IT fees to the host, coordination and "
+        "setting up (assumptions with ranges). Buildings, investment, medicines and equipment are "
+        "not included. "
         f"Pay in constant {year} NOK with real pay growth of {pct(g)} % a year in this scenario "
         f"(default 0 %: constant prices). Range {pct(lo)}-{pct(hi)} % a year: SSB found almost no "
         "real wage growth 2015-2023 and expects about 1.5 % a year 2024-2027 "

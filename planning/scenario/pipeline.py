@@ -215,8 +215,15 @@ def plan_services(
         staffing = _staffing(codes, services_json, float(levers.max_refusal))  # type: ignore[arg-type]
     else:
         staffing = calibrated_staffing(codes, catalogue, levers.max_refusal, runs)
-    plan = evaluate(
-        population, demand, catalogue, scn.organisation, levers, travel=travel, staffing=staffing
+    plan = evaluate(  # today's units: the one-off costs of leaving or setting up (overhead)
+        population,
+        demand,
+        catalogue,
+        scn.organisation,
+        levers,
+        travel=travel,
+        staffing=staffing,
+        today_units=_status_quo_units(codes),
     )
     return demand, plan
 
