@@ -14,6 +14,14 @@ import re
 
 #: Readable names of the first part(s) of a parameter path, most specific first.
 GROUPS_NB: dict[str, str] = {
+    "psykisk_helse_rus.team": "Psykisk helse og rus, ambulant team",
+    "psykisk_helse_rus": "Psykisk helse og rus",
+    "mitigation.mitigators": "Forebygging, virkning på",
+    "mitigation": "Forebygging",
+    "overhead": "Kostnader ved samarbeid",
+    "ernaeringsfysiolog": "Ernæringsfysiolog",
+    "frisklivssentral": "Frisklivssentral",
+    "innsatsteam": "Innsatsteam",
     "coverage.estimation": "Dekningsmodellen",
     "coverage.hjemmetjenester": "Hjemmetjenester",
     "coverage.langtidsopphold": "Langtidsopphold",
@@ -36,6 +44,24 @@ GROUPS_NB: dict[str, str] = {
 
 #: Readable names of the last part of a parameter path.
 FIELDS_NB: dict[str, str] = {
+    "participants_per_fte": "deltakere per årsverk",
+    "reach_share": "andel som nås",
+    "effect": "virkning",
+    "new_user_share": "andel nye brukere",
+    "ramp_years": "år til full virkning",
+    "administration_share": "vertskommunens administrasjonspåslag",
+    "annualise_years": "år engangskostnader fordeles over",
+    "coordination_hours_per_member": "koordineringstimer per medlemskommune",
+    "exit_nok_per_member": "kostnad ved å gå ut, per kommune",
+    "it_nok_per_fte": "IT-kostnad per årsverk",
+    "leadership_fte_per_fte": "ledelse per årsverk",
+    "setup_nok": "etableringskostnad",
+    "acute_share_of_kad": "andel akuttplasser av KAD",
+    "fte_per_10000_adults": "årsverk per 10 000 voksne",
+    "fte_per_10000_young": "årsverk per 10 000 unge",
+    "housing_places_per_10000_adults": "boligplasser per 10 000 voksne",
+    "min_catchment": "minste opptaksområde",
+    "users_per_1000_adults": "brukere per 1 000 voksne",
     "cases_per_fte": "saker per saksbehandlerårsverk",
     "management_fte": "ledelse, årsverk (høyst)",
     "management_fte_per_caseworker": "ledelse per saksbehandlerårsverk",
@@ -109,6 +135,9 @@ FIELDS_NB: dict[str, str] = {
 #: Keys of a mapping inside a path (age groups, professions, zones, codes) read as written,
 #: with these words.
 KEYS_NB: dict[str, str] = {
+    "ernaeringsfysiolog_brukere": "ernæringsfysiolog (brukere)",
+    "frisklivssentral_brukere": "frisklivssentral (brukere)",
+    "innsatsteam_timer": "innsatsteam (timer)",
     "sykepleier": "sykepleiere",
     "helsefagarbeider": "helsefagarbeidere",
     "helsesykepleier": "helsesykepleier",
