@@ -20,8 +20,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from planning import mitigators
+from planning.community_plan import Context, add_overhead, evaluate_community
 from planning.demand import Demand, grid_codes
 from planning.errors import InputError, require_columns
+from planning.overhead import one_off_arrays
 from planning.parameters import (
     COVERAGE_SERVICES,
     SERVICES,
@@ -443,8 +446,12 @@ def evaluate(
     travel: pd.DataFrame | None = None,
     places: pd.DataFrame | None = None,
     staffing: pd.DataFrame | None = None,
+    today_units: list[Any] | None = None,
 ) -> ServicePlan:
     """Capacity, staff, costs and cost shares for every provider, year (and run).
+
+    ``today_units``: today's units (:func:`planning.parameters.status_quo_units`); given, the
+    one-off costs of setting up or leaving shared units are added (:mod:`planning.overhead`).
 
     ``demand`` as from :func:`planning.demand.project_demand`; ``population`` supplies inhabitants
     for population cost keys and travel weights. ``travel``: municipality-level travel
@@ -708,12 +715,51 @@ def evaluate(
     unit_cost["brukerkontor"] = {"staff": fte * host_cost(p, bk.profession), "travel": km_nok}
     use["brukerkontor"] = cases_m
 
+    # --- psykisk helse og rus, prevention units (planning.community_plan) ----------------------
+    ctx = Context(
+        catalogue=catalogue,
+        codes=codes,
+        D=D,
+        has=lambda s, m: (s, m) in columns,
+        prov=prov,
+        inhabitants=inhabitants,
+        minutes=minutes,
+        km=km,
+        b=b,
+        unit_cost=unit_cost,
+        use=use,
+        own=own,
+        host_cost=host_cost,
+        added_minutes=added_minutes,
+        own_cost=lambda prof: per_unit([fte_cost[(prof, c)] for c in codes]),
+        profession_shares=lambda mix: _profession_shares(mix, nurse_share),
+    )
+    evaluate_community(ctx)
+
     # --- services each municipality runs alone -------------------------------------------------
     for s in COVERAGE_SERVICES:
         spec = getattr(catalogue.coverage, s)
         users, fte_total = D(s, "users"), D(s, "fte")
         if s == "hjemmetjenester":
             fte_total = fte_total * home_factor  # each municipality's own hours per user
+            # prevention added by the scenario: fewer new users or hours (planning.mitigators),
+            # ramping in from the first year of the evaluation (today's observed year)
+            reach = {
+                n: getattr(catalogue, n).reach_share.value
+                for n in mitigators.PREVENTION_SERVICES
+                if getattr(catalogue, n, None) is not None
+                and getattr(catalogue, n).reach_share is not None
+            }
+            red = mitigators.reductions_for(
+                catalogue.mitigation, organisation, codes, years, int(years.min()), s, reach
+            )
+            if red:
+                users, users_avoided = mitigators.apply(users, red.get("users", []))
+                fte_total, fte_avoided = mitigators.apply(
+                    fte_total, red.get("users", []) + red.get("fte", [])
+                )
+                b.cap(s, codes, "users_avoided", users_avoided)
+                b.cap(s, codes, "fte_avoided", fte_avoided)
         b.cap(s, codes, "users", users)
         if spec.occupancy is not None:
             b.cap(s, codes, "places", D(s, "places"))
@@ -728,6 +774,8 @@ def evaluate(
     b.cap(
         "fastlege", codes, "lists", D("fastlege", "population") / catalogue.fastlege.list_size.value
     )
+
+    add_overhead(ctx)  # what sharing costs, added to each shared unit before the split
 
     # --- cost shares -------------------------------------------------------------------------
     for s, items in unit_cost.items():
@@ -765,6 +813,11 @@ def evaluate(
         ],
         columns=UNITS_COLUMNS,
     )
+    if today_units is not None and catalogue.overhead is not None:
+        for s_, arr in one_off_arrays(
+            today_units, organisation.units, codes, years, catalogue.overhead
+        ).items():
+            b.cost(s_, codes, "overhead_one_off", arr)
     return ServicePlan(b, units, catalogue.price_year)
 
 

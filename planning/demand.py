@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from planning import coverage
+from planning.community import community_demand
 from planning.errors import InputError, require_columns
 from planning.parameters import (
     AGE_GROUP_BOUNDS,
@@ -439,6 +440,8 @@ def _measures(
     out[("brukerkontor", "cases")] = sum(
         users[s] * getattr(cov, s).cases_per_user.value for s in COVERAGE_SERVICES
     )
+    # psykisk helse og rus and prevention units, when the catalogue has them (planning.community)
+    out.update(community_demand(P, catalogue, users["hjemmetjenester"]))
     return out
 
 

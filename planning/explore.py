@@ -204,6 +204,8 @@ class Explorer:
         plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
 
         def plan() -> dict[str, pd.DataFrame]:
+            from planning.parameters import status_quo_units
+
             travel = scenarios._travel(
                 scenarios._freeze([x.model_dump(exclude_none=True) for x in scn.travel_overrides])
             )
@@ -217,6 +219,7 @@ class Explorer:
                 levers,
                 travel=travel,
                 staffing=staffing,
+                today_units=status_quo_units(codes),  # one-off costs, as scenarios.run
             )
             costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
             return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}

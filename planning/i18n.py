@@ -275,6 +275,21 @@ MEASURES: dict[str, dict[str, str]] = {
     "pupils_vgs": {"nb": "elever i videregående", "en": "pupils, videregående"},
     "children_0_5": {"nb": "barn 0-5 år", "en": "children aged 0-5"},
     "lists": {"nb": "listeinnbyggere", "en": "list patients"},
+    "participants": {"nb": "deltakere per år", "en": "participants a year"},
+    "adults": {"nb": "innbyggere 18+", "en": "inhabitants 18+"},
+    "young": {"nb": "innbyggere 0-17", "en": "inhabitants 0-17"},
+    "driver": {
+        "nb": "grunnlag (innbyggere eller nye brukere)",
+        "en": "driver (inhabitants or new users)",
+    },
+    "fte_avoided": {"nb": "unngåtte årsverk (forebygging)", "en": "FTE avoided (prevention)"},
+    "users_avoided": {"nb": "unngåtte brukere (forebygging)", "en": "users avoided (prevention)"},
+    "users_substance": {"nb": "brukere med rusproblemer", "en": "users with substance problems"},
+    "housing_places": {"nb": "bemannede boligplasser", "en": "staffed housing places"},
+    "bed_days_psykisk_helse_rus": {
+        "nb": "liggedøgn psykisk helse og rus",
+        "en": "bed-days, mental health and substance use",
+    },
     "cost_nok": {"nb": "årlig kostnad (kr)", "en": "yearly cost (NOK)"},
     "cost_nok_per_inhabitant": {
         "nb": "kostnad per innbygger (kr)",
@@ -323,6 +338,18 @@ ITEMS: dict[str, dict[str, str]] = {
     "legevaktsentral": {
         "nb": "legevaktsentral (kjøpt)",
         "en": "legevaktsentral (bought)",
+    },
+    # what sharing costs (planning.overhead; assumptions with ranges)
+    "overhead_leadership": {"nb": "ledelse av felles enhet", "en": "shared unit's leadership"},
+    "overhead_administration": {
+        "nb": "administrasjon (vertskommunen)",
+        "en": "administration (host municipality)",
+    },
+    "overhead_it": {"nb": "IT (til vertskommunen)", "en": "IT (paid to the host)"},
+    "overhead_coordination": {"nb": "samordning mellom kommunene", "en": "coordination"},
+    "overhead_one_off": {
+        "nb": "etablering og uttreden (fordelt over år)",
+        "en": "setting up and leaving (annualised)",
     },
 }
 

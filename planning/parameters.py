@@ -15,7 +15,6 @@ model, each as a :class:`Sourced` value that carries its unit, source, year and 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -24,18 +23,33 @@ import numpy as np
 import pandas as pd
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
+from planning.community import PreventionUnit, PsykiskHelseRus
 from planning.errors import DataError, PlanningError, ScenarioError, suggest
+from planning.mitigators import Mitigation
+from planning.overhead import Overhead
+from planning.sourced import (  # noqa: F401  (re-exported: the catalogue's value types)
+    DAYS_PER_PERSON_YEAR,
+    Fraction,
+    Growth,
+    NonNegative,
+    Occupancy,
+    OpenFraction,
+    PerThousandYears,
+    Positive,
+    Profession,
+    Sourced,
+    Status,
+    Years,
+    _in_range,
+    _Model,
+)
 
-Status = Literal["seen", "derived", "assumption"]
 AgeGroup = Literal["0-66", "67-79", "80+"]
 AGE_GROUPS: tuple[str, ...] = ("0-66", "67-79", "80+")
 AGE_GROUP_BOUNDS: tuple[int, ...] = (0, 67, 80)  # KOSTRA age groups (SSB 11645 / 12292)
@@ -55,7 +69,15 @@ SERVICES: tuple[str, ...] = (
     "legevakt",
     "fastlege",
     "brukerkontor",
+    "psykisk_helse_rus",
+    "psykisk_helse_team",
+    "frisklivssentral",
+    "innsatsteam",
+    "ernaeringsfysiolog",
 )
+#: Services of the optional catalogue sections (pilot sub-projects 5 and 7): present when the
+#: catalogue has their section (planning.community).
+COMMUNITY_SERVICES: tuple[str, ...] = SERVICES[-5:]
 #: Services whose users come from KOSTRA coverage rates (planning.coverage).
 COVERAGE_SERVICES: tuple[str, ...] = ("hjemmetjenester", "langtidsopphold", "heldogn_bolig")
 ShareableService = Literal[
@@ -67,79 +89,14 @@ ShareableService = Literal[
     "kommuneoverlege",
     "legevakt",
     "brukerkontor",
+    "psykisk_helse_team",
+    "frisklivssentral",
+    "innsatsteam",
+    "ernaeringsfysiolog",
 ]
 #: Services a municipality can run together with others in a :class:`Unit`.
 SHAREABLE_SERVICES: tuple[str, ...] = get_args(ShareableService)
 CostKey = Literal["population", "use", "fixed_plus_use"]
-Profession = Literal[
-    "sykepleier",
-    "helsefagarbeider",
-    "helsesykepleier",
-    "jordmor",
-    "lege",
-    "saksbehandler",
-    "kontormedarbeider",
-]
-
-
-class Sourced(BaseModel):
-    """A number with its provenance: value, unit, source (publisher + page/table), year, status."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: float
-    unit: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    year: int | None = None
-    status: Status
-    note: str | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("value must be a finite number")
-        return v
-
-    def __float__(self) -> float:
-        return float(self.value)
-
-
-def _in_range(lo: float | None, hi: float | None, lo_open: bool = False, hi_open: bool = False):
-    """Validator factory: check ``Sourced.value`` lies in the given interval."""
-
-    def check(s: Sourced) -> Sourced:
-        v = s.value
-        bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (
-            hi is not None and (v >= hi if hi_open else v > hi)
-        )
-        if bad:
-            left = "(" if lo_open else "["
-            right = ")" if hi_open else "]"
-            raise ValueError(
-                f"value {v} outside {left}{'-inf' if lo is None else lo}, "
-                f"{'inf' if hi is None else hi}{right}"
-            )
-        return s
-
-    return AfterValidator(check)
-
-
-NonNegative = Annotated[Sourced, _in_range(0, None)]
-Positive = Annotated[Sourced, _in_range(0, None, lo_open=True)]
-Fraction = Annotated[Sourced, _in_range(0, 1)]
-OpenFraction = Annotated[Sourced, _in_range(0, 1, lo_open=True, hi_open=True)]
-Occupancy = Annotated[Sourced, _in_range(0, 1, lo_open=True)]
-Growth = Annotated[Sourced, _in_range(-0.05, 0.05)]
-Years = Annotated[Sourced, _in_range(1, 100)]
-#: Days in a year: the most bed-days (or admissions) one person can have in a year.
-DAYS_PER_PERSON_YEAR = 365.0
-#: A yearly rate per 1 000 inhabitants of something a person can have at most once a day.
-PerThousandYears = Annotated[Sourced, _in_range(0, 1000 * DAYS_PER_PERSON_YEAR)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -241,7 +198,11 @@ class BedService(_Model):
         worst = max(bd_young, bd_old)
         if worst > DAYS_PER_PERSON_YEAR:
             s, p = self.share_old.value, self.population_share_old.value
-            limit = 1000 * DAYS_PER_PERSON_YEAR * min(p / s if s else 1e9, (1 - p) / (1 - s) if s < 1 else 1e9)
+            limit = (
+                1000
+                * DAYS_PER_PERSON_YEAR
+                * min(p / s if s else 1e9, (1 - p) / (1 - s) if s < 1 else 1e9)
+            )
             raise ValueError(
                 f"bed_days_per_1000 {self.bed_days_per_1000.value:g} means {worst:.0f} bed-days per "
                 f"person-year in the {'old' if bd_old >= bd_young else 'young'} age band; a person "
@@ -431,6 +392,14 @@ class ServiceCatalogue(_Model):
     legevakt: Legevakt
     fastlege: Fastlege
     brukerkontor: UserOffice
+    # pilot sub-projects 5 and 7 (planning.community, planning.mitigators) and 4/6 (overhead):
+    # optional, so a catalogue without them runs as before
+    psykisk_helse_rus: PsykiskHelseRus | None = None
+    frisklivssentral: PreventionUnit | None = None
+    innsatsteam: PreventionUnit | None = None
+    ernaeringsfysiolog: PreventionUnit | None = None
+    mitigation: Mitigation | None = None
+    overhead: Overhead | None = None
     staffing: Staffing
     calibration: Calibration | None = None
     travel: Travel
@@ -472,9 +441,33 @@ class ServiceCatalogue(_Model):
             raise ValueError(f"staffing.professions lacks a pay figure for {missing}")
         return self
 
+    @model_validator(mode="after")
+    def _mitigators_have_units(self) -> ServiceCatalogue:
+        for name in ("frisklivssentral", "innsatsteam", "ernaeringsfysiolog"):
+            spec = getattr(self, name)
+            if spec is not None and spec.driver == "new_home_care_users" and not self.mitigation:
+                raise ValueError(
+                    f"{name}: driver new_home_care_users needs mitigation.new_user_share"
+                )
+        if self.mitigation is None:
+            return self
+        for name, m in self.mitigation.mitigators.items():
+            if getattr(self, m.unit_service, None) is None:
+                raise ValueError(
+                    f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
+                    "catalogue lacks (add its section or remove the mitigator)"
+                )
+        return self
+
     def _professions_used(self) -> Iterator[tuple[str, str]]:
         for name in SHAREABLE_SERVICES:
-            yield name, getattr(self, name).profession
+            spec = getattr(self, name, None)
+            if spec is not None:
+                yield name, spec.profession
+        if self.psykisk_helse_rus is not None:
+            yield "psykisk_helse_team", self.psykisk_helse_rus.team.profession
+            for p in self.psykisk_helse_rus.profession_mix:
+                yield "psykisk_helse_rus", p
         for name in COVERAGE_SERVICES:
             for p in getattr(self.coverage, name).profession_mix:
                 yield name, p

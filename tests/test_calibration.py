@@ -63,8 +63,14 @@ def test_a_small_municipality_alone_never_gets_health_trust_cofinancing(today, a
         assert paid == pytest.approx(fte * cat.staffing.fte_cost("sykepleier", code))
     # in today's DMS the members pay only the municipal third of the step-down beds
     dms = "Værnesregionen DMS, intermediære senger"
-    paid = today.cost_shares
-    paid = paid[(paid["unit"] == dms) & (paid["year"] == 2026)]["nok"].sum()
+    members = today.units[today.units["unit"] == dms]["municipality_code"]
+    paid = today.costs  # staff only: the unit's overhead (planning.overhead) comes on top
+    paid = paid[
+        paid["municipality_code"].isin(members)
+        & (paid["service"] == "intermediaer")
+        & (paid["item"] == "staff")
+        & (paid["year"] == 2026)
+    ]["nok"].sum()
     full = _fte(today, "intermediaer", dms) * cat.staffing.fte_cost("sykepleier", STJORDAL)
     assert paid == pytest.approx(full * cat.intermediaer.municipal_cost_share.value)
 

@@ -270,7 +270,10 @@ def _check_shares(plan):
     sums = sh.groupby(["service", "unit", "year"]).share.sum()
     np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-12)
     # every NOK in the shares appears in what the municipalities pay
-    paid = plan.costs[plan.costs.item.isin(["staff", "travel"])].groupby(["service"]).nok.sum()
+    # (staff, travel and the running overhead of shared units: planning.overhead)
+    items = plan.costs.item
+    paid = plan.costs[items.isin(["staff", "travel"]) | items.str.startswith("overhead_")]
+    paid = paid.groupby(["service"]).nok.sum()
     shared = sh.groupby("service").nok.sum()
     pd.testing.assert_series_equal(
         paid.sort_index(), shared.sort_index(), check_names=False, rtol=1e-12

@@ -22,6 +22,8 @@ SHIPPED = [
     "combined",
     "selbu_rejoins",
     "shared_dms",
+    "shared_mental_health",
+    "shared_prevention",
     "shared_staff",
     "shared_user_office",
 ]

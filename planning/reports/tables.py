@@ -110,6 +110,8 @@ def service_labels(catalogue: Any) -> dict[str, str]:
     out = {}
     for s in SERVICES:
         spec = getattr(catalogue, s, None) or getattr(getattr(catalogue, "coverage", None), s, None)
+        if s == "psykisk_helse_team":  # the team is part of psykisk helse og rus's section
+            spec = getattr(getattr(catalogue, "psykisk_helse_rus", None), "team", None)
         out[s] = str(getattr(spec, "label", None) or s)
     return out
 

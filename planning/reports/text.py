@@ -307,7 +307,9 @@ def cost_scope_markdown(result: Any, lang: str = "nb") -> str:
         return (
             "**Hva kostnadene omfatter.** Bare lønn til ansatte (med pensjon og "
             "arbeidsgiveravgift), reisekostnader for ansatte og overliggedøgn for utskrivningsklare "
-            "pasienter. Bygg, investeringer, medisiner, utstyr og IT er ikke med. "
+            "pasienter, og for felles enheter det å dele: ledelse, administrasjon, IT-avgift til "
+            "vertskommunen, samordning og etablering (antakelser med spenn). Bygg, investeringer, "
+            "medisiner og utstyr er ikke med. "
             f"Lønn i faste {year}-kroner med reallønnsvekst {pct(g)} % per år i dette scenariet "
             f"(standard 0 %: faste priser). Spennet {pct(lo)}-{pct(hi)} % per år: SSB fant nesten "
             "ingen reallønnsvekst 2015-2023 og venter om lag 1,5 % per år 2024-2027 "
@@ -315,8 +317,10 @@ def cost_scope_markdown(result: Any, lang: str = "nb") -> str:
         )
     return (
         "**What the costs include.** Staff pay only (with pension and employer's contribution), "
-        "staff travel and overliggedøgn for patients ready for discharge. Buildings, investment, "
-        "medicines, equipment and IT are not included. "
+        "staff travel and overliggedøgn for patients ready for discharge, and for shared units "
+        "what sharing costs: leadership, administration, IT fees to the host, coordination and "
+        "setting up (assumptions with ranges). Buildings, investment, medicines and equipment are "
+        "not included. "
         f"Pay in constant {year} NOK with real pay growth of {pct(g)} % a year in this scenario "
         f"(default 0 %: constant prices). Range {pct(lo)}-{pct(hi)} % a year: SSB found almost no "
         "real wage growth 2015-2023 and expects about 1.5 % a year 2024-2027 "

@@ -277,8 +277,17 @@ def run(
     travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
     central = scn.levers.with_defaults(_catalogue_for(services_json))
     staffing = _staffing(codes, services_json, float(central.max_refusal))  # type: ignore[arg-type]
-    plan = evaluate(
-        population, demand, catalogue, scn.organisation, levers, travel=travel, staffing=staffing
+    from planning.parameters import status_quo_units
+
+    plan = evaluate(  # today's units: the one-off costs of leaving or setting up (overhead)
+        population,
+        demand,
+        catalogue,
+        scn.organisation,
+        levers,
+        travel=travel,
+        staffing=staffing,
+        today_units=status_quo_units(codes),
     )
     if draws:
         catalogue, levers = _catalogue_for(services_json), central
