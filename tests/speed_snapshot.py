@@ -1,11 +1,13 @@
-"""Regression snapshot of the full chain, taken before the array rewrite of issue 13 (speed):
+"""Regression snapshot of the full chain, first taken before the array rewrite of issue 13 (speed):
 headline frames and quantiles of ``today`` and ``shared_dms`` at runs=0 and runs=50 (seed 7).
 
 ``python tests/speed_snapshot.py`` rewrites ``tests/snapshots/speed_regression.csv``; the
 snapshot is compared by ``tests/test_speed_regression.py``. Each row is one figure: the
 summary (value and P10/P50/P90) at the end year, the region's metrics in every year, and sums of
 every tidy frame by its labels, so the frames built lazily at the edge are checked as well as the
-arrays behind the summary.
+arrays behind the summary. Rewritten once since, when issue 16b's community services and one-off
+costs (merged at 17:00 on 2026-11-30) added and moved figures; the array path itself was checked
+against the snapshot of before the rewrite.
 """
 
 from __future__ import annotations
