@@ -29,10 +29,6 @@ def test_every_shipped_parameter_has_a_bokmal_name(table):
     assert parameter_label("intermediaer.fte_per_bed", "en") == "intermediaer.fte_per_bed"
 
 
-# The units, sources and notes of the services that issue 16b added at 17:00 (psykisk helse og
-# rus, frisklivssentral, innsatsteam, ernæringsfysiolog, overhead, mitigation: 74 texts) are not
-# yet in bokmål (issue 12, open); the report shows them as written. Strict: fails once done.
-@pytest.mark.xfail(strict=True, reason="74 texts of the issue-16b services not yet translated")
 def test_every_unit_source_and_note_of_the_catalogue_has_bokmal(table):
     for col in ("unit", "source", "note"):
         missing = sorted({x for x in table[col] if x not in parameter_text.TEXT_NB})
@@ -46,7 +42,6 @@ ENGLISH = re.compile(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="74 texts of the issue-16b services not yet translated")
 def test_the_report_assumptions_table_is_bokmal():
     from planning import reports
 
