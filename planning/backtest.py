@@ -504,20 +504,17 @@ def demand_band_coverage(
         axis=1,
     )  # (M, 3)
     rng = np.random.default_rng(seed)
-    h = coverage.damped_horizon(end_year - base_year, float(cat.coverage.estimation.damping.value))
+    phi = float(cat.coverage.estimation.damping.value)
+    h = coverage.damped_horizon(end_year - base_year, phi)
 
     def draw(service: str, group: str) -> np.ndarray:
         m = model[(model["service"] == service) & (model["age_group"] == group)]
         m = m.set_index("municipality_code").reindex(rows_codes)
         n = len(m)
         z = (
-            m["level"].to_numpy()[None, :]
+            coverage.projected_logit(m, end_year - base_year, phi)[:, 0][None, :]
             + m["sd_level"].to_numpy()[None, :] * rng.standard_normal((runs, n))
-            + (
-                m["trend"].to_numpy()[None, :]
-                + m["sd_trend"].to_numpy()[None, :] * rng.standard_normal((runs, n))
-            )
-            * h
+            + m["sd_trend"].to_numpy()[None, :] * rng.standard_normal((runs, n)) * h
             + m["sd_noise"].to_numpy()[None, :] * rng.standard_normal((runs, n))
             + m["sd_drift"].to_numpy()[None, :]
             * np.sqrt(end_year - base_year)

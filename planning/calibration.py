@@ -7,7 +7,8 @@ Pure functions on tidy frames (the caller reads the data):
   KOSTRA nurse FTE under today's organisation. :func:`planning.capacity.evaluate` takes the table.
 * :func:`first_year_check`: a scenario result's first year beside KOSTRA's latest observed
   figures per municipality and for the region (home-service users, long-term residents, nurse
-  FTE, residents of housing with 24-hour staff), with the difference and whether it lies within
+  FTE, residents of housing with 24-hour staff, and heldøgn in total: the sum of the two forms),
+  with the difference and whether it lies within
   the targets (:data:`TARGETS`).
 
 Sources: SSB KOSTRA care panel (``data/kostra_care.csv``: tables 12292, 11645, 11924/14534);
@@ -48,6 +49,14 @@ CHECKED: dict[str, tuple[str, str]] = {
         "Beboere i bolig med heldøgns bemanning",
         "Residents of housing with 24-hour staff",
     ),
+    "heldogn": (
+        "Heldøgnsomsorg i alt (langtidsopphold og bolig med heldøgns bemanning)",
+        "Heldøgn care in total (long-term residents and housing with 24-hour staff)",
+    ),
+}
+#: Indicators of the check that are sums of KOSTRA indicators (same municipality and year).
+DERIVED: dict[str, tuple[str, ...]] = {
+    "heldogn": ("long_term_residents", "residents_24h_housing"),
 }
 
 STAFFING_COLUMNS = [
@@ -81,14 +90,20 @@ def _latest(kostra: pd.DataFrame, indicator: str, year: int, back: int = 3) -> p
     return k[["municipality_code", "year", "value"]]
 
 
+def _runs(value: Any, n: int) -> np.ndarray:
+    """A catalogue or lever value (scalar, or an array over runs) as (n,) floats."""
+    return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1), (n,)).astype(float)
+
+
 def staffing_table(
     kostra: pd.DataFrame,
     catalogue: ServiceCatalogue,
     municipalities: Sequence[str],
     *,
-    bed_days: dict[str, dict[str, float]] | None = None,
+    bed_days: dict[str, dict[str, Any]] | None = None,
     units: Sequence[Unit] = (),
-    max_refusal: float = 0.05,
+    max_refusal: Any = 0.05,
+    runs: int | None = None,
 ) -> pd.DataFrame:
     """Staffing per municipality from its own KOSTRA figures (columns :data:`STAFFING_COLUMNS`).
 
@@ -103,8 +118,14 @@ def staffing_table(
       bounded by ``calibration.nurse_share_min/max``. The bed units of today are ``units`` (the
       status quo); their beds are sized by Erlang B at ``max_refusal`` from
       ``bed_days`` ({service: {code: bed-days in the calibration year}}); a
-      municipality alone runs its beds in its sykehjem (staffed like a sykehjem place). Without a
+      municipality alone runs its beds in its sykehjem (staffed like a sykehjem place; as many as
+      ``alone_occupancy`` gives, at least one: :func:`planning.capacity.beds_alone`). Without a
       KOSTRA nurse figure the catalogue's profession mix is kept ('catalogue').
+
+    ``runs``: catalogue values, ``max_refusal`` and bed-days may be arrays over ``runs`` runs
+    (``planning.uncertainty.with_values``); the table then has one row per run and municipality
+    (a ``run`` column, 0..runs-1), each run calibrated with its own values, as a separate
+    scenario run with those values would be. None: scalars, no ``run`` column.
 
     Raises InputError when ``kostra`` lacks its columns or the catalogue has no calibration.
     """
@@ -114,20 +135,29 @@ def staffing_table(
     cal = catalogue.calibration
     if cal is None:
         raise InputError("the catalogue has no calibration section", key="calibration")
+    n = 1 if runs is None else int(runs)
     year = int(cal.year.value)
     codes = [str(c) for c in municipalities]
+    M = len(codes)
     home = catalogue.coverage.hjemmetjenester
     lt = catalogue.coverage.langtidsopphold
-    hours_fte = catalogue.staffing.hours_per_fte.value
-    share = home.direct_time_share.value if home.direct_time_share is not None else None
-    fallback_hours = (
-        home.hours_per_week_per_user.value if home.hours_per_week_per_user is not None else None
+    hours_fte = _runs(catalogue.staffing.hours_per_fte.value, n)[:, None]  # (R, 1)
+    share = (
+        _runs(home.direct_time_share.value, n)[:, None]
+        if home.direct_time_share is not None
+        else None
     )
-    default_share = float(lt.profession_mix[NURSE].value) if NURSE in lt.profession_mix else 0.0
+    fallback = home.hours_per_week_per_user
+    default_share = (
+        _runs(lt.profession_mix[NURSE].value, n)[:, None]
+        if NURSE in lt.profession_mix
+        else np.zeros((n, 1))
+    )
 
-    def by_code(indicator: str) -> dict[str, float]:
+    def by_code(indicator: str) -> np.ndarray:  # (M,) NaN where not published
         t = _latest(kostra, indicator, year)
-        return dict(zip(t["municipality_code"].astype(str), t["value"].astype(float), strict=True))
+        v = dict(zip(t["municipality_code"].astype(str), t["value"].astype(float), strict=True))
+        return np.array([v.get(c, np.nan) for c in codes], dtype=float)
 
     hours, users, residents, housing, nurses = (
         by_code(i)
@@ -139,82 +169,99 @@ def staffing_table(
             "nurse_fte",
         )
     )
+    own_hours = np.isfinite(hours) & (share is not None)
+    h = np.where(
+        own_hours[None, :],
+        hours[None, :],
+        _runs(fallback.value, n)[:, None] if fallback is not None else np.nan,
+    )  # (R, M)
+    if share is not None:
+        fte_home = h * 52.0 / hours_fte / share
+        fte_home = np.where(
+            np.isfinite(fte_home), fte_home, _runs(home.fte_per_user.value, n)[:, None]
+        )
+    else:
+        fte_home = np.broadcast_to(_runs(home.fte_per_user.value, n)[:, None], (n, M))
     h24 = getattr(catalogue.coverage, "heldogn_bolig", None)
-    h24_fte = h24.fte_per_user.value if h24 is not None else 0.0
-    bed_nurses = _bed_nurses_today(catalogue, codes, bed_days or {}, units, max_refusal)
-    rows = []
-    for c in codes:
-        if c in hours and share:
-            h, h_src = hours[c], "kostra"
-        else:
-            h, h_src = fallback_hours, "fallback"
-        fte_home = (
-            h * 52.0 / hours_fte / share if h is not None and share else home.fte_per_user.value
-        )
-        care = (
-            users.get(c, np.nan) * fte_home
-            + residents.get(c, np.nan) * lt.fte_per_user.value
-            + housing.get(c, 0.0) * h24_fte
-        )
-        beds = bed_nurses.get(c, 0.0)
-        if c in nurses and np.isfinite(care) and care > 0:
-            raw = (nurses[c] - beds) / care
-            ns = float(np.clip(raw, cal.nurse_share_min.value, cal.nurse_share_max.value))
-            src = "kostra" if ns == raw else "kostra_bounded"
-        else:
-            ns, src = default_share, "catalogue"
-        rows.append(
-            (
-                c,
-                year,
-                h,
-                h_src,
-                fte_home,
-                users.get(c, np.nan),
-                residents.get(c, np.nan),
-                housing.get(c, np.nan),
-                nurses.get(c, np.nan),
-                beds,
-                care,
-                ns,
-                src,
-            )
-        )
-    return pd.DataFrame(rows, columns=STAFFING_COLUMNS)
+    h24_fte = _runs(h24.fte_per_user.value, n)[:, None] if h24 is not None else np.zeros((n, 1))
+    care = (
+        users[None, :] * fte_home
+        + residents[None, :] * _runs(lt.fte_per_user.value, n)[:, None]
+        + np.nan_to_num(housing)[None, :] * h24_fte
+    )  # (R, M)
+    beds = _bed_nurses_today(catalogue, codes, bed_days or {}, units, max_refusal, n)  # (R, M)
+    ok = np.isfinite(nurses)[None, :] & np.isfinite(care) & (care > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.where(ok, (nurses[None, :] - beds) / np.where(ok, care, 1.0), np.nan)
+    lo, hi = (
+        _runs(cal.nurse_share_min.value, n)[:, None],
+        _runs(cal.nurse_share_max.value, n)[:, None],
+    )
+    ns = np.where(ok, np.clip(raw, lo, hi), default_share)
+    src = np.where(ok, np.where(ns == raw, "kostra", "kostra_bounded"), "catalogue")
+    out = pd.DataFrame(
+        {
+            "municipality_code": np.tile(codes, n),
+            "year": year,
+            "hours_per_week_per_user": h.ravel(),
+            "hours_source": np.tile(np.where(own_hours, "kostra", "fallback"), n),
+            "fte_per_user": np.broadcast_to(fte_home, (n, M)).ravel(),
+            "home_service_users": np.tile(users, n),
+            "long_term_residents": np.tile(residents, n),
+            "residents_24h_housing": np.tile(housing, n),
+            "nurse_fte": np.tile(nurses, n),
+            "bed_nurse_fte": beds.ravel(),
+            "care_fte": care.ravel(),
+            "nurse_share": ns.ravel(),
+            "nurse_source": src.ravel(),
+        }
+    )[STAFFING_COLUMNS]
+    if runs is None:
+        return out
+    return out.assign(run=np.repeat(np.arange(n, dtype=np.int64), M))
 
 
 def _bed_nurses_today(
     catalogue: ServiceCatalogue,
     codes: list[str],
-    bed_days: dict[str, dict[str, float]],
+    bed_days: dict[str, dict[str, Any]],
     units: Sequence[Unit],
-    max_refusal: float,
-) -> dict[str, float]:
-    """Nurse FTE of the bed units each municipality hosts today (shared units at their host,
-    beds a municipality runs alone in its own sykehjem)."""
-    from planning.capacity import beds_for_blocking
+    max_refusal: Any,
+    n: int = 1,
+) -> np.ndarray:
+    """(n runs, M) nurse FTE of the bed units each municipality hosts today (shared units at
+    their host, beds a municipality runs alone in its own sykehjem), each run with its own
+    catalogue values and ``max_refusal``."""
+    from planning.capacity import beds_alone, beds_for_blocking
 
-    out: dict[str, float] = {}
-    lt_fte = catalogue.coverage.langtidsopphold.fte_per_user.value
+    idx = {c: i for i, c in enumerate(codes)}
+    out = np.zeros((n, len(codes)))
+    lt_fte = _runs(catalogue.coverage.langtidsopphold.fte_per_user.value, n)
+    refusal = _runs(max_refusal, n)
     for service in BED_SERVICES:
         spec = getattr(catalogue, service)
         per = bed_days.get(service, {})
-        if not per:
+        if not per or spec.profession != NURSE:
             continue
         shared = [u for u in units if u.service == service]
         covered = {m for u in shared for m in u.members}
-        providers = [(u.host, u.members, spec.fte_per_bed.value) for u in shared]
+        fte_bed = _runs(spec.fte_per_bed.value, n)
         alone_fte = (
-            spec.alone_staffing_factor.value * lt_fte
+            _runs(spec.alone_staffing_factor.value, n) * lt_fte
             if spec.alone_staffing_factor is not None
-            else spec.fte_per_bed.value
+            else fte_bed
         )
-        providers += [(c, [c], alone_fte) for c in codes if c not in covered]
-        for host, members, per_bed in providers:
-            load = sum(per.get(m, 0.0) for m in members) / 365.0
-            beds = int(beds_for_blocking(load, max_refusal))
-            if spec.profession == NURSE:
-                out[host] = out.get(host, 0.0) + beds * per_bed
+        providers = [(u.host, u.members, fte_bed, False) for u in shared]
+        providers += [(c, [c], alone_fte, True) for c in codes if c not in covered]
+        for host, members, per_bed, alone in providers:
+            if host not in idx:
+                continue
+            load = sum(_runs(per.get(m, 0.0), n) for m in members) / 365.0  # (n,)
+            if alone and spec.alone_occupancy is not None:
+                beds = beds_alone(load, _runs(spec.alone_occupancy.value, n))
+            else:
+                beds = beds_for_blocking(load, refusal)
+            out[:, idx[host]] += np.asarray(beds, dtype=float) * per_bed
     return out
 
 
@@ -260,9 +307,23 @@ def modelled_first_year(result: Any) -> pd.DataFrame:
         .rename(columns={"value": "modelled"})
         .assign(indicator="nurse_fte")
     )
-    return pd.concat(
+    out = pd.concat(
         [users, nurse[["municipality_code", "indicator", "modelled"]]], ignore_index=True
     )
+    return pd.concat([out, _derived(out, "modelled")], ignore_index=True)
+
+
+def _derived(frame: pd.DataFrame, value: str, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Rows of the :data:`DERIVED` indicators: the sum of their parts per municipality (and
+    ``keys``), only where every part is present."""
+    out = []
+    for name, parts in DERIVED.items():
+        sel = frame[frame["indicator"].isin(parts)]
+        g = sel.groupby(["municipality_code", *keys], as_index=False).agg(
+            **{value: (value, "sum"), "_n": ("indicator", "nunique")}
+        )
+        out.append(g[g["_n"] == len(parts)].drop(columns="_n").assign(indicator=name))
+    return pd.concat(out, ignore_index=True) if out else frame.iloc[:0]
 
 
 def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
@@ -278,6 +339,8 @@ def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None)
     y = int(year if year is not None else (cal.year.value if cal else kostra["year"].max()))
     rows = []
     for ind in CHECKED:
+        if ind in DERIVED:
+            continue
         obs = _latest(kostra[kostra["municipality_code"].astype(str).isin(codes)], ind, y)
         for c, oy, v in zip(
             obs["municipality_code"].astype(str), obs["year"], obs["value"], strict=True
@@ -285,6 +348,9 @@ def first_year_check(result: Any, kostra: pd.DataFrame, year: int | None = None)
             rows.append((c, ind, float(v), int(oy)))
     observed = pd.DataFrame(
         rows, columns=["municipality_code", "indicator", "observed", "observed_year"]
+    )
+    observed = pd.concat(
+        [observed, _derived(observed, "observed", ["observed_year"])], ignore_index=True
     )
     model = modelled_first_year(result)
     out = observed.merge(model, on=["municipality_code", "indicator"], how="left")

@@ -30,6 +30,7 @@ from planning.parameters import Levers, Organisation, ServiceCatalogue
 from planning.population import Population
 from planning.services.base import DAYS_PER_YEAR, HOURS_PER_YEAR, PlanContext, per_unit
 from planning.services.erlang import (
+    beds_alone,
     beds_for_blocking,
     beds_for_occupancy,
     compare_pooling,
@@ -46,6 +47,7 @@ __all__ = [
     "STAFF_COLUMNS",
     "UNITS_COLUMNS",
     "ServicePlan",
+    "beds_alone",
     "beds_for_blocking",
     "beds_for_occupancy",
     "compare_pooling",
@@ -337,7 +339,9 @@ def evaluate(
     Each service is planned by its kind (:mod:`planning.services`): stand-alone providers run as
     small municipalities do (beds inside the sykehjem at a sykehjem place's staffing and without
     health-trust co-financing, a legevakt district below ``on_call_max_population`` as a doctor
-    on call from home, user-office management in proportion to the office). Raises InputError
+    on call from home, user-office management in proportion to the office; beds alone as many as
+    the national occupancy gives, at least one: ``alone_occupancy``,
+    :func:`planning.services.erlang.beds_alone`). Raises InputError
     for a demand of a service the catalogue does not have, a unit of a service that cannot be
     shared, or members and travel the frames do not cover.
     """
@@ -403,7 +407,7 @@ def evaluate(
     }
     minutes, km = _travel_matrix(travel_mun, codes, pairs)
     st = catalogue.staffing
-    home_factor, nurse_share = _staffing_arrays(catalogue, codes, staffing)
+    home_factor, nurse_share = _staffing_arrays(catalogue, codes, staffing, runs)
     b = _Builder(runs, years, has_run)
     ctx = PlanContext(
         catalogue=catalogue,
@@ -471,10 +475,14 @@ def evaluate(
 
 
 def _staffing_arrays(
-    catalogue: ServiceCatalogue, codes: list[str], staffing: pd.DataFrame | None
+    catalogue: ServiceCatalogue,
+    codes: list[str],
+    staffing: pd.DataFrame | None,
+    runs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(home-care FTE factor (R or 1, M, 1), nurse share (1, M, 1) or None) from a staffing table;
-    ones and None without one.
+    """(home-care FTE factor (R or 1, M, 1), nurse share (R or 1, M, 1) or None) from a staffing
+    table; ones and None without one. A table with a ``run`` column (calibrated per run) gives
+    each of ``runs`` its own nurse share.
 
     The factor turns the demand's FTE (users × the catalogue's fte_per_user × growth) into each
     municipality's own: its KOSTRA hours per user × 52 / ``staffing.hours_per_fte`` /
@@ -484,6 +492,14 @@ def _staffing_arrays(
         return np.ones((1, len(codes), 1)), None
     require_columns(staffing, ["municipality_code", "fte_per_user", "nurse_share"], "staffing")
     t = staffing.assign(municipality_code=staffing["municipality_code"].astype(str))
+    per_run = None
+    if "run" in t.columns:
+        per_run = t.pivot(index="run", columns="municipality_code", values="nurse_share")
+        want = np.zeros(1, dtype=np.int64) if runs is None else np.asarray(runs)
+        if not set(want) <= set(per_run.index) or not set(codes) <= set(per_run.columns):
+            raise InputError("staffing table lacks runs or municipalities", key="staffing")
+        per_run = per_run.loc[want, codes].to_numpy(dtype=float)[:, :, None]
+        t = t[t["run"] == t["run"].min()]
     t = t.drop_duplicates("municipality_code").set_index("municipality_code")
     missing = [c for c in codes if c not in t.index]
     if missing:
@@ -508,6 +524,10 @@ def _staffing_arrays(
     if not (np.all(np.isfinite(own)) and np.all(own >= 0) and np.all((ns >= 0) & (ns <= 1))):
         raise InputError("staffing table has blank or out-of-range values", key="staffing")
     factor = np.divide(own, base, out=np.ones_like(own * base), where=base > 0)
+    if per_run is not None:
+        if not np.all((per_run >= 0) & (per_run <= 1)):
+            raise InputError("staffing table has blank or out-of-range values", key="staffing")
+        return factor, per_run
     return factor, ns[None, :, None]
 
 

@@ -20,6 +20,17 @@ toward the group level. Over the horizon the trend is damped: after ``h`` years 
 moved by ``trend × (φ + φ² + ... + φ^h)``, so it can never move by more than
 ``trend × φ / (1 − φ)`` and rates stay inside (0, 1) at any horizon.
 
+The first year starts from what was last counted. The smoothed level is what the window says on
+average; the base year's own count can lie away from it (Tydal's home-service users fell from 49
+in 2023 to 29 in 2025). That deviation (``anchor``, logit) is kept and fades by a factor ``ρ`` a
+year (``persistence``): at horizon ``h`` the logit is
+``level + trend × D(h) + anchor × ρ^h``, so the base year reproduces KOSTRA's count and the long
+run returns to the pooled level and trend. ``ρ`` per series is the model's own out-of-sample
+regression, across all municipalities, of next year's deviation from the projection on this
+year's deviation from the level (fitted a year before the base year, compared with the base
+year; no data after the base year), bounded to [0, 1]. A noisy count (a small municipality)
+moves its next year's count less than a shift in a large one, and the regression weighs both.
+
 ``method="constant"`` is the named reference (the ministry's Tjenestebehov tool holds KOSTRA
 coverage constant): each municipality's pooled rate over the ``reference_years`` years up to the
 base year, held for ever, with the long-term share held too.
@@ -54,13 +65,18 @@ MODEL_COLUMNS = [
     "sd_trend",
     "sd_noise",
     "sd_drift",
+    "anchor",
+    "persistence",
     "base_year",
     "method",
     "source",
 ]
+#: Columns of a coverage model that the projected path is made of (:func:`projected_logit`).
+MODEL_PATH_COLUMNS = ("level", "trend", "anchor", "persistence")
 KOSTRA_REQUIRED = ["municipality_code", "year", "indicator", "age_group", "value"]
 MIN_COMPLETE_ROWS = 30
-DRIFT_LAG = 3  # years: the model's own errors over this many years give the drift (band)  # municipalities with every age group published, for national age rates
+DRIFT_LAG = 3  # years: the model's own errors over this many years give the drift (band)
+PERSISTENCE_LAG = 1  # years: how much of a deviation from the level is still there a year later
 
 
 @dataclass(frozen=True)
@@ -428,7 +444,7 @@ def fit_coverage(
             level = _logit(np.clip(rate, 1e-9, 1 - 1e-9))
             zeros = np.zeros(M)
             src = np.where(sp > 0, "own", np.where(np.isfinite(last), "own_earlier", "national"))
-            rows.append((service, g, level, zeros, zeros, zeros, zeros, zeros, src))
+            rows.append((service, g, level, zeros, zeros, zeros, zeros, zeros, zeros, src))
             continue
         z, slope, tbar, zbar, sxx, s2, vbin, n = _fit_series(u, p, years)
         # year-to-year noise: binomial plus a common extra variance (method of moments)
@@ -455,6 +471,8 @@ def fit_coverage(
         level, var_level = _pool(lvl, np.where(n > 0, var_lvl, np.nan), gi, ng, nat_level)
         sd_noise = np.sqrt(np.where(np.isfinite(noise), noise, np.nanmedian(noise)))
         drift = np.zeros(M)  # filled below from the model's own errors inside the data
+        # the base year's own count against the smoothed level (0 where it was not counted)
+        anchor = np.where(np.isfinite(z[:, -1]) & np.isfinite(level), z[:, -1] - level, 0.0)
         src = np.where(n > 0, "own", "pooled")
         rows.append(
             (
@@ -466,6 +484,7 @@ def fit_coverage(
                 np.sqrt(var_trend),
                 sd_noise,
                 drift,
+                anchor,
                 np.char.add(src.astype(str), f" ({best})"),
             )
         )
@@ -481,17 +500,23 @@ def fit_coverage(
                 "sd_trend": sdt,
                 "sd_noise": sdn,
                 "sd_drift": sdd,
+                "anchor": anc,
+                "persistence": 0.0,
                 "base_year": int(base_year),
                 "method": method,
                 "source": src,
             }
         )
-        for service, g, level, trend, sdl, sdt, sdn, sdd, src in rows
+        for service, g, level, trend, sdl, sdt, sdn, sdd, anc, src in rows
     ]
     model = pd.concat(frames, ignore_index=True)
     if _drift and method == "trend":
-        sd = _drift_sd(kostra[kostra["year"] <= base_year], base_year, s, model, panel, counties)
+        known = kostra[kostra["year"] <= base_year]
         key = list(zip(model["service"], model["age_group"], strict=True))
+        rho = _persistence(known, base_year, s, panel, counties)
+        model["persistence"] = [rho.get(k_, 0.0) for k_ in key]
+        # the drift is measured without the anchor: the anchor fades, the drift does not
+        sd = _drift_sd(known, base_year, s, model, panel, counties)
         model["sd_drift"] = [sd.get(k_, 0.0) for k_ in key]
     if municipalities is not None:
         model = restrict(model, [str(c) for c in municipalities])
@@ -544,6 +569,63 @@ def _drift_sd(
     return out
 
 
+def _base_logits(panel: Panel):
+    """(service, age group, (M,) logit of the last year's count, NaN where not counted)."""
+    out = []
+    for service, g, u_all, p_all in _series(panel):
+        u, p = u_all[:, -1], p_all[:, -1]
+        ok = np.isfinite(u) & np.isfinite(p) & (p > 0)
+        rate = (np.nan_to_num(u) + 0.5) / (np.nan_to_num(p) + 1.0)
+        out.append((service, g, np.where(ok, _logit(np.clip(rate, 1e-9, 1 - 1e-9)), np.nan)))
+    return out
+
+
+def _persistence(
+    kostra: pd.DataFrame,
+    base_year: int,
+    settings: TrendSettings,
+    panel: Panel,
+    counties: dict[str, str] | None,
+    lag: int = PERSISTENCE_LAG,
+) -> dict[tuple[str, str], float]:
+    """How much of a count's deviation from the smoothed level is still there a year later,
+    per series: the model fitted at ``base_year − lag`` (data up to then) gives each
+    municipality's deviation e0 (its count at that year minus the level); its projection to
+    ``base_year`` misses what KOSTRA counted by e1 (without the anchor). ρ = (Σ e0·e1 / Σ e0²)
+    ^ (1 / lag) across municipalities (the 1 % largest of either left out: breaks in a series),
+    bounded to [0, 1]. Uses no data after ``base_year``; 0 where the data do not reach back far
+    enough or fewer than 10 municipalities have both."""
+    out: dict[tuple[str, str], float] = {}
+    try:
+        early = fit_coverage(kostra, base_year - lag, settings, counties=counties, _drift=False)
+    except InputError:
+        return out
+    early_panel = build_panel(kostra, base_year - lag)
+    d = damped_horizon(lag, settings.damping)
+    early = early.set_index(["service", "age_group", "municipality_code"])
+    z0 = {(s_, g): z for s_, g, z in _base_logits(early_panel)}
+    for service, g, z1 in _base_logits(panel):
+        idx = pd.MultiIndex.from_arrays(
+            [np.full(len(panel.codes), service), np.full(len(panel.codes), g), panel.codes]
+        )
+        e = early.reindex(idx)
+        before = pd.Series(z0[(service, g)], index=early_panel.codes).reindex(panel.codes)
+        e0 = before.to_numpy() - e["level"].to_numpy()
+        e1 = z1 - (e["level"].to_numpy() + e["trend"].to_numpy() * d)
+        good = np.isfinite(e0) & np.isfinite(e1)
+        if good.sum() < 10:
+            out[(service, g)] = 0.0
+            continue
+        x, y = e0[good], e1[good]
+        keep = (np.abs(x) <= np.quantile(np.abs(x), 0.99)) & (
+            np.abs(y) <= np.quantile(np.abs(y), 0.99)
+        )
+        sxx = float(np.sum(x[keep] ** 2))
+        beta = float(np.sum(x[keep] * y[keep]) / sxx) if sxx > 0 else 0.0
+        out[(service, g)] = float(np.clip(beta, 0.0, 1.0) ** (1.0 / lag))
+    return out
+
+
 def _latest_rate(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Each row's rate in its latest year with data (NaN if none)."""
     ok = np.isfinite(u) & np.isfinite(p) & (p > 0)
@@ -569,13 +651,14 @@ def restrict(model: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
                 sd_trend=("sd_trend", "median"),
                 sd_noise=("sd_noise", "median"),
                 sd_drift=("sd_drift", "median"),
+                persistence=("persistence", "median"),
                 base_year=("base_year", "first"),
                 method=("method", "first"),
             )
             .reset_index()
         )
         add = pd.concat(
-            [nat.assign(municipality_code=c, source="national") for c in missing],
+            [nat.assign(municipality_code=c, anchor=0.0, source="national") for c in missing],
             ignore_index=True,
         )
         out = pd.concat([out, add[MODEL_COLUMNS]], ignore_index=True)
@@ -585,6 +668,19 @@ def restrict(model: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 # rates over the horizon
 # ------------------------------------------------------------------------------------------------
+def projected_logit(
+    model: pd.DataFrame | dict[str, np.ndarray], h: np.ndarray | float, damping: float
+) -> np.ndarray:
+    """(rows, H) logit of coverage ``h`` years after the base year for each row of a coverage
+    model (columns level, trend, anchor, persistence; a dict of (rows,) arrays works too):
+    ``level + trend × D(h) + anchor × ρ^h`` (h <= 0 counts as 0: the base year's own count).
+    """
+    h = np.atleast_1d(np.asarray(h, dtype=float))
+    col = {k: np.asarray(model[k], dtype=float)[:, None] for k in MODEL_PATH_COLUMNS}
+    fade = col["persistence"] ** np.maximum(h, 0.0)[None, :]
+    return col["level"] + col["trend"] * damped_horizon(h, damping)[None, :] + col["anchor"] * fade
+
+
 def coverage_rates(
     model: pd.DataFrame, years: list[int] | np.ndarray, damping: float
 ) -> pd.DataFrame:
@@ -598,9 +694,7 @@ def coverage_rates(
     require_columns(model, MODEL_COLUMNS, "coverage model", key="coverage_model")
     years = np.asarray(list(years), dtype=np.int64)
     base = int(model["base_year"].iloc[0])
-    d = damped_horizon(years - base, damping)  # (Y,)
-    z = model["level"].to_numpy()[:, None] + model["trend"].to_numpy()[:, None] * d[None, :]
-    r = expit(z)  # (rows, Y)
+    r = expit(projected_logit(model, years - base, damping))  # (rows, Y)
     wide = pd.DataFrame(r, columns=years)
     wide["municipality_code"] = model["municipality_code"].to_numpy()
     wide["service"] = model["service"].to_numpy()

@@ -111,6 +111,8 @@ def fallback_coverage_rates(catalogue: ServiceCatalogue, municipalities: list[st
         sd_trend=0.0,
         sd_noise=0.0,
         sd_drift=0.0,
+        anchor=0.0,
+        persistence=0.0,
         base_year=base,
         method="constant",
         source="fallback",
@@ -233,17 +235,18 @@ def coverage_group_rates(
             allowed=sorted(set(key)),
         )
     base = int(np.asarray(model["base_year"])[0])
-    d = coverage.damped_horizon(np.asarray(years, dtype=np.int64) - base, damping)  # (Y,)
+    h = np.asarray(years, dtype=np.int64) - base  # (Y,) years after the base year
     service = model["service"].to_numpy(dtype=object)
     group = model["age_group"].to_numpy(dtype=object)
-    level = model["level"].to_numpy(dtype=float)
-    trend = model["trend"].to_numpy(dtype=float)
+    cols = {k: model[k].to_numpy(dtype=float) for k in coverage.MODEL_PATH_COLUMNS}
 
     def rate(s: str, g: str) -> np.ndarray:  # (C, Y)
         sel = (service == s) & (group == g) & (pos >= 0)
-        lev, tr = np.full(len(uniq_c), np.nan), np.full(len(uniq_c), np.nan)
-        lev[pos[sel]], tr[pos[sel]] = level[sel], trend[sel]
-        return coverage.expit(lev[:, None] + tr[:, None] * d[None, :])
+        path = {}
+        for k, v in cols.items():
+            path[k] = np.full(len(uniq_c), np.nan)
+            path[k][pos[sel]] = v[sel]
+        return coverage.expit(coverage.projected_logit(path, h, damping))
 
     home = np.stack([rate("hjemmetjenester", g) for g in AGE_GROUPS], axis=2)
     held = np.stack([rate("heldogn", g) for g in AGE_GROUPS], axis=2)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from planning import scenarios, uncertainty
 from planning.errors import InputError
+from planning.parameter_text import parameter_label
 
 #: Headline metrics of the tornado (region, horizon year) and their units.
 HEADLINES: dict[str, str] = {
@@ -98,8 +99,8 @@ def evaluate_values(
     or a scalar) on its central population (or ``population`` with runs 0..n-1), all runs in one
     vectorised pass. Paths: catalogue and lever paths outside the coverage estimation, and
     ``prices.real_pay_growth``. Returns a :class:`~planning.scenarios.ScenarioResult` with runs."""
-    from planning.capacity import evaluate
     from planning.demand import demand_arrays, project_demand
+    from planning.scenario.pipeline import plan_services
 
     scn = scenarios.load_scenario(scenario)
     bad = [
@@ -125,14 +126,8 @@ def evaluate_values(
     else:
         pop = population
         demand = project_demand(pop, cat_v, lev_v, coverage_rates=coverage)
-    travel = scenarios._travel(
-        scenarios._freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides])
-    )
-    # each municipality's staffing from its own KOSTRA figures, exactly as scenarios.run uses it
-    staffing = scenarios._staffing(
-        tuple(scn.municipality_codes()), services_json, float(levers.max_refusal)  # type: ignore[arg-type]
-    )
-    plan = evaluate(pop, demand, cat_v, scn.organisation, lev_v, travel=travel, staffing=staffing)
+    # the pipeline's own sequence from here (travel, staffing calibrated per run, capacity)
+    demand, plan = plan_services(scn, pop, cat_v, lev_v, services_json, runs=n, demand=demand)
     g = arrays.get("prices.real_pay_growth")
     if g is None:
         g = np.full(n, scn.prices.real_pay_growth.value)
@@ -388,7 +383,12 @@ def rest_markdown(table: pd.DataFrame, lang: str = "nb", n: int = 10) -> str:
     quiet = not_material(table)
     rest = sorted(set(ev["parameter"]) - shown - set(quiet))
     listed = sorted(set(table.loc[~table["evaluated"], "parameter"]))
-    code = ", ".join
+
+    def code(paths: Sequence[str]) -> str:  # readable names in bokmål, catalogue paths in English
+        if lang == "nb":
+            return "; ".join(parameter_label(p, lang) for p in paths)
+        return ", ".join(f"`{p}`" for p in paths)
+
     if lang == "nb":
         parts = [
             "Hver forutsetning er satt til sin lave og sin høye verdi (`data/ranges.yaml`), alle "

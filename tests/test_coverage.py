@@ -52,8 +52,9 @@ def test_heldogn_split_conserves_the_total(kostra):
     )
     held = model[model.service == "heldogn"].set_index(["municipality_code", "age_group"])
     for (code, year, g), row in wide.iterrows():
-        d = coverage.damped_horizon(year - 2025, 0.5)
-        expect = coverage.expit(held.loc[(code, g), "level"] + held.loc[(code, g), "trend"] * d)
+        expect = coverage.expit(
+            coverage.projected_logit(held.loc[[(code, g)]], year - 2025, 0.5)[0, 0]
+        )
         assert row["langtidsopphold"] + row["heldogn_bolig"] == pytest.approx(expect, rel=1e-12)
 
 
@@ -78,8 +79,10 @@ def test_constant_method_reproduces_the_held_rates(kostra):
     trend=st.floats(-2.0, 2.0),
     damping=st.floats(0.0, 0.99),
     years=st.integers(0, 2100 - 2025),
+    anchor=st.floats(-5.0, 5.0),
+    persistence=st.floats(0.0, 1.0),
 )
-def test_damped_rates_stay_inside_0_1(level, trend, damping, years):
+def test_damped_rates_stay_inside_0_1(level, trend, damping, years, anchor, persistence):
     model = pd.DataFrame(
         {
             "municipality_code": "5035",
@@ -91,6 +94,8 @@ def test_damped_rates_stay_inside_0_1(level, trend, damping, years):
             "sd_trend": 0.0,
             "sd_noise": 0.0,
             "sd_drift": 0.0,
+            "anchor": anchor,
+            "persistence": persistence,
             "base_year": 2025,
             "method": "trend",
             "source": "own",
@@ -98,8 +103,45 @@ def test_damped_rates_stay_inside_0_1(level, trend, damping, years):
     )
     r = coverage.coverage_rates(model, [2025 + years], damping)
     assert ((r.rate >= 0) & (r.rate <= 1)).all()
+    # the anchor fades: never more than at the base year
+    z = coverage.projected_logit(model, [0, years], damping)
+    assert (
+        abs(z[0, 1] - level - trend * coverage.damped_horizon(years, damping)) <= abs(anchor) + 1e-9
+    )
     # the trend's effect is bounded by φ / (1 − φ) years of trend
     assert coverage.damped_horizon(years, damping) <= damping / (1 - damping) + 1e-9
+
+
+def test_the_base_year_reproduces_the_last_count_and_the_anchor_fades(kostra):
+    """The first year starts from what was last counted: at the base year the model's rate is
+    KOSTRA's count (Tydal's 13 home-service users aged 80+ in 2025, though its window averaged
+    about 20); after that the deviation from the pooled level fades by ρ a year, so the long run
+    is the pooled level and trend."""
+    m = coverage.fit_coverage(kostra, 2025, municipalities=["5033", "5035"])
+    row = m[(m.service == "hjemmetjenester") & (m.age_group == "80+")].set_index(
+        "municipality_code"
+    )
+    k = kostra[(kostra.municipality_code == "5033") & (kostra.year == 2025)]
+    k = k[k.age_group == "80+"].set_index("indicator").value
+    r0 = coverage.expit(coverage.projected_logit(row.loc[["5033"]], 0, 0.5))[0, 0]
+    assert r0 == pytest.approx((k["home_service_users"] + 0.5) / (k["population"] + 1.0))
+    assert row.loc["5033", "anchor"] < 0  # 2025 lay below the window's level
+    rho = row.loc["5033", "persistence"]
+    assert 0.0 < rho < 1.0 and (m.persistence.between(0.0, 1.0)).all()
+    z = coverage.projected_logit(row.loc[["5033"]], np.arange(0, 40), 0.5)[0]
+    smooth = row.loc["5033", "level"] + row.loc["5033", "trend"] * coverage.damped_horizon(
+        np.arange(0, 40), 0.5
+    )
+    dev = np.abs(z - smooth)
+    assert (np.diff(dev) <= 1e-12).all() and dev[-1] < 1e-3
+
+
+def test_persistence_uses_no_data_after_the_base_year(kostra):
+    """ρ is estimated from the model's own one-year-ahead errors inside the data."""
+    full = coverage.fit_coverage(kostra, 2020, municipalities=SIX)
+    cut = coverage.fit_coverage(kostra[kostra.year <= 2020], 2020, municipalities=SIX)
+    pd.testing.assert_series_equal(full.persistence, cut.persistence)
+    assert (full.persistence > 0).any()
 
 
 def test_pooling_pulls_small_municipalities_more(kostra):

@@ -12,6 +12,10 @@ from planning import decomposition, plots, scenarios, sensitivity, uncertainty
 
 SUBSET = (
     "kad.fte_per_bed",
+    "coverage.langtidsopphold.fte_per_user",
+    "staffing.hours_per_fte",
+    "kad.alone_occupancy",
+    "intermediaer.bed_days_per_1000",
     "levers.healthy_ageing",
     "levers.max_refusal",
     "prices.real_pay_growth",
@@ -35,30 +39,23 @@ def _headline(scn, metric):
     ].item()
 
 
-# Known gap (issue 13/12, open): an explicit run recalibrates each municipality's staffing
-# (planning.calibration) with the changed value, while the tornado's vectorised pass keeps the
-# calibration of the central values. Parameters the calibration reads (KAD staffing per bed, the
-# refusal target through the beds of today's units) therefore swing differently (0.1 % of cost
-# for max_refusal). Strict: the test starts failing when the gap is closed.
-CALIBRATION_GAP = "tornado pass keeps the central staffing calibration; explicit runs recalibrate"
-
-
+# The tornado's vectorised pass and an explicit run share one pipeline function
+# (planning.scenario.pipeline.plan_services); each run's staffing is calibrated with its own
+# values, so parameters the calibration reads (KAD staffing per bed, the refusal target through
+# the beds of today's units, the staff per long-term resident, hours per FTE, the stand-alone ØHD
+# occupancy) swing exactly as explicit runs do.
 @pytest.mark.parametrize(
     "path, override",
     [
-        pytest.param(
-            "kad.fte_per_bed", "services.kad.fte_per_bed", marks=pytest.mark.xfail(
-                strict=True, reason=CALIBRATION_GAP
-            )
-        ),
+        ("kad.fte_per_bed", "services.kad.fte_per_bed"),
         ("levers.healthy_ageing", "levers.healthy_ageing"),
-        pytest.param(
-            "levers.max_refusal", "levers.max_refusal", marks=pytest.mark.xfail(
-                strict=True, reason=CALIBRATION_GAP
-            )
-        ),
+        ("levers.max_refusal", "levers.max_refusal"),
         ("prices.real_pay_growth", "prices.real_pay_growth"),
         ("coverage.estimation.window", "services.coverage.estimation.window"),
+        ("coverage.langtidsopphold.fte_per_user", "services.coverage.langtidsopphold.fte_per_user"),
+        ("staffing.hours_per_fte", "services.staffing.hours_per_fte"),
+        ("kad.alone_occupancy", "services.kad.alone_occupancy"),
+        ("intermediaer.bed_days_per_1000", "services.intermediaer.bed_days_per_1000"),
     ],
 )
 def test_swings_equal_explicit_low_high_runs(table, path, override):

@@ -76,7 +76,9 @@ def tornado(
     k = _scale(metric)
     t_ = t_.assign(**{c: t_[c] / k for c in ("central", "at_low", "at_high")})
     central = float(t_["central"].iloc[0])
-    names = [(labels or {}).get(p, p) for p in t_["parameter"]]
+    from planning.parameter_text import parameter_label
+
+    names = [(labels or {}).get(p, parameter_label(p, lang)) for p in t_["parameter"]]
     low_text, high_text = ("lav", "høy") if lang == "nb" else ("low", "high")
     fig = go.Figure()
     for col, name, colour in (("at_low", low_text, PALETTE[0]), ("at_high", high_text, PALETTE[1])):

@@ -58,6 +58,11 @@ def assumptions_frame(result: Any, lang: str = "nb") -> Any:
         for v, unit in zip(rows["value"].astype(float), rows["unit"], strict=True)
     ]
     rows["status_label"] = [status_label(s, lang) for s in rows["status"]]
+    if lang == "nb":  # the catalogue's units, sources and notes are English (for developers)
+        from planning.parameter_text import text_nb
+
+        for col in ("unit", "source", "note"):
+            rows[col] = [text_nb(x) for x in rows[col]]
     return rows
 
 

@@ -6,6 +6,7 @@ Part of :mod:`planning.scenarios` (the public facade); see its docstring for the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,34 @@ def municipality_year_table(result: ScenarioResult) -> Any:
     return wide.reset_index(drop=True)
 
 
+def _beds_cell(value: float) -> str:
+    """Beds of a municipality: whole beds as a whole number; a share of a shared unit's beds
+    (attributed by cost share) with one decimal and '*' (a share, not beds)."""
+    if abs(value - round(value)) < 1e-9:
+        return str(int(round(value)))
+    return f"{value:.1f}*"
+
+
+def _unit_beds_lines(result: ScenarioResult, names: Mapping[str, str]) -> list[str]:
+    """The bed units' whole beds at the end year (central run): beds belong to units."""
+    c = result.capacity
+    if "run" in c.columns:
+        c = c[c["run"] == 0]
+    c = c[(c["measure"] == "beds") & (c["year"] == result.end_year)]
+    if c.empty:
+        return []
+    kinds = {"kad": "KAD/ØHD", "intermediaer": "intermediate"}
+    codes = set(result.scenario.municipality_codes())
+    parts = []
+    for (service, unit), v in c.groupby(["service", "unit"], sort=False)["value"].sum().items():
+        who = f"{unit} {names.get(unit, '')} alone".replace("  ", " ") if unit in codes else unit
+        parts.append(f"{kinds.get(service, service)} {who}: {int(round(v))}")
+    lines = ["  beds per unit (whole beds): " + "; ".join(parts)]
+    if any(abs(v - round(v)) > 1e-9 for v in result.summary.query("metric == 'beds'")["value"]):
+        lines.append("  * a municipality's share of a shared unit's beds (by cost share), not beds")
+    return lines
+
+
 def format_summary(result: ScenarioResult, lang: str = "nb") -> str:
     """The summary as a plain-text table for the terminal (titles in ``lang``: 'nb' or 'en')."""
     import pandas as pd
@@ -121,7 +150,7 @@ def format_summary(result: ScenarioResult, lang: str = "nb") -> str:
             "municipality".ljust(width): [m.ljust(width) for m in muni],
             "population": wide["population"].round(0).astype("int64"),
             "80+": wide["population_80+"].round(0).astype("int64"),
-            "beds": wide["beds"].round(1),
+            "beds": [_beds_cell(v) for v in wide["beds"]],
             "FTE": wide["fte"].round(1),
             "cost (NOK m)": (wide["cost_nok"] / 1e6).round(1),
             "NOK/inhab.": wide["cost_nok_per_inhabitant"].round(0).astype("int64"),
@@ -137,6 +166,7 @@ def format_summary(result: ScenarioResult, lang: str = "nb") -> str:
         f"  values in {result.end_year} (central run); beds and FTE of shared units attributed "
         f"by cost share; NOK per year at {prov['price_year']} prices",
         table.to_string(index=False),
+        *_unit_beds_lines(result, names),
         f"  catalogue parameters: {status} (each with its source: `planning sample-scenario`)",
         f"  data {prov['data_version']}, package {prov['package_version']}, "
         f"run time {prov['run_time_s']:.3f} s",

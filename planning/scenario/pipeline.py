@@ -123,32 +123,42 @@ def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
 
 
 @functools.lru_cache(maxsize=32)
-def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) -> Any:
+def _calibration_ages(codes: tuple[str, ...], year: int) -> Any:
+    """(M, 106) inhabitants by single age of ``codes`` on 1 January after the calibration year
+    (KOSTRA counts at 31 December), or the nearest year with population data."""
+    first, last = data.population_years()
+    pop_year = min(max(year + 1, first), last)
+    pop = data.load_population(list(codes), [pop_year])
+    by_age = pop.groupby(["municipality_code", "age"])["population"].sum().unstack(fill_value=0.0)
+    by_age.index = by_age.index.astype(str)
+    return by_age.reindex(index=list(codes), columns=range(106), fill_value=0.0).to_numpy(float)
+
+
+def calibrated_staffing(
+    codes: tuple[str, ...] | list[str],
+    catalogue: ServiceCatalogue,
+    max_refusal: Any,
+    runs: int | None = None,
+) -> Any:
     """Staffing of each municipality from its own KOSTRA figures under today's organisation
-    (:func:`planning.calibration.staffing_table`), or None when the catalogue has no
-    calibration section."""
+    (:func:`planning.calibration.staffing_table`), or None when the catalogue has no calibration
+    section. Catalogue values and ``max_refusal`` may be arrays over ``runs`` runs: each run is
+    then calibrated with its own values (the bed units' nurses of today from that run's bed-day
+    rates, fte_per_bed and refusal target), as a separate run with those values would be."""
+    import numpy as np
+
     from planning.calibration import staffing_table
     from planning.demand import bed_rates_by_age
 
-    catalogue = _catalogue_for(services_json)
     if catalogue.calibration is None:
         return None
-    year = int(catalogue.calibration.year.value)
-    first, last = data.population_years()
-    pop_year = min(max(year + 1, first), last)  # 1 January after the KOSTRA year (31 December)
-    pop = data.load_population(list(codes), [pop_year])
-    by_age = pop.groupby(["municipality_code", "age"])["population"].sum().unstack(fill_value=0.0)
-    by_age = by_age.reindex(columns=range(106), fill_value=0.0)
-    bed_days = {
-        s: dict(
-            zip(
-                by_age.index.astype(str),
-                (by_age.to_numpy(dtype=float) @ bed_rates_by_age(getattr(catalogue, s))[1]),
-                strict=True,
-            )
-        )
-        for s in catalogue.services_of("bed_service")
-    }
+    codes = tuple(str(c) for c in codes)
+    year = int(np.asarray(catalogue.calibration.year.value, dtype=float).reshape(-1)[0])
+    by_age = _calibration_ages(codes, year)
+    bed_days = {}
+    for s in catalogue.services_of("bed_service"):
+        per = by_age @ np.asarray(bed_rates_by_age(getattr(catalogue, s))[1], dtype=float).T
+        bed_days[s] = dict(zip(codes, per, strict=True))  # code -> bed-days (or per run)
     return staffing_table(
         data.load_kostra(),
         catalogue,
@@ -156,6 +166,7 @@ def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) ->
         bed_days=bed_days,
         units=_status_quo_units(codes),
         max_refusal=max_refusal,
+        runs=runs,
     )
 
 
@@ -165,6 +176,57 @@ def _status_quo_units(codes: tuple[str, ...]) -> Any:
     from planning.parameters import status_quo_units
 
     return status_quo_units(codes)
+
+
+@functools.lru_cache(maxsize=32)
+def _staffing(codes: tuple[str, ...], services_json: str, max_refusal: float) -> Any:
+    """:func:`calibrated_staffing` of a scenario's catalogue, cached."""
+    return calibrated_staffing(codes, _catalogue_for(services_json), max_refusal)
+
+
+def plan_services(
+    scn: Scenario,
+    population: Any,
+    catalogue: ServiceCatalogue,
+    levers: Levers,
+    services_json: str,
+    *,
+    runs: int | None = None,
+    demand: Any = None,
+) -> tuple[Any, Any]:
+    """Demand → travel → each municipality's calibrated staffing → capacity, staff and costs:
+    the one sequence behind :func:`run` and the tornado's vectorised pass
+    (:func:`planning.sensitivity.evaluate_values`).
+
+    ``catalogue``/``levers`` are the scenario's (``services_json`` its frozen services) or hold
+    arrays over ``runs`` runs (:func:`planning.uncertainty.with_values`; the population has runs
+    0..runs-1): then every run's staffing is calibrated with its own values, so a run with a
+    value equals a separate scenario run with that value. ``runs=None``: scalar values, staffing
+    cached. ``demand``: the demand (:class:`planning.demand.Demand`) when already projected (cached).
+    Returns (demand, plan as from :func:`planning.capacity.evaluate`)."""
+    from planning.capacity import evaluate
+    from planning.demand import demand_arrays
+
+    codes = scn.municipality_codes()
+    if demand is None:
+        coverage = _coverage_rates(codes, services_json)
+        demand = demand_arrays(population, catalogue, levers, coverage_rates=coverage)
+    travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
+    if runs is None:
+        staffing = _staffing(codes, services_json, float(levers.max_refusal))  # type: ignore[arg-type]
+    else:
+        staffing = calibrated_staffing(codes, catalogue, levers.max_refusal, runs)
+    plan = evaluate(  # today's units: the one-off costs of leaving or setting up (overhead)
+        population,
+        demand,
+        catalogue,
+        scn.organisation,
+        levers,
+        travel=travel,
+        staffing=staffing,
+        today_units=_status_quo_units(codes),
+    )
+    return demand, plan
 
 
 @functools.lru_cache(maxsize=16)
@@ -185,6 +247,7 @@ def clear_cache() -> None:
         _demand_cached,
         _coverage_rates,
         _staffing,
+        _calibration_ages,
         _status_quo_units,
         _travel,
         _catalogue_for,
@@ -218,8 +281,6 @@ def run(
     from datetime import UTC, datetime
 
     from planning import __version__
-    from planning.capacity import evaluate
-    from planning.demand import demand_arrays
 
     t0 = time.perf_counter()
     scn = load_scenario(scenario_or_name)
@@ -271,26 +332,17 @@ def run(
         draws = uncertainty.draw(catalogue, levers, _base_catalogue(), n_runs, the_seed)
         catalogue, levers = uncertainty.with_values(catalogue, levers, draws)
     demand_key = None if draws else _demand_key(scn, n_runs, the_seed, services_json, levers)
-    if demand_key is None:
-        coverage = _coverage_rates(codes, services_json)
-        demand = demand_arrays(population, catalogue, levers, coverage_rates=coverage)
-    else:
-        demand = _demand_cached(*demand_key)
-    travel = _travel(_freeze([t.model_dump(exclude_none=True) for t in scn.travel_overrides]))
-    central = scn.levers.with_defaults(_catalogue_for(services_json))
-    staffing = _staffing(codes, services_json, float(central.max_refusal))  # type: ignore[arg-type]
-    from planning.parameters import status_quo_units
-
-    plan = evaluate(  # today's units: the one-off costs of leaving or setting up (overhead)
+    demand = None if demand_key is None else _demand_cached(*demand_key)
+    demand, plan = plan_services(
+        scn,
         population,
-        demand,
         catalogue,
-        scn.organisation,
         levers,
-        travel=travel,
-        staffing=staffing,
-        today_units=status_quo_units(codes),
+        services_json,
+        runs=n_runs + 1 if draws else None,
+        demand=demand,
     )
+    central = scn.levers.with_defaults(_catalogue_for(services_json))
     if draws:
         catalogue, levers = _catalogue_for(services_json), central
     plan = _with_real_growth(plan, scn)

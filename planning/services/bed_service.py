@@ -19,11 +19,12 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from planning.services.base import AGES, DAYS_PER_YEAR, DemandContext, PlanContext, ServiceSpec
-from planning.services.erlang import beds_for_blocking, beds_for_occupancy, erlang_b
+from planning.services.erlang import beds_alone, beds_for_blocking, beds_for_occupancy, erlang_b
 from planning.sourced import (
     DAYS_PER_PERSON_YEAR,
     Fraction,
     NonNegative,
+    Occupancy,
     OpenFraction,
     PerThousandYears,
     Profession,
@@ -69,6 +70,9 @@ class BedService(ServiceSpec):
     # (coverage.langtidsopphold.fte_per_user × alone_staffing_factor), paying this share
     alone_municipal_cost_share: Fraction | None = None  # None: municipal_cost_share
     alone_staffing_factor: NonNegative | None = None  # None: fte_per_bed as a dedicated unit
+    # beds a municipality runs alone in its sykehjem: at this mean occupancy, at least one
+    # (planning.services.erlang.beds_alone); None: sized like a shared unit (Erlang B, max_refusal)
+    alone_occupancy: Occupancy | None = None
 
     @model_validator(mode="after")
     def _physical(self) -> BedService:
@@ -99,7 +103,8 @@ class BedService(ServiceSpec):
         s, p = self.share_old.value, self.population_share_old.value
         adm_old, adm_young = adm * s / p, adm * (1 - s) / (1 - p)
         # mean stay, same in both bands (assumption); values may be arrays over runs
-        los = np.divide(bd, adm, out=np.zeros(np.shape(adm)), where=np.asarray(adm) > 0)
+        shape = np.broadcast_shapes(np.shape(bd), np.shape(adm))
+        los = np.divide(bd, adm, out=np.zeros(shape), where=np.asarray(adm) > 0)
         return adm_young, adm_old, adm_young * los, adm_old * los
 
     def rates_by_age(self) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +149,9 @@ def plan(ctx: PlanContext, s: str, spec: BedService) -> None:
     load = bed_days / DAYS_PER_YEAR
     people = p.agg(ctx.inhabitants)  # no unit needs more beds than it has inhabitants
     beds = beds_for_blocking(load, lv.max_refusal, max_beds=people)
+    if spec.alone_occupancy is not None and alone_p.any():
+        alone_beds = beds_alone(load, spec.alone_occupancy.value, max_beds=people)
+        beds = np.where(alone_p, alone_beds, beds)
     refusal = erlang_b(beds, load)
     occupancy = np.divide(load * (1 - refusal), beds, out=np.zeros_like(load), where=beds > 0)
     beds_occ = np.minimum(

@@ -93,6 +93,20 @@ def beds_for_blocking(offered_load: Any, max_blocking: Any, max_beds: Any = None
     return int(out) if out.ndim == 0 else out
 
 
+def beds_alone(offered_load: Any, occupancy: Any, max_beds: Any = None) -> Any:
+    """Beds a municipality runs alone inside its sykehjem: at most ``occupancy`` on average
+    (:func:`beds_for_occupancy`), and at least one wherever there is any load (the ØHD duty
+    holds for every municipality). Small municipalities run one or two beds and accept the
+    refusals (Selbu: one ØHD bed at Selbu sykehjem); the refusal probability stays visible
+    (Erlang B). ``max_beds`` caps as in :func:`beds_for_blocking`. Returns int or int array."""
+    a = _check_load(offered_load)
+    beds = np.maximum(beds_for_occupancy(a, occupancy), (a > 0).astype(np.int64))
+    if max_beds is not None:
+        cap = np.ceil(np.broadcast_to(np.asarray(max_beds, dtype=float), a.shape))
+        beds = np.minimum(beds, np.maximum(cap, 0).astype(np.int64))
+    return int(beds) if np.ndim(beds) == 0 else beds
+
+
 def beds_for_occupancy(offered_load: Any, occupancy_target: Any) -> Any:
     """Beds so that the mean occupancy load / beds does not exceed ``occupancy_target`` (0, 1].
 
