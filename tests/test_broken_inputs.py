@@ -557,7 +557,8 @@ CASES: dict[str, Case] = {
     ),
     "merge_remove_misspelt_unit": Case(
         scenario(
-            DELTA + "organisation: {units: [{name: 'Værnesregionen DMS, KAD-seng', remove: true}]}\n"
+            DELTA
+            + "organisation: {units: [{name: 'Værnesregionen DMS, KAD-seng', remove: true}]}\n"
         ),
         "mine.yaml",
         "organisation.units.0.name",
