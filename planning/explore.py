@@ -378,6 +378,7 @@ class Explorer:
                 int(v["end_year"]),
                 float(v["max_refusal"]),
                 names=self.names,
+                catalogue=self.base.catalogue(),
             )[1],
         )
 

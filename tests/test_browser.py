@@ -275,7 +275,10 @@ def test_index_links_resolve_and_open_a_working_report(browser, rendered):
         assert target.parent == index.parent
     # one table per region, each under its region's name
     headings = page.eval_on_selector_all("h2.region", "els => els.map(e => e.innerText.trim())")
-    assert headings == ["Værnes (pilotkommunene 2010)", "Knutepunkt Sørlandet (Region Kristiansand)"]
+    assert headings == [
+        "Værnes (pilotkommunene 2010)",
+        "Knutepunkt Sørlandet (Region Kristiansand)",
+    ]
     rows = page.locator("#scenarios tbody tr")
     assert rows.count() == 2
     assert "Selbu tilbake i DMS" in rows.nth(1).inner_text()

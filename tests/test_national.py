@@ -44,9 +44,7 @@ def test_national_population_equals_the_sum_of_separate_runs(national):
     # and as in a run of that municipality alone
     for code in ("0301", "4218", "5033"):
         one = scenarios.run(
-            scenarios.apply_overrides(
-                scenarios.load_scenario("today"), {"municipalities": [code]}
-            )
+            scenarios.apply_overrides(scenarios.load_scenario("today"), {"municipalities": [code]})
         )
         assert (_population(one).loc[code] - nat.loc[code]).abs().max() < 1e-6
 

@@ -54,7 +54,9 @@ def test_separate_beds_match_the_capacity_model_and_pooling_never_needs_more(bas
     codes = list(baseline.scenario.municipality_codes())
     year = baseline.end_year
     target = baseline.scenario.resolved_levers().max_refusal
-    curves, beds = reports.bed_pooling(baseline.demand, codes, year, target)
+    curves, beds = reports.bed_pooling(
+        baseline.demand, codes, year, target, catalogue=baseline.scenario.catalogue()
+    )
     cap = baseline.capacity
     for service in reports.BED_SERVICES:
         b = beds[beds["service"] == service].set_index("arrangement")["beds"]

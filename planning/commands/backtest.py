@@ -79,7 +79,10 @@ def _backtest(args: argparse.Namespace) -> int:
 
         n = len(data.resolve_municipalities(spec))  # band_coverage projects blocks of 40
         check_projection(
-            args.bands, min(n, 40), args.end_year - args.base_year + 1, key="--bands",
+            args.bands,
+            min(n, 40),
+            args.end_year - args.base_year + 1,
+            key="--bands",
             what="the band check",
         )
     res = backtest.backtest(spec, base_year=args.base_year, end_year=args.end_year, methods=methods)

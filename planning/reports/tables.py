@@ -26,17 +26,21 @@ def bed_pooling(
     max_refusal: float,
     services: Sequence[str] = BED_SERVICES,
     names: Mapping[str, str] | None = None,
+    catalogue: Any = None,
 ) -> tuple[Any, Any]:
     """Beds when each municipality plans alone against one pooled unit for all of them.
 
     Offered load per municipality = bed-days in ``year`` (central run) / 365. Separate: each
-    municipality gets the fewest beds with Erlang-B refusal <= ``max_refusal``; pooled: one unit
-    for the summed load. Returns (curves: unit, service, arrangement, beds, refusal_probability;
+    municipality gets the fewest beds with Erlang-B refusal <= ``max_refusal``, or, for a
+    service whose catalogue entry (``catalogue``, a ServiceCatalogue) sets ``alone_occupancy``,
+    the beds a small municipality runs alone inside its sykehjem
+    (:func:`planning.capacity.beds_alone`, as the capacity model sizes them); pooled: one unit
+    for the summed load at ``max_refusal``. Returns (curves: unit, service, arrangement, beds, refusal_probability;
     beds: service, arrangement, beds, offered_load)."""
     import numpy as np
     import pandas as pd
 
-    from planning.capacity import beds_for_blocking, erlang_b
+    from planning.capacity import beds_alone, beds_for_blocking, erlang_b
 
     d = demand[
         (demand["year"] == year)
@@ -56,7 +60,12 @@ def bed_pooling(
     for service, g in d.groupby("service", sort=False):
         loads = g.groupby("municipality_code")["value"].sum() / DAYS_PER_YEAR
         pooled_load = float(loads.sum())
-        sep_beds = np.asarray(beds_for_blocking(loads.to_numpy(), max_refusal))
+        spec = getattr(catalogue, str(service), None) if catalogue is not None else None
+        alone_occupancy = getattr(spec, "alone_occupancy", None)
+        if alone_occupancy is not None:
+            sep_beds = np.asarray(beds_alone(loads.to_numpy(), alone_occupancy.value))
+        else:
+            sep_beds = np.asarray(beds_for_blocking(loads.to_numpy(), max_refusal))
         pooled_beds = int(beds_for_blocking(pooled_load, max_refusal))
         beds.append(
             {
