@@ -85,6 +85,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "map_minutes": {"nb": "{minutes:.0f} min", "en": "{minutes:.0f} min"},
     "other_municipalities": {"nb": "Nabokommuner", "en": "Neighbouring municipalities"},
     "map_no_hub": {"nb": "Regionen og nabokommunene", "en": "The region and its neighbours"},
+    "bands_pending": {
+        "nb": " (usikkerhetsbånd beregnes …)",
+        "en": " (uncertainty bands being computed …)",
+    },
     # ---- status labels ------------------------------------------------------------------------
     "status_seen": {"nb": "sett i kilde", "en": "seen in source"},
     "status_sourced": {"nb": "fra kilde", "en": "sourced"},
