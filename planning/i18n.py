@@ -125,8 +125,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "horizon": {"nb": "Sluttår", "en": "Horizon"},
     "total_cost": {"nb": "Årlig kostnad i alt", "en": "Yearly cost, total"},
     "cost_per_municipality": {
-        "nb": "Årlig kostnad per kommune",
-        "en": "Yearly cost per municipality",
+        "nb": "Årlig kostnad per kommune (mill. kr)",
+        "en": "Yearly cost per municipality (NOK million)",
     },
     "generated": {"nb": "Laget", "en": "Generated"},
     "package_version": {"nb": "Programversjon", "en": "Package version"},
