@@ -90,6 +90,19 @@ def later(job: Callable[[], Any]) -> None:
     loop.call_soon(job)
 
 
+def _region(population: Any) -> pd.DataFrame:
+    """A population (arrays or a tidy frame) summed over its municipalities: one row per year,
+    sex and age (and run), municipality_code 'region'; small, for the charts' sums."""
+    if hasattr(population, "values") and hasattr(population, "with_run"):
+        from planning.population import to_frame
+
+        v = population.values.sum(axis=1, keepdims=True)
+        return to_frame(("region",), population.years, v, population.with_run)
+    keys = ["year", "sex", "age"] + (["run"] if "run" in population.columns else [])
+    out = population.groupby(keys, as_index=False, observed=True)["population"].sum()
+    return out.assign(municipality_code="region")
+
+
 def _tidy(x: Any) -> Any:
     """The tidy frame of a chain stage (arrays with ``.frame()``), or the frame itself."""
     return x.frame() if hasattr(x, "frame") else x
@@ -167,6 +180,7 @@ class Explorer:
         self._keys: dict[str, Any] = {}
         self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
         self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
+        self._near: dict[str, frozenset[str]] = {}  # each municipality's neighbours (map)
         self._maps = _LRU(64)  # the map figure of each set of municipalities
         self._stages_full: dict[str, pd.DataFrame] = {}
         self.timings: dict[str, float] = {}
@@ -270,8 +284,8 @@ class Explorer:
 
         self._keys.update({"population0": (pop_key, 0), "demand0": (dem_key, 0), "plan": plan_key})
         return {
-            "population0": _tidy(population),
-            "demand0": _tidy(demand),
+            "population0": population,
+            "demand0": demand,
             **self._plan.get_or(plan_key, plan),
         }
 
@@ -304,8 +318,8 @@ class Explorer:
         demand = self._dem.get_or(dem_key, make_demand)
         return {
             "keys": {"population": (pop_key, self.runs), "demand": (dem_key, self.runs)},
-            "population": _tidy(population),
-            "demand": _tidy(demand),
+            "population": population,
+            "demand": demand,
         }
 
     def _stages(self, v: Mapping[str, Any], bands: bool) -> dict[str, Any]:
@@ -350,9 +364,16 @@ class Explorer:
             )
         return restrict(national, list(codes))
 
-    def _summary(self, what: str, make: Callable[[], Any]) -> Any:
-        """Chart data computed once per population/demand/plan (to MAX_END_YEAR), then cut."""
-        key = (what, self._keys[_SUMMARY_STAGE[what]])
+    def _region_of(self, stage: str) -> pd.DataFrame:
+        """The population of ``stage`` ('population0', 'population') summed over the set's
+        municipalities (:func:`_region`), once per stage."""
+        key = ("region", self._keys[stage])
+        return self._sum.get_or(key, lambda: _region(self._stages_full[stage]))
+
+    def _summary(self, what: str, make: Callable[[], Any], part: Any = None) -> Any:
+        """Chart data computed once per population/demand/plan (to MAX_END_YEAR; or per
+        ``part``, e.g. a year), then cut."""
+        key = (what, part, self._keys[_SUMMARY_STAGE[what]])
         return self._sum.get_or(key, make)
 
     # ---- update -----------------------------------------------------------------------------
@@ -408,7 +429,8 @@ class Explorer:
     def headline(self) -> dict[str, float]:
         """Beds (KAD and intermediate), FTE and yearly cost of the region at the end year,
         central run."""
-        return _headline(self.frames, self.values)
+        key = ("headline", self._keys.get("plan"), self.values["end_year"])
+        return dict(self._sum.get_or(key, lambda: _headline(self.frames, self.values)))
 
     def reference(self) -> dict[str, float] | None:
         """:meth:`headline` of the reference for the same municipalities, horizon and levers:
@@ -466,7 +488,7 @@ class Explorer:
         the central run alone while :attr:`bands_pending`), capacity, staff, costs, cost_shares
         (central run)."""
         if name in ("population", "demand"):
-            return _cut(self._stages_full[name], int(self.values["end_year"]))
+            return _cut(_tidy(self._stages_full[name]), int(self.values["end_year"]))
         return self.frames[name]
 
     def figure(self, name: str) -> Any:
@@ -517,7 +539,12 @@ class Explorer:
 
             def make() -> tuple[list[Any], dict[str, Any]]:
                 traces, layout = plots.region_map_parts(
-                    geometry, places, travel, list(codes), lang=self.lang
+                    geometry,
+                    places,
+                    travel,
+                    list(codes),
+                    lang=self.lang,
+                    around=self._around(codes),
                 )
                 title = layout.pop("title")
                 return traces, {**layout, "title.text": title}
@@ -538,6 +565,19 @@ class Explorer:
             self._sum[key] = fresh
         kept, layout = self._sum.get_or(key, styles)
         return [{**style, **data} for style, data in zip(kept, series, strict=True)], layout
+
+    def _around(self, codes: tuple[str, ...]) -> Any:
+        """The neighbours the map draws around ``codes`` (:func:`planning.plots.neighbours`),
+        from each member's neighbours found once: the polygons touching the buffered region are
+        those touching any member's buffered polygon (a buffer of a union is the union of the
+        buffers), so this equals ``neighbours(geometry, codes)`` (tested)."""
+        geometry = self._map_inputs()[0]
+        near: set[str] = set()
+        for c in codes:
+            if c not in self._near:
+                self._near[c] = frozenset(plots.neighbours(geometry, [c])["municipality_code"])
+            near |= self._near[c]
+        return geometry[geometry["municipality_code"].isin(sorted(near - set(codes)))]
 
     def _beds(self) -> pd.DataFrame:
         from planning.reports import bed_pooling
@@ -626,8 +666,8 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
     y0, y1 = int(ex.base.horizon.base_year), int(ex.values["end_year"])
     years = sorted({y0, y1})
 
-    def make() -> dict[tuple[int, str], _Arrays]:
-        pf = plots.pyramid_frame(ex._stages_full["population0"], range(y0, MAX_END_YEAR + 1))
+    def make(year: int) -> dict[tuple[int, str], _Arrays]:  # one year's bars, kept per year
+        pf = plots.pyramid_frame(ex._region_of("population0"), [year])
         return {
             (int(y), str(sex)): (
                 g["band"].to_numpy(dtype=object),
@@ -636,7 +676,9 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
             for (y, sex), g in pf.groupby(["year", "sex"], sort=False)
         }
 
-    full = ex._summary("pyramid", make)
+    full = {}
+    for year in years:
+        full.update(ex._summary("pyramid", lambda year=year: make(year), part=year))
     traces = []
     vmax = 1.0
     for year in years:
@@ -697,7 +739,7 @@ _GROUPS = ("67+", "80+", "90+")
 
 def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> list[Any]:
-        totals = plots.age_group_totals(ex._stages_full["population"], _GROUPS)
+        totals = plots.age_group_totals(ex._region_of("population"), _GROUPS)
         return [_band_central_full(totals[totals["group"] == g], "population") for g in _GROUPS]
 
     y1 = int(ex.values["end_year"])
@@ -709,18 +751,29 @@ def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
 
 def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> tuple[list[tuple[str, str]], list[Any]]:
-        demand = ex._stages_full["demand"]
+        demand = _tidy(ex._stages_full["demand"])
         panels = plots.demand_panels(demand, ex.base.catalogue())
+        if "run" not in demand.columns:  # the central run alone: sums by panel with numpy
+            g = demand.groupby(["service", "measure", "year"], sort=True, observed=True)["value"]
+            s = g.sum()
+            svc = s.index.get_level_values(0).astype(str).to_numpy()
+            msr = s.index.get_level_values(1).astype(str).to_numpy()
+            yrs, val = s.index.get_level_values(2).to_numpy(), s.to_numpy(dtype=float)
+            parts = []
+            for p_s, p_m in panels:
+                keep = (svc == p_s) & (msr == p_m)
+                parts.append((None, (yrs[keep], val[keep])))
+            return panels, parts
         keys = ["year"] + (["run"] if "run" in demand.columns else [])
         g = demand.groupby(
             ["service", "measure", *keys], as_index=False, sort=False, observed=True
         )["value"].sum()
         g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
-        parts = []
-        for s, m in panels:
-            d = g[(g["service"] == s) & (g["measure"] == m)].drop(columns=["service", "measure"])
-            parts.append(_band_central_full(d, "value"))
-        return panels, parts
+        by_panel = {
+            (str(s), str(m)): d.drop(columns=["service", "measure"])
+            for (s, m), d in g.groupby(["service", "measure"], sort=False, observed=True)
+        }
+        return panels, [_band_central_full(by_panel[p], "value") for p in panels]
 
     panels, parts = ex._summary("demand", make)
     y1 = int(ex.values["end_year"])
