@@ -9,14 +9,14 @@ import sys
 import pandas as pd
 import pytest
 
-from planning import scenarios
+from planning import scenarios, shared_cache
 from planning.reports import cache
 
 
 @pytest.fixture
 def run_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
-    monkeypatch.setattr(cache, "_MEMORY", {})
+    monkeypatch.setattr(shared_cache, "_MEMORY", {})
     return tmp_path
 
 
@@ -59,7 +59,7 @@ def test_the_key_holds_the_data_version(run_cache, monkeypatch):
 
 def test_without_a_run_folder_values_stay_in_the_process(tmp_path, monkeypatch):
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
-    monkeypatch.setattr(cache, "_MEMORY", {})
+    monkeypatch.setattr(shared_cache, "_MEMORY", {})
     calls = []
     cache.cached("demo", {"x": 1}, lambda: calls.append(1) or 7)
     assert cache.cached("demo", {"x": 1}, lambda: calls.append(1) or 7) == 7
