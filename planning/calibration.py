@@ -154,8 +154,11 @@ def staffing_table(
         else np.zeros((n, 1))
     )
 
+    # the municipalities' own rows only (the panel holds every municipality): same figures
+    own = kostra[kostra["municipality_code"].astype(str).isin(codes)]
+
     def by_code(indicator: str) -> np.ndarray:  # (M,) NaN where not published
-        t = _latest(kostra, indicator, year)
+        t = _latest(own, indicator, year)
         v = dict(zip(t["municipality_code"].astype(str), t["value"].astype(float), strict=True))
         return np.array([v.get(c, np.nan) for c in codes], dtype=float)
 

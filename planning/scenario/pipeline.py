@@ -38,8 +38,20 @@ def _projection_cached(
     runs: int,
     seed: int | None,
 ) -> Any:
-    from planning.demography import project_population
     from planning.shared_cache import shared
+
+    def project() -> Any:
+        from planning.demography import project_population  # (imports scipy: only if needed)
+
+        return project_population(
+            list(codes),
+            base_year=base_year,
+            end_year=end_year,
+            method=method,
+            variant=variant,
+            runs=runs,
+            seed=seed,
+        )
 
     key = {
         "codes": list(codes),
@@ -51,19 +63,7 @@ def _projection_cached(
     }
     # the reports of one `planning report` run share each projection (same municipalities, runs
     # and seed in every scenario); elsewhere this lru_cache alone keeps it
-    return shared(
-        "projection",
-        key,
-        lambda: project_population(
-            list(codes),
-            base_year=base_year,
-            end_year=end_year,
-            method=method,
-            variant=variant,
-            runs=runs,
-            seed=seed,
-        ),
-    )
+    return shared("projection", key, project)
 
 
 def _projection(scn: Scenario, runs: int, seed: int | None) -> Any:
