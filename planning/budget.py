@@ -220,7 +220,7 @@ def _own_rows(
     demand = _central(result.demand)
     demand = demand[demand["year"].isin(years)]
     parts: list[pd.DataFrame] = []
-    for service, measure, detail, unit in _user_measures(demand, lang):
+    for service, measure, detail, unit in _user_measures(demand, lang, result.scenario.catalogue()):
         d = demand[(demand["service"] == service) & (demand["measure"] == measure)]
         if len(d):
             g = d.groupby(["municipality_code", "year"], as_index=False)["value"].sum()
@@ -270,20 +270,19 @@ def _own_rows(
 
 
 def _user_measures(
-    demand: pd.DataFrame, lang: str
+    demand: pd.DataFrame, lang: str, catalogue: Any
 ) -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
     """:data:`USER_MEASURES`, then every other service of the demand frame with the measure its
-    demand chart shows (:func:`planning.plots.demand_panels`: users, cases, contacts ...; none
-    for a service measured only by the population), so a service added to the catalogue gets its
-    row without an edit here."""
-    from planning.i18n import measure_label
-    from planning.plots import demand_panels
+    demand chart shows (:func:`planning.plots.demand_panels`: users, cases, births ...; none for
+    a service whose measures are only populations, by the markers of ``catalogue``), so a
+    service added to the catalogue gets its row without an edit here."""
+    from planning.plots.units import demand_panels, panel_label
 
-    listed = {s for s, *_ in USER_MEASURES} | {"legevakt", "fastlege", "kommuneoverlege"}
+    listed = {s for s, *_ in USER_MEASURES}
     extra = [
-        (s, m, {}, {"nb": measure_label(m, "nb"), "en": measure_label(m, "en")})
-        for s, m in demand_panels(demand[["service", "measure"]].drop_duplicates())
-        if s not in listed and m != "population"
+        (s, m, {}, {x: panel_label(catalogue, s, m, x) for x in ("nb", "en")})
+        for s, m in demand_panels(demand[["service", "measure"]].drop_duplicates(), catalogue)
+        if s not in listed
     ]
     return [*USER_MEASURES, *extra]
 

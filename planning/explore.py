@@ -339,7 +339,12 @@ class Explorer:
         if name == "growth":
             return plots.age_group_growth(f["population"], lang=lang)
         if name == "demand":
-            return plots.demand_by_service(f["demand"], lang=lang, service_labels=self.labels)
+            return plots.demand_by_service(
+                f["demand"],
+                lang=lang,
+                service_labels=self.labels,
+                catalogue=self.base.catalogue(),
+            )
         if name == "beds":
             return plots.beds_separate_pooled(
                 self._beds(), lang=lang, service_labels=self.labels, year=y1
@@ -503,7 +508,7 @@ def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
 def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> tuple[list[tuple[str, str]], list[Any]]:
         demand = ex._stages_full["demand"]
-        panels = plots.demand_panels(demand)
+        panels = plots.demand_panels(demand, ex.base.catalogue())
         keys = ["year"] + (["run"] if "run" in demand.columns else [])
         g = demand.groupby(
             ["service", "measure", *keys], as_index=False, sort=False, observed=True

@@ -276,6 +276,10 @@ MEASURES: dict[str, dict[str, str]] = {
     "children_0_5": {"nb": "barn 0-5 år", "en": "children aged 0-5"},
     "lists": {"nb": "listeinnbyggere", "en": "list patients"},
     "participants": {"nb": "deltakere per år", "en": "participants a year"},
+    "new_home_care_users": {
+        "nb": "nye brukere av hjemmetjenester per år",
+        "en": "new home-care users a year",
+    },
     "adults": {"nb": "innbyggere 18+", "en": "inhabitants 18+"},
     "young": {"nb": "innbyggere 0-17", "en": "inhabitants 0-17"},
     "driver": {

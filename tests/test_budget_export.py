@@ -325,17 +325,36 @@ def test_budget_html_shows_every_municipality_and_signed_changes(frame, shared):
 
 
 def test_a_service_added_to_the_model_gets_its_users_row_without_an_edit(shared):
-    """A service the budget module does not list (as the new services of issue 16 will be) gets
-    a users row with the measure its demand chart shows, labelled from the catalogue labels."""
+    """A service the budget module does not list (a new entry of an existing kind in the
+    catalogue) gets a users row with the measure its demand chart shows, labelled from the
+    catalogue; services whose measures are only a population get none."""
     import copy
 
+    from planning.parameters import catalogue_from_dict
+
+    raw = data.load_yaml("services.yaml")
+    raw["ny_tjeneste"] = dict(copy.deepcopy(raw["innsatsteam"]), label="Ny tjeneste")
+    catalogue = catalogue_from_dict(raw, file="test services")
+
+    class Scenario:  # the shared scenario with the new entry in its catalogue
+        def catalogue(self):
+            return catalogue
+
+        def __getattr__(self, name):
+            return getattr(shared.scenario, name)
+
     demand = shared.demand
-    extra = demand[demand["service"] == "hjemmetjenester"].assign(service="ny_tjeneste")
+    extra = demand[(demand["service"] == "hjemmetjenester") & (demand["measure"] == "users")]
+    extra = extra.assign(service="ny_tjeneste", measure="driver")
     other = copy.copy(shared)
     other.demand = pd.concat([demand, extra], ignore_index=True)
-    labels = {**reports.service_labels(shared.scenario.catalogue()), "ny_tjeneste": "Ny tjeneste"}
+    other.scenario = Scenario()
+    labels = {**reports.service_labels(catalogue), "ny_tjeneste": "Ny tjeneste"}
     rows = budget.budget_frame(other, service_labels=labels)
     users = rows[(rows["group"] == "users") & (rows["indicator"] == "Ny tjeneste")]
-    assert set(users["unit"]) == {"brukere"}
+    assert set(users["unit"]) == {"nye brukere av hjemmetjenester per år"}
     own = rows[(rows["group"] == "users") & (rows["indicator"] == "Hjemmetjenester (mottakere)")]
     np.testing.assert_allclose(users["value"].to_numpy(), own["value"].to_numpy())
+    shown = set(rows.loc[rows["group"] == "users", "indicator"])
+    for s in ("psykisk_helse_rus", "frisklivssentral", "ernaeringsfysiolog", "legevakt"):
+        assert not [x for x in shown if x.startswith(labels[s])], s

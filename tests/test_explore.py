@@ -150,7 +150,7 @@ def test_pooling_a_shared_dms_needs_fewer_beds_and_bad_input_keeps_the_charts(ex
 
 
 def test_demand_chart_has_no_population_only_series_and_every_school_level(ex):
-    panels = plots.demand_panels(ex.frame("demand"))
+    panels = plots.demand_panels(ex.frame("demand"), ex.base.catalogue())
     services = [s for s, _ in panels]
     assert not {"legevakt", "fastlege", "kommuneoverlege"} & set(services)
     assert [m for s, m in panels if s == "skolehelsetjeneste"] == [

@@ -10,6 +10,7 @@ import pytest
 
 from planning import i18n, plots
 from planning.errors import InputError, PlanningError
+from planning.parameters import load_catalogue
 from planning.reports import figure_html
 
 
@@ -167,7 +168,7 @@ def test_growth_band_brackets_the_draws_and_vanishes_without_runs():
 # ------------------------------------------------------------------------------------------------
 def test_demand_panels_sum_over_municipalities():
     dem = demand_frame()
-    fig = plots.demand_by_service(dem, lang="nb")
+    fig = plots.demand_by_service(dem, lang="nb", catalogue=load_catalogue())
     assert plots.primary_measures(dem) == {
         "hjemmetjenester": "users",
         "jordmor": "births",
@@ -186,7 +187,7 @@ def test_demand_panels_sum_over_municipalities():
 
 
 def test_demand_band_when_runs():
-    fig = plots.demand_by_service(demand_frame(runs=10), lang="en")
+    fig = plots.demand_by_service(demand_frame(runs=10), lang="en", catalogue=load_catalogue())
     assert len([t for t in fig.data if t.fill == "toself"]) == 3
 
 
@@ -304,7 +305,9 @@ def test_beds_and_cost_shares_and_compare():
 
 def test_frames_missing_columns_raise_planning_errors():
     with pytest.raises(PlanningError, match="lacks columns"):
-        plots.demand_by_service(pd.DataFrame({"year": [2026]}))
+        plots.demand_by_service(pd.DataFrame({"year": [2026]}), catalogue=load_catalogue())
+    with pytest.raises(InputError, match="needs the scenario's catalogue"):
+        plots.demand_by_service(demand_frame())
     with pytest.raises(PlanningError, match="no rows"):
         plots.costs_by_municipality(costs_frame().iloc[0:0])
 

@@ -171,12 +171,14 @@ def _same_figure(a, b) -> None:
 def test_charts_from_reduced_frames_draw_what_the_full_frames_draw(result):
     groups = ("67+", "80+", "90+")
     bands = plots.demand_bands(result)
+    cat = result.scenario.catalogue()
     _same_figure(
         plots.age_group_growth(plots.age_group_bands(result, groups), groups, lang="nb"),
         plots.age_group_growth(result.population, groups, lang="nb"),
     )
     _same_figure(
-        plots.demand_by_service(bands, lang="en"), plots.demand_by_service(result.demand, "en")
+        plots.demand_by_service(bands, lang="en", catalogue=cat),
+        plots.demand_by_service(result.demand, "en", catalogue=cat),
     )
     _same_figure(
         plots.kad_activity(bands, result.central().capacity, lang="nb"),
@@ -187,7 +189,7 @@ def test_charts_from_reduced_frames_draw_what_the_full_frames_draw(result):
         plots.population_pyramid(result.population, years=[2026, 2050]),
     )
     # a band is drawn: the reduced frame still carries runs 1..N
-    assert any(tr.fill == "toself" for tr in plots.demand_by_service(bands).data)
+    assert any(tr.fill == "toself" for tr in plots.demand_by_service(bands, catalogue=cat).data)
 
 
 def test_quantiles_of_a_reduced_frame_cannot_be_summed(result):

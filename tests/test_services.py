@@ -14,7 +14,7 @@ import yaml
 
 from planning import data, parameters, scenarios, services
 from planning.demand import AGES, project_demand
-from planning.errors import DataError, ScenarioError
+from planning.errors import DataError, InputError, ScenarioError
 from planning.parameters import Levers, catalogue_from_dict, load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,3 +336,104 @@ def test_a_unit_of_a_service_that_cannot_be_shared_is_refused():
 
 def test_levers_untouched_by_the_kinds():
     assert Levers().with_defaults(load_catalogue()).max_refusal == 0.05
+
+
+# ------------------------------------------------------------------------------------------------
+# which measures count people served and which are a population (the demand chart's panels)
+# ------------------------------------------------------------------------------------------------
+#: the shipped measures that are only a population: their line in the demand chart would just
+#: repeat the population (issue 16: the new services' adults, young and inhabitant drivers)
+POPULATION_ONLY = {
+    ("legevakt", "population"),
+    ("fastlege", "population"),
+    ("kommuneoverlege", "population"),
+    ("psykisk_helse_rus", "adults"),
+    ("psykisk_helse_rus", "young"),
+    ("frisklivssentral", "driver"),
+    ("ernaeringsfysiolog", "driver"),
+}
+
+
+def test_every_kind_marks_its_measures():
+    from planning.services.base import Measure
+
+    for m in services.KINDS.values():
+        assert m.Spec.MEASURES is m.MEASURE_UNITS, m.KIND
+        for name, marker in m.MEASURE_UNITS.items():
+            assert isinstance(marker, Measure), (m.KIND, name)
+            assert marker.counts in ("served", "population", "resource", "other")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")))
+def test_the_demand_chart_of_every_shipped_scenario_shows_no_population(name):
+    from planning import plots
+
+    scn = scenarios.load_scenario(name)
+    cat = scn.catalogue()
+    demand = scenarios.run(scn, runs=0).demand
+    pairs = set(zip(demand["service"].astype(str), demand["measure"].astype(str), strict=True))
+    # every measure of the demand frame is declared with its marker by its kind
+    for s, m in pairs:
+        assert cat.service(s).measure(m).counts in ("served", "population", "resource")
+    panels = plots.demand_panels(demand, cat)
+    assert panels and not set(panels) & POPULATION_ONLY
+    assert all(cat.service(s).measure(m).counts == "served" for s, m in panels)
+    shown = {s for s, _ in panels}
+    # every service with a measure of people served has its panel; the others none
+    assert shown == {s for s, m in pairs if cat.service(s).measure(m).counts == "served"}
+    assert not {"psykisk_helse_rus", "frisklivssentral", "ernaeringsfysiolog"} & shown
+    assert ("innsatsteam", "driver") in panels  # new home-care users: people served
+    assert [m for s, m in panels if s == "skolehelsetjeneste"] == [
+        "pupils_barneskole",
+        "pupils_ungdomsskole",
+        "pupils_vgs",
+    ]
+    fig = plots.demand_by_service(demand, lang="nb", catalogue=cat)
+    titles = [a.text for a in fig.layout.annotations]
+    assert len(titles) == len(panels)
+    assert not [x for x in titles if "innbyggere" in x]  # no panel of inhabitants
+    assert any("nye brukere av hjemmetjenester" in x for x in titles)  # innsatsteam's driver
+
+
+def test_a_new_service_of_an_existing_kind_is_charted_by_its_data(raw):
+    """New entries of existing kinds, from data alone: what each measure counts follows the
+    entry (a prevention unit's driver; a per-capita norm's population_measures)."""
+    from planning import plots
+
+    friskliv = copy.deepcopy(raw["frisklivssentral"])
+    hverdag = dict(copy.deepcopy(raw["innsatsteam"]), label="Hverdagsrehabilitering (test)")
+    voksen = dict(copy.deepcopy(friskliv), label="Voksenopplæring (test)", driver="adults")
+    norm = {
+        "kind": "per_capita_norm",
+        "label": "Folkehelsekoordinator (test)",
+        "measures": {"inhabitants": [0, 105], "elderly": [80, 105]},
+        "population_measures": ["inhabitants"],
+        "driver": "inhabitants",
+        "per_fte": _s(20000.0, "inhabitants per FTE"),
+        "min_fte": _s(0.2, "FTE"),
+        "fte_step": _s(0.1, "FTE"),
+        "profession": "sykepleier",
+        "onsite_share": _s(0.5, "share"),
+    }
+    cat = _with(
+        raw,
+        toy_friskliv=dict(friskliv, label="Frisklivssentral (test)"),
+        toy_hverdag=hverdag,
+        toy_voksen=voksen,
+        toy_norm=norm,
+    )
+    d = project_demand(_population(), cat)
+    panels = plots.demand_panels(d, cat)
+    assert ("toy_hverdag", "driver") in panels  # driven by new home-care users: served
+    assert ("toy_norm", "elderly") in panels and ("toy_norm", "inhabitants") not in panels
+    assert not {s for s, _ in panels} & {"toy_friskliv", "toy_voksen"}
+    assert plots.panel_label(cat, "toy_hverdag", "driver", "en") == "new home-care users a year"
+    # a per-capita norm's population measure must be one of its measures
+    bad = dict(norm, population_measures=["everyone"])
+    assert "population_measures ['everyone']" in _bad_catalogue(raw, toy_norm=bad)
+    # a measure the kind does not declare, and a service the catalogue lacks: one clear error
+    with pytest.raises(InputError, match="has no measure 'beds_per_cat'"):
+        cat.service("kad").measure("beds_per_cat")
+    stray = pd.DataFrame({"service": ["no_such_service"], "measure": ["users"]})
+    with pytest.raises(InputError, match="not in the catalogue"):
+        plots.demand_panels(stray, cat)

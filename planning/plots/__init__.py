@@ -49,7 +49,13 @@ from planning.plots.services import (
     refusal_curves,
     staff_by_service,
 )
-from planning.plots.units import demand_panels, kad_activity, refusals_chart, shared_travel
+from planning.plots.units import (
+    demand_panels,
+    kad_activity,
+    panel_label,
+    refusals_chart,
+    shared_travel,
+)
 from planning.plots.workforce import profession_bars, workforce_ratios
 
 __all__ = [
@@ -72,6 +78,7 @@ __all__ = [
     "demand_bands",
     "demand_by_service",
     "demand_panels",
+    "panel_label",
     "headline_label",
     "kad_activity",
     "line_and_band",

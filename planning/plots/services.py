@@ -27,7 +27,7 @@ from planning.plots.common import (
     band_columns,
     line_and_band,
 )
-from planning.plots.units import demand_panels
+from planning.plots.units import demand_panels, panel_label
 
 
 # ----------------------------------------------------------------------------------------------
@@ -89,18 +89,25 @@ def demand_by_service(
     measures: Mapping[str, str] | None = None,
     service_labels: Mapping[str, str] | None = None,
     cols: int = 3,
+    catalogue: Any = None,
 ) -> go.Figure:
     """Demand for the whole region by year: one panel per (service, measure) of
     :func:`demand_panels` (or one per service of ``measures``), central run and P10–P90 band.
-    Services measured only by the population are left out; school health has a panel per level.
+    Measures that are only a population are left out (by the markers of the scenario's
+    ``catalogue``, needed unless ``measures`` is given); school health has a panel per level.
     ``demand``: the tidy demand frame (summed over municipalities per run), or its reduction
     over runs :func:`demand_bands` (the same lines and bands without every run's rows)."""
     check_language(lang)
     _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
-    panels = list(measures.items()) if measures is not None else demand_panels(demand)
+    if measures is None and catalogue is None:
+        raise InputError(
+            "demand_by_service needs the scenario's catalogue (or the measures to show)",
+            key="catalogue",
+        )
+    panels = list(measures.items()) if measures is not None else demand_panels(demand, catalogue)
     rows = math.ceil(len(panels) / cols)
     titles = [
-        f"{(service_labels or {}).get(s, s)}<br><span style='font-size:11px'>{measure_label(m, lang)}</span>"
+        f"{(service_labels or {}).get(s, s)}<br><span style='font-size:11px'>{panel_label(catalogue, s, m, lang)}</span>"
         for s, m in panels
     ]
     fig = make_subplots(

@@ -6,12 +6,14 @@ weighted by users.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from planning.i18n import check_language, t
+from planning.errors import InputError
+from planning.i18n import check_language, measure_label, t
 from planning.plots.common import (
     MEASURE_PREFERENCE,
     PALETTE,
@@ -27,26 +29,40 @@ from planning.plots.common import (
 # ----------------------------------------------------------------------------------------------
 # beds in use, refusals, travel to shared units (issue 17)
 # ----------------------------------------------------------------------------------------------
-def demand_panels(demand: pd.DataFrame) -> list[tuple[str, str]]:
-    """(service, measure) of each panel of the demand chart: each service's main measure
-    (:func:`primary_measures`), every school level of the school health service, and no panel for
-    services measured only by the population (legevakt, fastlege, kommuneoverlege: their line
-    would just repeat the population)."""
+def demand_panels(demand: pd.DataFrame, catalogue: Any) -> list[tuple[str, str]]:
+    """(service, measure) of each panel of the demand chart, from the measures' markers
+    (:class:`planning.services.base.Measure`, each kind's ``MEASURE_UNITS``, decided per entry
+    where the entry says what a measure counts): of each service's measures that count people
+    served or their activity, the first of :data:`MEASURE_PREFERENCE`, else all of them (school
+    health: one per school level). A service whose measures are only populations (legevakt,
+    fastlege, kommuneoverlege, psykisk helse og rus's adults and young, a prevention unit driven
+    by inhabitants) has no panel: its line would just repeat the population.
+
+    ``catalogue``: the scenario's :class:`planning.parameters.ServiceCatalogue`. InputError when
+    the demand has a service the catalogue lacks or a measure its kind does not declare."""
     _require(demand, ["service", "measure"], "demand")
+    services = catalogue.services()
     out: list[tuple[str, str]] = []
-    for service, measures in demand.groupby("service", sort=True)["measure"]:
-        present = sorted(set(measures))
-        pupils = [m for m in present if m.startswith("pupils_")]
-        if pupils:
-            out += [(str(service), m) for m in pupils]
-            continue
-        pick = next((m for m in MEASURE_PREFERENCE if m in present), None)
-        if pick is None:
-            rest = [m for m in present if m not in ("population", "fte")]
-            pick = rest[0] if rest else None
-        if pick is not None:
-            out.append((str(service), pick))
+    for service, measures in demand.groupby("service", sort=True, observed=True)["measure"]:
+        spec = services.get(str(service))
+        if spec is None:
+            raise InputError(
+                f"demand has service {service!r}, which is not in the catalogue",
+                key="service",
+                allowed=list(services),
+            )
+        served = [m for m in sorted(set(map(str, measures))) if spec.measure(m).counts == "served"]
+        pick = next((m for m in MEASURE_PREFERENCE if m in served), None)
+        out += [(str(service), m) for m in ([pick] if pick is not None else served)]
     return out
+
+
+def panel_label(catalogue: Any, service: str, measure: str, lang: str = "nb") -> str:
+    """Readable name of ``service``'s ``measure`` in ``lang``: its marker's ``label`` where the
+    entry names what the measure counts (a prevention unit's ``driver``), else the measure's."""
+    spec = catalogue.services().get(service) if catalogue is not None else None
+    key = (spec.measure(measure).label if spec is not None else None) or measure
+    return measure_label(key, lang)
 
 
 def kad_activity(

@@ -9,19 +9,42 @@ run by the caller), so every formula here broadcasts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
+from planning.errors import InputError
 from planning.sourced import MAX_AGE, Model
 
 AGES = np.arange(MAX_AGE + 1)
 DAYS_PER_YEAR = 365.0  # calendar days; offered load = bed-days / 365
 HOURS_PER_YEAR = 24.0 * 365.0  # round-the-clock hours in a year
 AgeRange = tuple[int, int]
+
+#: what a measure counts (:class:`Measure`)
+Counts = Literal["served", "population", "resource", "other"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The marker of a kind's measure: its ``unit`` in words and what it ``counts``:
+
+    * ``served``: people a service serves or their activity (users, cases, admissions,
+      bed-days, births, pupils, participants): what the demand chart shows;
+    * ``population``: inhabitants of an age range, the base a rate or norm applies to, not people
+      served (psykisk helse og rus's adults; legevakt's population): no demand panel;
+    * ``resource``: staff, places, beds; ``other``: shares, minutes, probabilities.
+
+    ``label``: the key of its readable name in :data:`planning.i18n.MEASURES` when it is not the
+    measure's own (a prevention unit's ``driver`` is named by what it counts).
+    """
+
+    unit: str
+    counts: Counts = "served"
+    label: str | None = None
 
 
 class ServiceSpec(Model):
@@ -30,6 +53,8 @@ class ServiceSpec(Model):
 
     #: is the kind one a municipality can run together with others (an organisation unit)?
     SHAREABLE: ClassVar[bool] = True
+    #: the kind's measures with their markers (each kind sets its module's ``MEASURE_UNITS``)
+    MEASURES: ClassVar[Mapping[str, Measure]] = {}
 
     kind: str
     label: str = Field(min_length=1)  # bokmål, as planners name the service
@@ -54,6 +79,17 @@ class ServiceSpec(Model):
     def targets(self) -> list[str]:
         """Services whose demand this one changes (mitigators)."""
         return []
+
+    def measure(self, name: str) -> Measure:
+        """The marker of this service's measure ``name`` (the kind's; an entry may decide it, as
+        a prevention unit's ``driver`` does); InputError naming the measures the kind has."""
+        if name not in self.MEASURES:
+            raise InputError(
+                f"a {self.kind} service has no measure {name!r}",
+                key="measure",
+                allowed=sorted(self.MEASURES),
+            )
+        return self.MEASURES[name]
 
 
 def check_ages(ages: AgeRange, what: str) -> AgeRange:

@@ -18,7 +18,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from planning.services.base import AGES, DAYS_PER_YEAR, DemandContext, PlanContext, ServiceSpec
+from planning.services.base import (
+    AGES,
+    DAYS_PER_YEAR,
+    DemandContext,
+    Measure,
+    PlanContext,
+    ServiceSpec,
+)
 from planning.services.erlang import beds_alone, beds_for_blocking, beds_for_occupancy, erlang_b
 from planning.sourced import (
     DAYS_PER_PERSON_YEAR,
@@ -34,16 +41,16 @@ from planning.sourced import (
 KIND = "bed_service"
 PLAN_ORDER = 0
 MEASURE_UNITS = {
-    "admissions": "admissions per year",
-    "bed_days": "bed-days per year",
-    "offered_load": "Erlang (mean occupied beds without refusals)",
-    "beds": "beds",
-    "refusal_probability": "probability",
-    "occupancy": "share of beds in use",
-    "beds_at_occupancy_target": "beds",
-    "refusal_at_occupancy_target": "probability",
-    "refused_bed_days": "bed-days per year",
-    "added_travel_minutes": "minutes one way (population-weighted)",
+    "admissions": Measure("admissions per year"),
+    "bed_days": Measure("bed-days per year"),
+    "offered_load": Measure("Erlang (mean occupied beds without refusals)", "resource"),
+    "beds": Measure("beds", "resource"),
+    "refusal_probability": Measure("probability", "other"),
+    "occupancy": Measure("share of beds in use", "other"),
+    "beds_at_occupancy_target": Measure("beds", "resource"),
+    "refusal_at_occupancy_target": Measure("probability", "other"),
+    "refused_bed_days": Measure("bed-days per year"),
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
 }
 
 
@@ -55,6 +62,7 @@ class BedService(ServiceSpec):
     the old band's national population share.
     """
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["bed_service"]
     age_split: Sourced  # age at which the "old" band starts
     admissions_per_1000: PerThousandYears  # all ages, per 1 000 inhabitants per year

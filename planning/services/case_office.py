@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from planning.services.base import DemandContext, PlanContext, ServiceSpec
+from planning.services.base import DemandContext, Measure, PlanContext, ServiceSpec
 from planning.sourced import NonNegative, Positive, Profession
 
 KIND = "case_office"
@@ -22,14 +22,15 @@ PLAN_ORDER = 3
 #: demand from other services' demand: computed after the mitigators have acted
 DERIVED = True
 MEASURE_UNITS = {
-    "cases": "cases per year",
-    "added_travel_minutes": "minutes one way (population-weighted)",
+    "cases": Measure("cases per year"),
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
 }
 
 
 class UserOffice(ServiceSpec):
     """Brukerkontor / tildelingskontor: cases from users, case-worker FTE, fixed management."""
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["case_office"]
     cases_per_fte: Positive
     management_fte: NonNegative  # per office, at most

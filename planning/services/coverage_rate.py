@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import model_validator
 
 from planning.errors import InputError
-from planning.services.base import DemandContext, PlanContext, ServiceSpec
+from planning.services.base import DemandContext, Measure, PlanContext, ServiceSpec
 from planning.sourced import (
     AGE_GROUP_BOUNDS,
     AGE_GROUPS,
@@ -39,9 +39,9 @@ from planning.sourced import (
 KIND = "coverage_rate"
 PLAN_ORDER = 5
 MEASURE_UNITS = {
-    "users": "persons",
-    "fte": "FTE",
-    "places": "places (residents / occupancy)",
+    "users": Measure("persons"),
+    "fte": Measure("FTE", "resource"),
+    "places": Measure("places (residents / occupancy)", "resource"),
 }
 
 
@@ -50,6 +50,7 @@ class CoverageService(ServiceSpec):
 
     SHAREABLE = False
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["coverage_rate"] = "coverage_rate"
     indicator: Literal["home_service_users", "long_term_residents", "residents_24h_housing"]
     fallback_rates: dict[AgeGroup, Fraction]  # users per inhabitant when no KOSTRA estimate

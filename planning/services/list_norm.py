@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from planning.services.base import DemandContext, PlanContext, ServiceSpec
+from planning.services.base import DemandContext, Measure, PlanContext, ServiceSpec
 from planning.sourced import Positive
 
 KIND = "list_norm"
 PLAN_ORDER = 6
-MEASURE_UNITS = {"population": "inhabitants", "lists": "lists"}
+MEASURE_UNITS = {
+    "population": Measure("inhabitants", "population"),
+    "lists": Measure("lists", "resource"),
+}
 
 
 class Fastlege(ServiceSpec):
     SHAREABLE = False
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["list_norm"]
     list_size: Positive  # patients per list
 

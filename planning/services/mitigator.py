@@ -21,15 +21,15 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from planning.services.base import AgeRange, DemandContext, PlanContext, check_ages
+from planning.services.base import AgeRange, DemandContext, Measure, PlanContext, check_ages
 from planning.services.per_capita_norm import NormStaffing, staff_unit
 from planning.sourced import Fraction, Model, NonNegative, Positive
 
 KIND = "mitigator"
 PLAN_ORDER = 2
 MEASURE_UNITS = {
-    "participants": "participants per year",
-    "added_travel_minutes": "minutes one way (population-weighted)",
+    "participants": Measure("participants per year"),
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
 }
 
 
@@ -44,6 +44,7 @@ class Effect(Model):
 class Mitigator(NormStaffing):
     """A preventive service with reach, staff and cost that reduces other services' demand."""
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["mitigator"]
     reach_ages: AgeRange  # ages of the inhabitants it reaches
     participants_per_1000: NonNegative  # participants per 1 000 inhabitants of reach_ages a year

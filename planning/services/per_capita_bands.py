@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from planning.services.base import DemandContext, PlanContext, ServiceSpec
+from planning.services.base import DemandContext, Measure, PlanContext, ServiceSpec
 from planning.sourced import Fraction, Model, NonNegative, Positive, Profession
 
 KIND = "per_capita_bands"
@@ -26,15 +26,15 @@ PLAN_ORDER = 4  # after the user office, before the services each municipality r
 DERIVED = True  # demand after the primary services (in catalogue order, as before the kinds)
 TEAM = "psykisk_helse_team"
 MEASURE_UNITS = {
-    "adults": "inhabitants",
-    "young": "inhabitants",
-    "users_substance": "users",
-    "housing_places": "places",
-    "fte_at_national_rate": "FTE",
-    "served_by_team": "share",
-    "catchment_population": "inhabitants",
-    "runs_team": "share",
-    "bed_days_psykisk_helse_rus": "bed-days",
+    "adults": Measure("inhabitants aged adult_age or more", "population"),
+    "young": Measure("inhabitants below adult_age", "population"),
+    "users_substance": Measure("users"),
+    "housing_places": Measure("places", "resource"),
+    "fte_at_national_rate": Measure("FTE", "resource"),
+    "served_by_team": Measure("share", "other"),
+    "catchment_population": Measure("inhabitants", "population"),
+    "runs_team": Measure("share", "other"),
+    "bed_days_psykisk_helse_rus": Measure("bed-days"),
 }
 
 
@@ -62,6 +62,7 @@ class PsykiskHelseRus(ServiceSpec):
     #: each municipality runs its own; its ambulant team (``psykisk_helse_team``) is shareable
     SHAREABLE = False
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["per_capita_bands"] = "per_capita_bands"
     label: str
     adult_age: int = Field(ge=1, le=105)  # the age at which IS-24/8's 'voksne' begin

@@ -17,12 +17,24 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from planning.services.base import AgeRange, DemandContext, PlanContext, ServiceSpec, check_ages
+from planning.services.base import (
+    AgeRange,
+    DemandContext,
+    Measure,
+    PlanContext,
+    ServiceSpec,
+    check_ages,
+)
 from planning.sourced import Fraction, NonNegative, Positive, Profession
 
 KIND = "per_capita_norm"
 PLAN_ORDER = 2
-MEASURE_UNITS = {"added_travel_minutes": "minutes one way (population-weighted)"}
+#: the entry's ``measures`` (inhabitants of age ranges) are ``served`` (births, children at the
+#: helsestasjon) unless the entry lists them in ``population_measures`` (kommuneoverlege: the
+#: whole population): :meth:`PerCapitaNorm.measure`
+MEASURE_UNITS = {
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
+}
 
 
 class NormStaffing(ServiceSpec):
@@ -45,11 +57,15 @@ class NormStaffing(ServiceSpec):
 class PerCapitaNorm(NormStaffing):
     """Staff from a driver count divided by a norm, with a minimum position size per unit."""
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["per_capita_norm"]
     #: demand measures: inhabitants in an age range (inclusive), e.g. {births: [0, 0]}
     measures: dict[str, AgeRange] = Field(min_length=1)
     driver: str  # the measure divided by per_fte
     per_fte: Positive  # driver units (births, pupils, inhabitants) per FTE
+    #: measures that are a population the norm applies to (inhabitants, not people served:
+    #: kommuneoverlege's ``population``); the others count people served (births, children)
+    population_measures: list[str] = Field(default_factory=list)
 
     @field_validator("measures")
     @classmethod
@@ -64,10 +80,24 @@ class PerCapitaNorm(NormStaffing):
             raise ValueError(
                 f"driver '{self.driver}' is not one of its measures {sorted(self.measures)}"
             )
+        unknown = sorted(set(self.population_measures) - set(self.measures))
+        if unknown:
+            raise ValueError(
+                f"population_measures {unknown} are not among its measures {sorted(self.measures)}"
+            )
         return self
 
     def demand_measures(self) -> list[str]:
         return list(self.measures)
+
+    def measure(self, name: str) -> Measure:
+        """An entry's measure counts inhabitants aged ``measures[name]``: a population when the
+        entry lists it in ``population_measures``, else people served."""
+        if name in self.measures:
+            lo, hi = self.measures[name]
+            counts = "population" if name in self.population_measures else "served"
+            return Measure(f"inhabitants aged {lo}-{hi}", counts)
+        return super().measure(name)
 
 
 Spec = PerCapitaNorm

@@ -17,17 +17,23 @@ from typing import Literal
 
 import numpy as np
 
-from planning.services.base import DemandContext, PlanContext, ServiceSpec
+from planning.services.base import DemandContext, Measure, PlanContext, ServiceSpec
 from planning.sourced import Fraction, NonNegative, Positive, Profession
 
 KIND = "prevention_unit"
 PLAN_ORDER = 4  # after the user office, before the services each municipality runs alone
 DERIVED = True  # its driver may be new home-care users: demand after the primary services
+#: what a unit's ``driver`` counts, by the entry's ``driver`` (its demand measure ``driver``)
+DRIVERS: dict[str, Measure] = {
+    "population": Measure("inhabitants", "population", label="population"),
+    "adults": Measure("inhabitants aged 18 or more", "population", label="adults"),
+    "new_home_care_users": Measure("new home-care users a year", label="new_home_care_users"),
+}
 MEASURE_UNITS = {
-    "driver": "persons",
-    "participants": "participants",
-    "runs_unit": "share",
-    "added_travel_minutes": "minutes",
+    "driver": Measure("inhabitants, inhabitants 18+ or new home-care users (DRIVERS)"),
+    "participants": Measure("participants"),
+    "runs_unit": Measure("share", "other"),
+    "added_travel_minutes": Measure("minutes", "other"),
 }
 
 
@@ -39,6 +45,7 @@ class PreventionUnit(ServiceSpec):
     this service runs its own (True) or has none in the model (False: today's care figures hold
     whatever it does today)."""
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["prevention_unit"] = "prevention_unit"
     label: str
     driver: Literal["population", "adults", "new_home_care_users"]
@@ -53,6 +60,11 @@ class PreventionUnit(ServiceSpec):
 
     def demand_measures(self) -> list[str]:
         return ["driver"]
+
+    def measure(self, name: str) -> Measure:
+        """``driver`` counts what the entry's ``driver`` names (:data:`DRIVERS`): inhabitants
+        (a population) or new home-care users a year (people served)."""
+        return DRIVERS[self.driver] if name == "driver" else super().measure(name)
 
 
 Spec = PreventionUnit

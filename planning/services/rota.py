@@ -21,6 +21,7 @@ from planning.services.base import (
     DAYS_PER_YEAR,
     HOURS_PER_YEAR,
     DemandContext,
+    Measure,
     PlanContext,
     ServiceSpec,
     per_unit,
@@ -31,12 +32,12 @@ from planning.sourced import Model, NonNegative, Positive, Profession
 KIND = "rota"
 PLAN_ORDER = 1
 MEASURE_UNITS = {
-    "population": "inhabitants",
-    "catchment_population": "inhabitants",
-    "doctor_hours": "hours per year",
-    "nurses_on_duty": "nurses on duty round the clock",
-    "on_call_from_home": "1 if the district has a doctor on call from home",
-    "added_travel_minutes": "minutes one way (population-weighted)",
+    "population": Measure("inhabitants", "population"),
+    "catchment_population": Measure("inhabitants", "population"),
+    "doctor_hours": Measure("hours per year", "resource"),
+    "nurses_on_duty": Measure("nurses on duty round the clock", "resource"),
+    "on_call_from_home": Measure("1 if the district has a doctor on call from home", "other"),
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
 }
 
 
@@ -51,6 +52,7 @@ class RateBracket(Model):
 class Legevakt(ServiceSpec):
     """Legevakt: a round-the-clock station whose rota is fixed, whatever the catchment size."""
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["rota"]
     doctor_hours_weekday: NonNegative  # doctor on duty per weekday (hours)
     doctor_hours_weekend: NonNegative  # doctor on duty per weekend/holiday day (hours)

@@ -12,19 +12,20 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from planning.services.base import AgeRange, DemandContext, PlanContext, check_ages
+from planning.services.base import AgeRange, DemandContext, Measure, PlanContext, check_ages
 from planning.services.per_capita_norm import NormStaffing, staff_unit
 from planning.sourced import Positive
 
 KIND = "school_health"
 PLAN_ORDER = 2
 LEVELS = ("barneskole", "ungdomsskole", "vgs")
-MEASURE_UNITS = {f"pupils_{level}": "pupils" for level in LEVELS}
+MEASURE_UNITS = {f"pupils_{level}": Measure("pupils") for level in LEVELS}
 
 
 class SchoolHealth(NormStaffing):
     """Skolehelsetjeneste: helsesykepleier FTE from pupils by school level (IS-1736 norms)."""
 
+    MEASURES = MEASURE_UNITS
     kind: Literal["school_health"]
     barneskole_ages: AgeRange
     ungdomsskole_ages: AgeRange
