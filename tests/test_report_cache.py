@@ -81,3 +81,18 @@ def test_a_shared_run_of_today_equals_its_own_run(run_cache):
         "run", {"s": 1, "seed": 12}
     )
     assert not cache.run_like("today", other).population.equals(own.population)
+
+
+def test_the_report_of_today_shares_its_run_with_the_other_reports_reference(run_cache):
+    like = scenarios.run("shared_dms", runs=3, seed=11)
+    reference = cache.run_like("today", like)  # another report's reference
+    own = cache.run(scenarios.load_scenario("today"), runs=3, seed=11)  # the report of today
+    assert own is reference
+    before = set(run_cache.glob("*.pickle"))
+    other = cache.run("shared_staff", runs=3, seed=11)  # no other report reads it: not stored
+    assert set(run_cache.glob("*.pickle")) == before
+    pd.testing.assert_frame_equal(
+        other.summary, scenarios.run("shared_staff", runs=3, seed=11).summary
+    )
+    with pytest.raises(Exception, match="runs must be"):
+        cache.run("today", runs=-1)

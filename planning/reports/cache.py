@@ -16,7 +16,7 @@ from typing import Any
 
 from planning.shared_cache import CACHE_ENV, cache_key, cached, shared
 
-__all__ = ["CACHE_ENV", "cache_key", "cached", "run_like", "shared"]
+__all__ = ["CACHE_ENV", "cache_key", "cached", "run", "run_like", "shared"]
 
 
 def run_like(name: str, like: Any) -> Any:
@@ -33,3 +33,21 @@ def run_like(name: str, like: Any) -> Any:
         return scenarios.run(other, runs=like.runs, seed=None)
     key = {"scenario": other.model_dump_json(), "runs": int(like.runs), "seed": int(seed)}
     return cached("run", key, lambda: scenarios.run(other, runs=like.runs, seed=seed))
+
+
+def run(scenario: Any, *, runs: int | None = None, seed: int | None = None) -> Any:
+    """:func:`planning.scenarios.run` of a report's own scenario. Today's run and the alone run
+    are stored under :func:`run_like`'s key, so the report of ``today`` and the other reports'
+    reference (and likewise ``alone``) share one run; any other scenario is simply run (no other
+    report reads it). Without a seed, or with runs or seed that are not integers (the run
+    itself then says what is wrong), nothing is shared."""
+    from planning import scenarios
+
+    scn = scenarios.load_scenario(scenario)
+    n = scn.demography.runs if runs is None else runs
+    s = scn.demography.seed if seed is None else seed
+    plain = not all(isinstance(x, int) and not isinstance(x, bool) for x in (n, s))
+    if plain or scn.name not in (scenarios.REFERENCE, scenarios.ALONE):
+        return scenarios.run(scn, runs=runs, seed=seed)
+    key = {"scenario": scn.model_dump_json(), "runs": int(n), "seed": int(s)}
+    return cached("run", key, lambda: scenarios.run(scn, runs=n, seed=s))
