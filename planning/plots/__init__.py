@@ -28,7 +28,7 @@ from planning.plots.common import (
     band_columns,
     line_and_band,
 )
-from planning.plots.maps import map_hub, neighbours, region_map
+from planning.plots.maps import map_hub, neighbours, region_map, region_map_parts
 from planning.plots.population import (
     age_group_bands,
     age_group_growth,
@@ -91,6 +91,7 @@ __all__ = [
     "refusal_curves",
     "refusals_chart",
     "region_map",
+    "region_map_parts",
     "shared_travel",
     "staff_by_service",
     "tornado",
