@@ -324,11 +324,17 @@ class ServiceCatalogue(BaseModel):
                 )
         if self.mitigation is None:
             return self
+        units = list(self.services_of("prevention_unit"))
         for name, m in self.mitigation.mitigators.items():
             if m.unit_service not in self.services():
                 raise ValueError(
                     f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
                     "catalogue lacks (add its section or remove the mitigator)"
+                )
+            if m.unit_service not in units:
+                raise ValueError(
+                    f"mitigation.mitigators.{name}: comes from {m.unit_service}, which is not a "
+                    f"prevention unit (allowed: {', '.join(units)})"
                 )
         return self
 

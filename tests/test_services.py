@@ -437,3 +437,31 @@ def test_a_new_service_of_an_existing_kind_is_charted_by_its_data(raw):
     stray = pd.DataFrame({"service": ["no_such_service"], "measure": ["users"]})
     with pytest.raises(InputError, match="not in the catalogue"):
         plots.demand_panels(stray, cat)
+
+
+def test_a_new_prevention_unit_can_bring_a_mitigation_from_data_alone(raw):
+    """A mitigator may come from any prevention_unit entry of the catalogue (no list of the
+    shipped units in the code): a new one, added as data, reduces home care where a scenario
+    adds its units."""
+    from planning.parameters import Organisation, Unit
+    from planning.services import mitigation as mitigators
+
+    r = copy.deepcopy(raw)
+    r["hverdag2"] = dict(copy.deepcopy(raw["innsatsteam"]), label="Hverdagsrehabilitering 2")
+    m = copy.deepcopy(r["mitigation"]["mitigators"]["innsatsteam_timer"])
+    r["mitigation"]["mitigators"]["hverdag2_timer"] = dict(m, unit_service="hverdag2")
+    cat = catalogue_from_dict(r, file="test services")
+    org = Organisation(
+        units=[Unit(service="hverdag2", name="H", host="5035", members=["5035", "5034"])]
+    )
+    red = mitigators.reductions_for(
+        cat.mitigation,
+        org,
+        ["5035", "5034", "5032"],
+        np.arange(2026, 2031),
+        2026,
+        "hjemmetjenester",
+    )
+    assert len(red["fte"]) == 2  # innsatsteam's (no unit here: zero) and hverdag2's
+    assert (red["fte"][1][0, :2, -1] > 0).all() and (red["fte"][1][0, 2, :] == 0).all()
+    assert (red["fte"][0] == 0).all()
