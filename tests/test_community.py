@@ -419,3 +419,43 @@ def test_mitigator_values_may_vary_over_runs(catalogue):
     assert r.shape == (2, 3, 5)
     assert (r[:, 2, :] == 0).all() and (r[:, :2, 0] == 0).all()
     assert r[0, 0, 1] > r[1, 0, 1] > 0  # the shorter ramp reaches more in year one
+
+
+def test_one_off_metrics_per_run_and_region():
+    """The sweep's one-off metrics: per municipality, year and run from the costs frame's
+    overhead_one_off rows (other items ignored), 0 where nothing happens, the region the sum of
+    the municipalities, the total the sum over every year."""
+    from planning.overhead import one_off_metrics
+
+    cells = pd.DataFrame(
+        [
+            (m, y, "cost_nok", 0.0, r)
+            for m in ("5035", "5034", "region")
+            for y in (2026, 2027)
+            for r in (0, 1)
+        ],
+        columns=["municipality_code", "year", "metric", "value", "run"],
+    )
+    costs = pd.DataFrame(
+        [
+            ("5035", 2026, "kad", "overhead_one_off", 100.0, 2023, 0),
+            ("5035", 2027, "kad", "overhead_one_off", 50.0, 2023, 0),
+            ("5035", 2026, "kad", "overhead_one_off", 200.0, 2023, 1),
+            ("5035", 2026, "kad", "staff", 1e6, 2023, 0),
+            ("5034", 2026, "legevakt", "overhead_one_off", 30.0, 2023, 1),
+        ],
+        columns=["municipality_code", "year", "service", "item", "nok", "price_year", "run"],
+    )
+    o = one_off_metrics(costs, cells).set_index(["metric", "municipality_code", "year", "run"])
+    v = o["value"]
+    assert len(o) == 2 * len(cells)
+    assert v[("one_off_cost_nok", "5035", 2026, 0)] == 100.0
+    assert v[("one_off_cost_nok", "5034", 2027, 0)] == 0.0
+    assert v[("one_off_cost_nok", "region", 2026, 1)] == 230.0
+    assert v[("one_off_total_nok", "5035", 2027, 0)] == 150.0
+    assert v[("one_off_total_nok", "region", 2026, 1)] == 230.0
+    # without runs the metric frame has no run column, nor do the rows
+    flat = one_off_metrics(
+        costs[costs.run == 0].drop(columns="run"), cells[cells.run == 0].drop(columns="run")
+    )
+    assert "run" not in flat.columns and flat["value"].max() == 150.0
