@@ -83,6 +83,7 @@ __all__ = [
     "PlanContext",
     "ServiceEntry",
     "ServiceSpec",
+    "entry_of",
     "plan",
     "project",
 ]
@@ -114,6 +115,19 @@ def project(ctx: DemandContext) -> dict[tuple[str, str], Any]:
     for kind, group in _runs(derived.items()):
         KINDS[kind].demand(ctx, group)
     return ctx.out
+
+
+def entry_of(catalogue: Any, service: str) -> ServiceSpec:
+    """The catalogue entry that plans ``service`` of the frames: its own entry, or the entry
+    whose shareable part it is (``psykisk_helse_team`` -> ``psykisk_helse_rus``). KeyError
+    naming the services when none does."""
+    services = catalogue.services()
+    if service in services:
+        return services[service]
+    for name, spec in services.items():
+        if service in spec.shared_services(name):
+            return spec
+    raise KeyError(f"no entry plans {service!r} (services: {catalogue.service_names()})")
 
 
 def plan_order(catalogue: Any) -> list[tuple[str, ServiceSpec]]:

@@ -42,6 +42,9 @@ MEASURE_UNITS = {
     "users": Measure("persons"),
     "fte": Measure("FTE", "resource"),
     "places": Measure("places (residents / occupancy)", "resource"),
+    # home care less what the scenario's prevention units avoid (planning.services.mitigation)
+    "users_avoided": Measure("persons avoided by prevention", "other"),
+    "fte_avoided": Measure("FTE avoided by prevention", "resource"),
 }
 
 

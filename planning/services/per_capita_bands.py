@@ -35,7 +35,7 @@ MEASURE_UNITS = {
     "served_by_team": Measure("share", "other"),
     "catchment_population": Measure("inhabitants", "population"),
     "runs_team": Measure("share", "other"),
-    "bed_days_psykisk_helse_rus": Measure("bed-days"),
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
 }
 
 

@@ -23,11 +23,15 @@ from planning.sourced import Fraction, NonNegative, Positive, Profession
 KIND = "prevention_unit"
 PLAN_ORDER = 4  # after the user office, before the services each municipality runs alone
 DERIVED = True  # its driver may be new home-care users: demand after the primary services
-#: what a unit's ``driver`` counts, by the entry's ``driver`` (its demand measure ``driver``)
+#: what a unit's ``driver`` counts, by the entry's ``driver`` (its demand measure ``driver``):
+#: the base its norm applies to, never its own users (those are its ``participants``, counted
+#: where a unit runs), so the driver has no panel in the demand chart
 DRIVERS: dict[str, Measure] = {
     "population": Measure("inhabitants", "population", label="population"),
     "adults": Measure("inhabitants aged 18 or more", "population", label="adults"),
-    "new_home_care_users": Measure("new home-care users a year", label="new_home_care_users"),
+    "new_home_care_users": Measure(
+        "new home-care users a year", "base", label="new_home_care_users"
+    ),
 }
 MEASURE_UNITS = {
     "driver": Measure("inhabitants, inhabitants 18+ or new home-care users (DRIVERS)"),
@@ -63,7 +67,7 @@ class PreventionUnit(ServiceSpec):
 
     def measure(self, name: str) -> Measure:
         """``driver`` counts what the entry's ``driver`` names (:data:`DRIVERS`): inhabitants
-        (a population) or new home-care users a year (people served)."""
+        (a population) or new home-care users a year (a base the unit reaches a share of)."""
         return DRIVERS[self.driver] if name == "driver" else super().measure(name)
 
 
