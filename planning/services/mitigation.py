@@ -144,6 +144,23 @@ def reductions_for(
     return out
 
 
+def check_units(mitigation: Mitigation, services: Mapping[str, Any]) -> None:
+    """ValueError when a mitigator comes from a service the catalogue lacks, or from one that
+    is not a prevention unit (any ``prevention_unit`` entry may bring a mitigation)."""
+    units = [n for n, s in services.items() if s.kind == "prevention_unit"]
+    for name, m in mitigation.mitigators.items():
+        if m.unit_service not in services:
+            raise ValueError(
+                f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
+                "catalogue lacks (add its section or remove the mitigator)"
+            )
+        if m.unit_service not in units:
+            raise ValueError(
+                f"mitigation.mitigators.{name}: comes from {m.unit_service}, which is not a "
+                f"prevention unit (allowed: {', '.join(units)})"
+            )
+
+
 def evidence_table(mitigation: Mitigation | None) -> list[dict[str, Any]]:
     """One row per mitigator: name, label, acts on, effect (value, source, status), evidence."""
     if mitigation is None:
