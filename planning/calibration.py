@@ -154,21 +154,31 @@ def staffing_table(
         else np.zeros((n, 1))
     )
 
-    def by_code(indicator: str) -> np.ndarray:  # (M,) NaN where not published
-        t = _latest(kostra, indicator, year)
-        v = dict(zip(t["municipality_code"].astype(str), t["value"].astype(float), strict=True))
-        return np.array([v.get(c, np.nan) for c in codes], dtype=float)
-
-    hours, users, residents, housing, nurses = (
-        by_code(i)
-        for i in (
-            "home_health_hours_per_week",
-            "home_service_users",
-            "long_term_residents",
-            "residents_24h_housing",
-            "nurse_fte",
-        )
+    indicators = (
+        "home_health_hours_per_week",
+        "home_service_users",
+        "long_term_residents",
+        "residents_24h_housing",
+        "nurse_fte",
     )
+    # the latest figure of each indicator per municipality within three years up to the
+    # calibration year (as _latest), all five in one pass
+    k = kostra[
+        kostra["municipality_code"].astype(str).isin(codes)
+        & kostra["indicator"].isin(indicators)
+        & (kostra["age_group"] == "total")
+        & (kostra["year"] <= year)
+        & (kostra["year"] > year - 3)
+        & kostra["value"].notna()
+    ]
+    k = k.sort_values("year", kind="stable")
+    last = k.groupby([k["indicator"].astype(str), k["municipality_code"].astype(str)])["value"]
+    latest = last.last().to_dict()  # {(indicator, code): value}
+
+    def by_code(indicator: str) -> np.ndarray:  # (M,) NaN where not published
+        return np.array([latest.get((indicator, c), np.nan) for c in codes], dtype=float)
+
+    hours, users, residents, housing, nurses = (by_code(i) for i in indicators)
     own_hours = np.isfinite(hours) & (share is not None)
     h = np.where(
         own_hours[None, :],

@@ -22,6 +22,7 @@ The numbers are those of :func:`planning.scenarios.run` for the same scenario (t
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from planning import data, plots, scenarios
-from planning.i18n import check_language, fmt_number, t
+from planning.i18n import check_language, fmt_number, fmt_signed, t
 
 #: The last year the horizon control allows (and the year every projection is made to).
 MAX_END_YEAR = 2060
@@ -55,19 +56,59 @@ CHART_INPUTS: dict[str, frozenset[str]] = {
     "cost": frozenset(set(CONTROLS) - {"occupancy_target"}),
     "map": frozenset({"municipalities"}),
 }
+#: Charts with Monte Carlo bands (filled after the central answer with ``bands_later``).
+BAND_CHARTS: tuple[str, ...] = ("growth", "demand")
+_PLAN_FRAMES = ("capacity", "staff", "costs", "cost_shares")
 _CACHE_SIZE = 24
 
 
 class _LRU(OrderedDict):
+    def __init__(self, size: int = _CACHE_SIZE) -> None:
+        super().__init__()
+        self.size = size
+
     def get_or(self, key: Any, make: Callable[[], Any]) -> Any:
         if key in self:
             self.move_to_end(key)
             return self[key]
         value = make()
         self[key] = value
-        while len(self) > _CACHE_SIZE:
+        while len(self) > self.size:
             self.popitem(last=False)
         return value
+
+
+def later(job: Callable[[], Any]) -> None:
+    """Run ``job`` after the current message: on the running asyncio loop (in Jupyter the
+    kernel's, so the answer of a control change reaches the browser before ``job`` starts and
+    the next control message waits for it), else at once."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        job()
+        return
+    loop.call_soon(job)
+
+
+def _tidy(x: Any) -> Any:
+    """The tidy frame of a chain stage (arrays with ``.frame()``), or the frame itself."""
+    return x.frame() if hasattr(x, "frame") else x
+
+
+def _headline(frames: Mapping[str, pd.DataFrame], v: Mapping[str, Any]) -> dict[str, float]:
+    y1 = int(v["end_year"])
+    cap, staff, costs = frames["capacity"], frames["staff"], frames["costs"]
+    beds = cap[
+        (cap["year"] == y1)
+        & (cap["measure"] == "beds")
+        & cap["service"].isin(["kad", "intermediaer"])
+    ]
+    fte = staff[(staff["year"] == y1) & (staff["measure"] == "fte")]
+    return {
+        "beds": float(beds["value"].sum()),
+        "fte": float(fte["value"].sum()),
+        "cost_nok": float(costs.loc[costs["year"] == y1, "nok"].sum()),
+    }
 
 
 def _cut(frame: pd.DataFrame, end_year: int) -> pd.DataFrame:
@@ -88,13 +129,14 @@ class Explorer:
 
     def __init__(
         self,
-        base: Any = "alone",
+        base: Any = "today",
         *,
         runs: int = 20,
         seed: int | None = None,
         lang: str = "nb",
         names: Mapping[str, str] | None = None,
         make_chart: Callable[[Any], Any] | None = None,
+        bands_later: bool = False,
     ) -> None:
         self.lang = check_language(lang)
         self.base = scenarios.load_scenario(base)
@@ -105,7 +147,7 @@ class Explorer:
         self.labels = service_labels(self.base.catalogue())
         lv = self.base.resolved_levers()
         self.values: dict[str, Any] = {
-            "municipalities": tuple(self.base.municipality_codes()),
+            "municipalities": tuple(sorted(self.base.municipality_codes())),
             "end_year": int(self.base.horizon.end_year),
             "variant": self.base.demography.variant,
             "healthy_ageing": float(lv.healthy_ageing),
@@ -116,11 +158,16 @@ class Explorer:
         self.make_chart = make_chart or _figure_widget
         self.charts: dict[str, Any] = {}
         self._shapes: dict[str, tuple] = {}
-        self._pop, self._dem, self._plan, self._sum = _LRU(), _LRU(), _LRU(), _LRU()
+        # central run (small: many kept) and all runs (large: a few kept); chart data
+        self._pop0, self._dem0, self._plan = _LRU(64), _LRU(64), _LRU(128)
+        self._pop, self._dem, self._sum = _LRU(8), _LRU(8), _LRU(512)
+        self.bands_later = bool(bands_later)
+        self.bands_pending = False
+        self._titles: dict[str, str] = {}
         self._keys: dict[str, Any] = {}
         self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
         self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
-        self._maps = _LRU()  # the map figure of each set of municipalities
+        self._maps = _LRU(64)  # the map figure of each set of municipalities
         self._stages_full: dict[str, pd.DataFrame] = {}
         self.timings: dict[str, float] = {}
         self.frames: dict[str, pd.DataFrame] = {}
@@ -129,26 +176,30 @@ class Explorer:
     def scenario(
         self, values: Mapping[str, Any] | None = None, end_year: int | None = None
     ) -> scenarios.Scenario:
-        """The base scenario with the controls' values (validated like a scenario file); the
-        shared services become one unit each, hosted by Stjørdal when it is a member (it hosts
-        today's shared units, data/organisation.yaml), else by the largest municipality."""
+        """The base scenario with the controls' values (validated like a scenario file). On a
+        base built on today's organisation (``today``) the units start from today's units of the
+        chosen municipalities (data/organisation.yaml); each shared service of the ``shared``
+        control replaces them for that service by one unit of all members, hosted by Stjørdal
+        when it is a member (it hosts today's shared units), else by the largest municipality."""
         v = {**self.values, **dict(values or {})}
         codes = [str(c) for c in v["municipalities"]]
         host = self._host(tuple(codes)) if v["shared"] and len(codes) > 1 else codes[0]
-        units = (
-            [
-                {
-                    "service": s,
-                    "name": f"felles_{s}",
-                    "host": host,
-                    "members": codes,
-                    "cost_key": "population",
-                }
-                for s in v["shared"]
-            ]
-            if len(codes) > 1
-            else []
-        )
+        shared = set(v["shared"]) if len(codes) > 1 else set()
+        units = [
+            u.model_dump(mode="json", exclude_none=True)
+            for u in self._today_units(tuple(codes))
+            if u.service not in shared
+        ] + [
+            {
+                "service": s,
+                "name": f"felles_{s}",
+                "host": host,
+                "members": codes,
+                "cost_key": "population",
+            }
+            for s in v["shared"]
+            if s in shared
+        ]
         return scenarios.apply_overrides(
             self.base,
             {
@@ -159,9 +210,19 @@ class Explorer:
                 "levers.healthy_ageing": float(v["healthy_ageing"]),
                 "levers.max_refusal": float(v["max_refusal"]),
                 "levers.occupancy_target": float(v["occupancy_target"]),
+                "organisation.status_quo": False,  # the units are given in full
                 "organisation.units": units,
             },
         )
+
+    def _today_units(self, codes: tuple[str, ...]) -> list[Any]:
+        """Today's units of ``codes`` when the base is built on today's organisation, else the
+        base's own units whose members all take part."""
+        if self.base.organisation.status_quo:
+            from planning.scenario.pipeline import _status_quo_units
+
+            return list(_status_quo_units(codes))
+        return [u for u in self.base.organisation.units if set(u.members) <= set(codes)]
 
     def _host(self, codes: tuple[str, ...]) -> str:
         if "5035" in codes:
@@ -171,61 +232,108 @@ class Explorer:
         )
 
     # ---- stages -----------------------------------------------------------------------------
-    def _stages(self, v: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        """Population and demand (all runs, to MAX_END_YEAR) and the central plan, from caches."""
-        from planning.capacity import evaluate
-        from planning.demand import project_demand
-
+    def _inputs(self, v: Mapping[str, Any]) -> tuple[Any, ...]:
+        """(codes, scenario to MAX_END_YEAR, frozen services, catalogue, levers, cache keys)."""
         codes = tuple(str(c) for c in v["municipalities"])
         scn = self.scenario(v, end_year=MAX_END_YEAR)
-        pop_key = (codes, v["variant"])
-        population = self._pop.get_or(
-            pop_key, lambda: scenarios._projection(scn, self.runs, self.seed)
-        )
         services_json = scenarios._freeze(scn.services)
         catalogue = scenarios._catalogue_for(services_json)
         levers = scn.levers.with_defaults(catalogue)
+        pop_key = (codes, v["variant"])
         dem_key = (pop_key, v["healthy_ageing"])
+        plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
+        return codes, scn, services_json, catalogue, levers, (pop_key, dem_key, plan_key)
 
-        def make_demand() -> pd.DataFrame:
-            cat, lev = catalogue, levers
-            if self.runs > 0:  # the uncertain parameters drawn per run, as scenarios.run does
-                from planning import uncertainty
+    def _central_stages(self, v: Mapping[str, Any]) -> dict[str, Any]:
+        """The central run: population and demand (run 0 alone, to MAX_END_YEAR) and the plan,
+        from caches. Run 0 of a projection with Monte Carlo runs equals the projection without
+        runs, and the central run's demand takes the central parameter values (tested), so this
+        is run 0 of :func:`planning.scenarios.run` for the same scenario."""
+        from planning.demand import demand_arrays
+        from planning.scenario.pipeline import _with_real_growth, plan_services
 
-                draws = uncertainty.draw(
-                    catalogue, levers, scenarios._base_catalogue(), self.runs, self.seed
-                )
-                cat, lev = uncertainty.with_values(catalogue, levers, draws)
-            return project_demand(
+        codes, scn, services_json, catalogue, levers, (pop_key, dem_key, plan_key) = self._inputs(v)
+        population = self._pop0.get_or(pop_key, lambda: scenarios._population(scn, 0, None))
+        demand = self._dem0.get_or(
+            dem_key,
+            lambda: demand_arrays(
+                population, catalogue, levers, coverage_rates=self.coverage(codes, services_json)
+            ),
+        )
+
+        def plan() -> dict[str, pd.DataFrame]:
+            # the one sequence behind scenarios.run and the tornado: demand -> travel ->
+            # calibrated staffing -> capacity, staff and costs (with today's units' one-off costs)
+            _, p = plan_services(scn, population, catalogue, levers, services_json, demand=demand)
+            p = _with_real_growth(p, scn)
+            return {k: _central(_tidy(getattr(p, k))) for k in _PLAN_FRAMES}
+
+        self._keys.update({"population0": (pop_key, 0), "demand0": (dem_key, 0), "plan": plan_key})
+        return {
+            "population0": _tidy(population),
+            "demand0": _tidy(demand),
+            **self._plan.get_or(plan_key, plan),
+        }
+
+    def _band_stages(self, v: Mapping[str, Any], compute: bool = True) -> dict[str, Any] | None:
+        """Population and demand of every run (0..runs, to MAX_END_YEAR) for the bands: the
+        population projected jointly for the set (each run draws national components shared by
+        the members) and the uncertain parameters drawn per run as :func:`planning.scenarios.run`
+        draws them. From caches; when not cached and ``compute`` is False: None."""
+        if self.runs == 0:
+            return {}
+        from planning import uncertainty
+        from planning.demand import demand_arrays
+
+        codes, scn, services_json, catalogue, levers, (pop_key, dem_key, _) = self._inputs(v)
+        if not compute and (pop_key not in self._pop or dem_key not in self._dem):
+            return None
+        population = self._pop.get_or(
+            pop_key, lambda: scenarios._population(scn, self.runs, self.seed)
+        )
+
+        def make_demand() -> Any:
+            draws = uncertainty.draw(
+                catalogue, levers, scenarios._base_catalogue(), self.runs, self.seed
+            )
+            cat, lev = uncertainty.with_values(catalogue, levers, draws)
+            return demand_arrays(
                 population, cat, lev, coverage_rates=self.coverage(codes, services_json)
             )
 
         demand = self._dem.get_or(dem_key, make_demand)
-        plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
+        return {
+            "keys": {"population": (pop_key, self.runs), "demand": (dem_key, self.runs)},
+            "population": _tidy(population),
+            "demand": _tidy(demand),
+        }
 
-        def plan() -> dict[str, pd.DataFrame]:
-            from planning.parameters import status_quo_units
+    def _stages(self, v: Mapping[str, Any], bands: bool) -> dict[str, Any]:
+        """The central stages and, when cached or ``bands``, the bands' stages; without them the
+        population and demand shown are the central run's and :attr:`bands_pending` is set."""
+        stages = self._central_stages(v)
+        full = self._band_stages(v, compute=bands)
+        self.bands_pending = full is None
+        if not full:  # no runs, or bands still to come: the charts show the central run
+            self._keys.update({"population": self._keys["population0"]})
+            self._keys.update({"demand": self._keys["demand0"]})
+            return {**stages, "population": stages["population0"], "demand": stages["demand0"]}
+        self._keys.update(full["keys"])
+        return {**stages, "population": full["population"], "demand": full["demand"]}
 
-            travel = scenarios._travel(
-                scenarios._freeze([x.model_dump(exclude_none=True) for x in scn.travel_overrides])
-            )
-            central = scn.levers.with_defaults(catalogue)
-            staffing = scenarios._staffing(codes, services_json, float(central.max_refusal))
-            p = evaluate(
-                _central(population),
-                _central(demand),
-                catalogue,
-                scn.organisation,
-                levers,
-                travel=travel,
-                staffing=staffing,
-                today_units=status_quo_units(codes),  # one-off costs, as scenarios.run
-            )
-            costs, shares = scenarios._apply_real_growth(p.costs, p.cost_shares, scn)
-            return {"capacity": p.capacity, "staff": p.staff, "costs": costs, "cost_shares": shares}
-
-        self._keys = {"population": pop_key, "demand": dem_key, "plan": plan_key}
-        return {"population": population, "demand": demand, **self._plan.get_or(plan_key, plan)}
+    def fill_bands(self) -> bool:
+        """Compute the Monte Carlo runs of the current values and draw the bands into the charts
+        that have them (after an update that answered with the central run first). Returns False
+        when there was nothing to fill (bands already there, or no runs)."""
+        if not self.bands_pending:
+            return False
+        t0 = time.perf_counter()
+        self._stages_full = self._stages(self.values, bands=True)
+        for name in BAND_CHARTS:
+            if name in self.charts:
+                self._draw(name)
+        self.timings["bands"] = time.perf_counter() - t0
+        return True
 
     def coverage(self, codes: tuple[str, ...], services_json: str) -> pd.DataFrame:
         """The coverage model of ``codes``: the national fit (every municipality, made once per
@@ -252,7 +360,12 @@ class Explorer:
         """Set controls (``municipalities``, ``end_year``, ``variant``, ``healthy_ageing``,
         ``max_refusal``, ``occupancy_target``, ``shared``), recompute what they touch and update
         the charts in place. Returns the seconds spent per step ('compute', each chart, 'total').
-        Raises the model's InputError/ScenarioError for a bad combination (the charts stay)."""
+        Raises the model's InputError/ScenarioError for a bad combination (the charts stay).
+
+        With ``bands_later`` (the notebook) a change that needs new Monte Carlo runs answers with
+        the central run: every chart shows the new values, the charts with uncertainty bands
+        show none and say so in their title, :attr:`bands_pending` is set, and
+        :meth:`fill_bands` (which the notebook schedules right after) adds them."""
         unknown = set(changes) - set(CONTROLS)
         if unknown:
             from planning.errors import InputError
@@ -262,7 +375,9 @@ class Explorer:
             )
         t0 = time.perf_counter()
         new = {**self.values, **changes}
-        new["municipalities"] = tuple(str(c) for c in new["municipalities"])
+        # one order for a set (sorted codes), whatever order the widget or caller gives: a set
+        # seen before is found in the caches
+        new["municipalities"] = tuple(sorted(str(c) for c in new["municipalities"]))
         new["shared"] = tuple(new["shared"])
         self.scenario(new)  # validate before anything changes
         changed = (
@@ -271,13 +386,13 @@ class Explorer:
         if not changed:
             self.timings = {"compute": 0.0, "total": time.perf_counter() - t0}
             return self.timings
-        stages = self._stages(new)
+        # the first update draws the bands at once; later ones with bands_later answer with the
+        # central run and leave the bands to fill_bands() (unless they are cached)
+        stages = self._stages(new, bands=not (self.bands_later and self.charts))
         self._stages_full = stages
         y1 = int(new["end_year"])
         # the plan is small: cut it now; population and demand (all runs) only when a chart is rebuilt
-        self.frames = {
-            k: _cut(f, y1) for k, f in stages.items() if k not in ("population", "demand")
-        }
+        self.frames = {k: _cut(stages[k], y1) for k in _PLAN_FRAMES}
         self.values = new
         timings = {"compute": time.perf_counter() - t0}
         for name, inputs in CHART_INPUTS.items():
@@ -293,39 +408,63 @@ class Explorer:
     def headline(self) -> dict[str, float]:
         """Beds (KAD and intermediate), FTE and yearly cost of the region at the end year,
         central run."""
-        y1 = int(self.values["end_year"])
-        cap, staff, costs = self.frames["capacity"], self.frames["staff"], self.frames["costs"]
-        beds = cap[
-            (cap["year"] == y1)
-            & (cap["measure"] == "beds")
-            & cap["service"].isin(["kad", "intermediaer"])
-        ]
-        fte = staff[(staff["year"] == y1) & (staff["measure"] == "fte")]
-        return {
-            "beds": float(beds["value"].sum()),
-            "fte": float(fte["value"].sum()),
-            "cost_nok": float(costs.loc[costs["year"] == y1, "nok"].sum()),
-        }
+        return _headline(self.frames, self.values)
+
+    def reference(self) -> dict[str, float] | None:
+        """:meth:`headline` of the reference for the same municipalities, horizon and levers:
+        today's organisation (no shared service added by the control); None when the base
+        scenario is not built on today's organisation."""
+        if not self.base.organisation.status_quo:
+            return None
+        if not self.values["shared"]:
+            return self.headline()
+        v = {**self.values, "shared": ()}
+        plan = self._plan.get_or(self._inputs(v)[-1][-1], lambda: self._today_plan(v))
+        return _headline({k: _cut(plan[k], int(v["end_year"])) for k in plan}, v)
+
+    def _today_plan(self, v: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+        keys = dict(self._keys)
+        try:
+            return {k: self._central_stages(v)[k] for k in _PLAN_FRAMES}
+        finally:
+            self._keys = keys
 
     def status(self) -> str:
-        """The status line under the controls (bokmål or English)."""
-        h, y1 = self.headline(), self.values["end_year"]
-        if self.lang == "nb":
-            return (
+        """The status line under the controls (bokmål or English): the headline at the end year,
+        its change from today's organisation, runs and answer time."""
+        h, y1, lang = self.headline(), self.values["end_year"], self.lang
+        ref = self.reference()
+        ms = 1000 * self.timings.get("total", 0)
+        if lang == "nb":
+            out = (
                 f"{y1}: {fmt_number(h['beds'], 'nb')} senger, {fmt_number(h['fte'], 'nb')} årsverk, "
-                f"{fmt_number(h['cost_nok'] / 1e6, 'nb', 1)} mill. kr per år ({self.runs} simuleringer; "
-                f"{1000 * self.timings.get('total', 0):.0f} ms)"
+                f"{fmt_number(h['cost_nok'] / 1e6, 'nb', 1)} mill. kr per år"
             )
-        return (
-            f"{y1}: {fmt_number(h['beds'], 'en')} beds, {fmt_number(h['fte'], 'en')} FTE, "
-            f"NOK {fmt_number(h['cost_nok'] / 1e6, 'en', 1)} million a year ({self.runs} runs; "
-            f"{1000 * self.timings.get('total', 0):.0f} ms)"
-        )
+        else:
+            out = (
+                f"{y1}: {fmt_number(h['beds'], 'en')} beds, {fmt_number(h['fte'], 'en')} FTE, "
+                f"NOK {fmt_number(h['cost_nok'] / 1e6, 'en', 1)} million a year"
+            )
+        if ref is not None:
+            d = {k: h[k] - ref[k] for k in h}
+            beds, fte = fmt_signed(d["beds"], lang), fmt_signed(d["fte"], lang)
+            cost = fmt_signed(d["cost_nok"] / 1e6, lang, 1)
+            out += (
+                f"; mot i dag: {beds} senger, {fte} årsverk, {cost} mill. kr"
+                if lang == "nb"
+                else f"; vs today: {beds} beds, {fte} FTE, NOK {cost} million"
+            )
+        runs = f"{self.runs} simuleringer" if lang == "nb" else f"{self.runs} runs"
+        out += f" ({runs}; {ms:.0f} ms)"
+        if self.bands_pending:
+            out += "; " + t("bands_pending", lang).strip(" ()")
+        return out
 
     # ---- charts -----------------------------------------------------------------------------
     def frame(self, name: str) -> pd.DataFrame:
-        """A frame of the current run cut to the chosen horizon: population, demand (all runs),
-        capacity, staff, costs, cost_shares (central run)."""
+        """A frame of the current run cut to the chosen horizon: population, demand (all runs;
+        the central run alone while :attr:`bands_pending`), capacity, staff, costs, cost_shares
+        (central run)."""
         if name in ("population", "demand"):
             return _cut(self._stages_full[name], int(self.values["end_year"]))
         return self.frames[name]
@@ -353,15 +492,52 @@ class Explorer:
             return plots.staff_by_service(f["staff"], lang=lang, service_labels=self.labels)
         if name == "cost":
             return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
-        if name == "map":  # geometry loaded once; each set's map drawn once (a figure is small)
-            codes = tuple(self.values["municipalities"])
-            if self._map_data is None:
-                self._map_data = (data.load_geometry(), data.load_places(), data.load_travel())
-            geometry, places, travel = self._map_data
-            return self._maps.get_or(
-                codes, lambda: plots.region_map(geometry, places, travel, list(codes), lang=lang)
-            )
+        if name == "map":
+            geometry, places, travel = self._map_inputs()
+            codes = list(self.values["municipalities"])
+            return plots.region_map(geometry, places, travel, codes, lang=lang)
         raise KeyError(name)
+
+    def _map_inputs(self) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+        if self._map_data is None:  # geometry, places and travel loaded once
+            self._map_data = (data.load_geometry(), data.load_places(), data.load_travel())
+        return self._map_data
+
+    def _parts(
+        self, name: str, shape: tuple, series: list[dict[str, Any]]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """Traces and layout of chart ``name`` to put into a live chart whose traces change in
+        number or kind: the map's from :func:`planning.plots.region_map_parts` (no figure built;
+        each set's once); the others' from :meth:`figure`, whose trace styles and layout are
+        kept per shape (the shape names the traces, so the same shape has the same styles, as
+        the in-place restyle also takes), with the current ``series`` data put in."""
+        if name == "map":
+            codes = tuple(self.values["municipalities"])
+            geometry, places, travel = self._map_inputs()
+
+            def make() -> tuple[list[Any], dict[str, Any]]:
+                traces, layout = plots.region_map_parts(
+                    geometry, places, travel, list(codes), lang=self.lang
+                )
+                title = layout.pop("title")
+                return traces, {**layout, "title.text": title}
+
+            return self._maps.get_or(codes, make)
+
+        def styles() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            fig = self.figure(name)
+            layout = fig.layout.to_plotly_json()
+            layout.pop("template", None)  # the chart has it already: not validated again
+            return [tr.to_plotly_json() for tr in fig.data], layout
+
+        key = ("styles", name, shape)
+        if key not in self._sum:
+            fresh = styles()
+            if len(fresh[0]) != len(series):  # drawn from the central run alone: not kept
+                return fresh
+            self._sum[key] = fresh
+        kept, layout = self._sum.get_or(key, styles)
+        return [{**style, **data} for style, data in zip(kept, series, strict=True)], layout
 
     def _beds(self) -> pd.DataFrame:
         from planning.reports import bed_pooling
@@ -395,15 +571,32 @@ class Explorer:
 
     def _draw(self, name: str) -> None:
         shape, traces, layout = self.series(name)
+        if name in BAND_CHARTS and self.runs > 0 and name in self._titles:
+            # a chart drawn before its bands says so in its title until they come
+            note = t("bands_pending", self.lang) if self.bands_pending else ""
+            layout = {**layout, "title.text": self._titles[name] + note}
         if not traces and not layout and name in self.charts and self._shapes.get(name) == shape:
             return
         chart = self.charts.get(name)
-        if chart is None or self._shapes.get(name) != shape or not hasattr(chart, "batch_update"):
+        if chart is None or not hasattr(chart, "batch_update"):  # a new chart, or the fallback
             fig = self.figure(name)
+            if name in BAND_CHARTS and not self.bands_pending:
+                self._titles[name] = str(fig.layout.title.text or "")
+            if "title.text" in layout:
+                fig.update_layout(title_text=layout["title.text"])
             if chart is None:
                 self.charts[name] = self.make_chart(fig)
             else:
                 _replace(chart, fig)
+            n = len(fig.data)
+        elif self._shapes.get(name) != shape:  # traces change in number or kind: new traces
+            new, relayout = self._parts(name, shape, traces)
+            if name in BAND_CHARTS and not self.bands_pending:
+                self._titles[name] = str(relayout.get("title", {}).get("text", ""))
+            if "title.text" in layout:  # the series' title (a year, a pending note) wins
+                relayout = {k: v for k, v in relayout.items() if k != "title"}
+            _replace_traces(chart, new, {**relayout, **layout})
+            n = len(new)
         else:  # new data into the same traces: one restyle (no re-validation of the figure)
             restyle: dict[str, list[Any]] = {}
             for i, props in enumerate(traces):
@@ -412,12 +605,15 @@ class Explorer:
             chart.plotly_restyle(restyle, list(range(len(traces))))
             if layout:
                 chart.plotly_relayout(layout)
-        self._shapes[name] = shape
+            n = len(traces)
+        # a figure drawn from the central run alone has fewer traces than the series: the next
+        # update rebuilds it rather than restyle the wrong traces
+        self._shapes[name] = shape if n == len(traces) or not traces else None
 
 
 # ---- trace data of each chart, in the order planning.plots draws the traces --------------------
 _SUMMARY_STAGE = {
-    "pyramid": "population",
+    "pyramid": "population0",
     "growth": "population",
     "demand": "demand",
     "fte": "plan",
@@ -431,7 +627,7 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
     years = sorted({y0, y1})
 
     def make() -> dict[tuple[int, str], _Arrays]:
-        pf = plots.pyramid_frame(ex._stages_full["population"], range(y0, MAX_END_YEAR + 1))
+        pf = plots.pyramid_frame(ex._stages_full["population0"], range(y0, MAX_END_YEAR + 1))
         return {
             (int(y), str(sex)): (
                 g["band"].to_numpy(dtype=object),
@@ -477,10 +673,16 @@ def _band_central_full(d: pd.DataFrame, value: str) -> tuple[_Arrays | None, _Ar
     return bands, (c["year"].to_numpy(), c[value].to_numpy(dtype=float))
 
 
-def _band_central(full: tuple[_Arrays | None, _Arrays], end_year: int) -> list[dict[str, Any]]:
+def _band_central(
+    full: tuple[_Arrays | None, _Arrays], end_year: int, pending: bool = False
+) -> list[dict[str, Any]]:
+    """The band (when computed; an empty band trace while ``pending``) and the central line of
+    one panel, cut to ``end_year``."""
     b, (cy, cv) = full
-    out = []
-    if b is not None:
+    out: list[dict[str, Any]] = []
+    if b is None and pending:
+        out.append({"x": np.array([]), "y": np.array([])})
+    elif b is not None:
         y, p10, p90 = b
         keep = y <= end_year
         y, p10, p90 = y[keep], p10[keep], p90[keep]
@@ -501,7 +703,7 @@ def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
     y1 = int(ex.values["end_year"])
     traces: list[dict[str, Any]] = []
     for full in ex._summary("growth", make):
-        traces += _band_central(full, y1)
+        traces += _band_central(full, y1, ex.bands_pending)
     return ("growth", len(traces)), traces, {}
 
 
@@ -524,7 +726,7 @@ def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
     y1 = int(ex.values["end_year"])
     traces: list[dict[str, Any]] = []
     for full in parts:
-        traces += _band_central(full, y1)
+        traces += _band_central(full, y1, ex.bands_pending)
     return (tuple(panels), len(traces)), traces, {}
 
 
@@ -624,6 +826,15 @@ def _figure_widget(fig: Any) -> Any:
         out = widgets.Output()
         _replace(out, fig)
         return out
+
+
+def _replace_traces(chart: Any, traces: list[Any], layout: Mapping[str, Any]) -> None:
+    """Put new traces and layout properties into a live FigureWidget: the traces are replaced,
+    the layout keys given are set (the chart keeps its template and the keys not given)."""
+    with chart.batch_update():
+        chart.data = []
+        chart.add_traces(traces)
+        chart.plotly_relayout(dict(layout))
 
 
 def _replace(chart: Any, fig: Any) -> None:

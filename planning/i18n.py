@@ -85,6 +85,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "map_minutes": {"nb": "{minutes:.0f} min", "en": "{minutes:.0f} min"},
     "other_municipalities": {"nb": "Nabokommuner", "en": "Neighbouring municipalities"},
     "map_no_hub": {"nb": "Regionen og nabokommunene", "en": "The region and its neighbours"},
+    "bands_pending": {
+        "nb": " (usikkerhetsbånd beregnes …)",
+        "en": " (uncertainty bands being computed …)",
+    },
     # ---- status labels ------------------------------------------------------------------------
     "status_seen": {"nb": "sett i kilde", "en": "seen in source"},
     "status_sourced": {"nb": "fra kilde", "en": "sourced"},
@@ -121,8 +125,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "horizon": {"nb": "Sluttår", "en": "Horizon"},
     "total_cost": {"nb": "Årlig kostnad i alt", "en": "Yearly cost, total"},
     "cost_per_municipality": {
-        "nb": "Årlig kostnad per kommune",
-        "en": "Yearly cost per municipality",
+        "nb": "Årlig kostnad per kommune (mill. kr)",
+        "en": "Yearly cost per municipality (NOK million)",
     },
     "generated": {"nb": "Laget", "en": "Generated"},
     "package_version": {"nb": "Programversjon", "en": "Package version"},

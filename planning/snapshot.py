@@ -128,21 +128,28 @@ def data_check_seconds() -> float | None:
     return None if hit is None else hit[1]
 
 
-def sources() -> pd.DataFrame:
-    """The manifest: file, title, publisher, table, year, licence, credit, sha256."""
-    rows = [
-        {
-            "file": r["path"],
-            "title": r["title"],
-            "publisher": r["publisher"],
-            "table": r["table"],
-            "year": r["year"],
-            "licence": r["licenses"][0]["name"],
-            "credit": r["credit"],
-            "sha256": r["hash"].removeprefix("sha256:"),
-        }
-        for r in _manifest()["resources"]
-    ]
+def sources(lang: str = "en") -> pd.DataFrame:
+    """The manifest: file, title, publisher, table, year, licence, credit, sha256. With
+    ``lang='nb'`` the title, publisher, table, year and licence in bokmål (each resource's ``nb``
+    in datapackage.json, written by ``planning data build``; the English where it has none)."""
+    from planning.i18n import check_language
+
+    check_language(lang)
+    rows = []
+    for r in _manifest()["resources"]:
+        nb = r.get("nb", {}) if lang == "nb" else {}
+        rows.append(
+            {
+                "file": r["path"],
+                "title": nb.get("title", r["title"]),
+                "publisher": nb.get("publisher", r["publisher"]),
+                "table": nb.get("table", r["table"]),
+                "year": nb.get("year", r["year"]),
+                "licence": nb.get("licence", r["licenses"][0]["name"]),
+                "credit": r["credit"],
+                "sha256": r["hash"].removeprefix("sha256:"),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -74,9 +74,9 @@ def browser(rendered):
         b.close()
 
 
-def _open(browser, path: Path):
+def _open(browser, path: Path, width: int = 1280):
     """Open a local file with all network access blocked; returns (page, errors, blocked)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
     errors: list[str] = []
     blocked: list[str] = []
 
@@ -294,3 +294,28 @@ def test_index_links_resolve_and_open_a_working_report(browser, rendered):
     )
     assert errors == [] and blocked == [], (errors, blocked)
     page.context.close()
+
+
+def test_index_tables_fit_a_1300_px_window_or_scroll_in_their_box(browser, rendered):
+    """The index's tables (one column per municipality) fit a 1300 px window: the page never
+    scrolls sideways and every table's last column is inside its box; a narrower window scrolls
+    the table's own box (overflow-x auto), not the page."""
+    for width, fits in ((1300, True), (700, False)):
+        page, errors, blocked = _open(browser, rendered["index"], width=width)
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('table.scenarios')].map(t => {
+                 const box = t.parentElement, r = box.getBoundingClientRect();
+                 const last = t.querySelector('thead th:last-child').getBoundingClientRect();
+                 return {scroll: getComputedStyle(box).overflowX, inside: last.right <= r.right + 1,
+                         wider: box.scrollWidth > box.clientWidth}; })"""
+        )
+        assert len(boxes) == 2, boxes
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= width, (width, page_width)  # the page itself never scrolls sideways
+        assert all(b["scroll"] == "auto" for b in boxes), boxes
+        if fits:
+            assert all(b["inside"] and not b["wider"] for b in boxes), boxes
+        else:  # too narrow: the table scrolls inside its box
+            assert any(b["wider"] for b in boxes), boxes
+        assert errors == [] and blocked == [], (errors, blocked)
+        page.context.close()

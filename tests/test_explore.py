@@ -31,6 +31,18 @@ class _Chart:
 
         self.fig = go.Figure(data=data, layout=layout)
 
+    @property
+    def data(self):
+        return self.fig.data
+
+    @data.setter
+    def data(self, traces):  # new traces (their number or kind changed)
+        self.fig.data = traces
+        self.rebuilds = getattr(self, "rebuilds", 0) + 1
+
+    def add_traces(self, traces):
+        self.fig.add_traces(traces)
+
     def plotly_restyle(self, data, traces):
         self.restyles += 1
         for key, values in data.items():
@@ -38,7 +50,7 @@ class _Chart:
                 self.fig.data[i][key] = v
 
     def plotly_relayout(self, layout):
-        self.fig.update_layout({k.replace(".", "_"): v for k, v in layout.items()})
+        self.fig.plotly_relayout(dict(layout))
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +210,98 @@ def test_the_central_projection_of_a_set_is_the_stack_of_its_members():
         ignore_index=True,
     )
     pd.testing.assert_frame_equal(joint.reset_index(drop=True), stacked)
+
+
+def _central_equal(ex, res):
+    """The explorer's plan frames equal run 0 of ``res`` (scenarios.run) key by key."""
+    for name in ("capacity", "staff", "costs", "cost_shares"):
+        want = getattr(res, name)
+        want = want[want["run"] == 0].drop(columns="run") if "run" in want.columns else want
+        got = ex.frame(name)
+        keys = [c for c in want.columns if c not in ("value", "nok", "share")]
+        m = want.merge(got, on=keys, how="outer", suffixes=("_run", "_ex"), indicator=True)
+        assert (m["_merge"] == "both").all(), name
+        for col in ("value", "nok", "share"):
+            if f"{col}_run" in m.columns:
+                np.testing.assert_allclose(
+                    m[f"{col}_ex"], m[f"{col}_run"], rtol=1e-9, atol=1e-9, err_msg=name
+                )
+
+
+def test_the_notebook_starts_from_today_and_its_answer_is_scenarios_run_of_today():
+    """The explorer's default base is today's organisation, and with no control moved its
+    answer is scenarios.run('today')'s central run (one pipeline: plan_services); the status
+    line compares with today."""
+    ex = explore.Explorer(runs=0, make_chart=_Chart)
+    assert ex.base.name == "today"
+    ex.update(end_year=2050)
+    units = {u.name for u in ex.scenario().organisation.units}
+    assert {u.name for u in scenarios.load_scenario("today").organisation.units} == units
+    res = scenarios.run("today", runs=0)
+    _central_equal(ex, res)
+    h = res.headline()
+    assert ex.headline()["beds"] == pytest.approx(h["beds"])
+    assert ex.headline()["cost_nok"] == pytest.approx(h["cost_nok"])
+    assert ex.reference() == ex.headline()
+    assert "mot i dag: 0 senger" in ex.status()
+    # sharing KAD and intermediate beds among all four replaces today's DMS of three (and
+    # Selbu's own beds): the answer is scenarios.run of that scenario, and the status line
+    # gives the change from today
+    ex.update(shared=("kad", "intermediaer"))
+    names = {u.name for u in ex.scenario().organisation.units}
+    assert "felles_kad" in names and "Værnesregionen DMS, KAD-senger" not in names
+    assert "Værnesregionen legevakt" in names  # today's other units stay
+    _central_equal(ex, scenarios.run(ex.scenario(), runs=0))
+    ref = ex.reference()
+    assert ref["beds"] == pytest.approx(h["beds"])
+    assert ex.headline()["beds"] < ref["beds"]
+    assert "mot i dag: −" in ex.status()
+
+
+def test_bands_later_answers_with_the_central_run_then_fills_the_bands():
+    """With bands_later a new set of municipalities answers with the central run (the plan is
+    final; the band charts have empty bands and say so), and fill_bands then draws the same
+    figures as a synchronous update."""
+    now = explore.Explorer(runs=3, seed=11, make_chart=_Chart)
+    now.update()
+    later = explore.Explorer(runs=3, seed=11, make_chart=_Chart, bands_later=True)
+    later.update()
+    assert not later.bands_pending  # the first update draws everything
+    codes = ("5035", "5031", "5036")
+    now.update(municipalities=codes)
+    later.update(municipalities=codes)
+    assert later.bands_pending
+    assert later.headline() == now.headline()
+    for name in ("capacity", "staff", "costs"):
+        pd.testing.assert_frame_equal(later.frame(name), now.frame(name))
+    growth = later.charts["growth"].fig
+    assert growth.layout.title.text.endswith(explore.t("bands_pending", "nb"))
+    assert all(len(tr.x) == 0 for tr in growth.data if tr.fill == "toself")  # no band yet
+    assert "usikkerhetsbånd beregnes" in later.status()
+    assert later.fill_bands() and not later.bands_pending
+    assert not later.fill_bands()  # nothing left to fill
+    for name in ("growth", "demand"):
+        assert _traces(later.charts[name].fig) == _traces(now.charts[name].fig), name
+        assert later.charts[name].fig.layout.title.text == now.charts[name].fig.layout.title.text
+    for name in ("population", "demand"):
+        pd.testing.assert_frame_equal(later.frame(name), now.frame(name))
+    # back to a set whose runs are cached: the bands come at once
+    later.update(municipalities=tuple(later.base.municipality_codes()))
+    assert not later.bands_pending
+
+
+def test_later_runs_the_job_after_the_current_message_on_a_running_loop():
+    import asyncio
+
+    log = []
+
+    async def handler():
+        explore.later(lambda: log.append("job"))
+        log.append("answer")
+        await asyncio.sleep(0)
+        log.append("next")
+
+    asyncio.run(handler())
+    assert log == ["answer", "job", "next"]
+    explore.later(lambda: log.append("now"))  # no loop: at once
+    assert log[-1] == "now"

@@ -71,3 +71,38 @@ def test_tornado_lists_name_parameters_in_bokmal():
     assert "KAD/ØHD-senger: årsverk per seng" in nb
     en = sensitivity.rest_markdown(table, "en", n=0)
     assert "`intermediaer.fte_per_bed`" in en
+
+
+#: English words that give away an untranslated text in the data-sources table.
+ENGLISH_SOURCES = re.compile(
+    r"\b(the|and|of|by|see|each|value|population|municipality|municipalities|rates?|"
+    r"revision|estimates?|migration|fertility|mortality|life expectancy|travel|places|facts|"
+    r"table|per year|compiled|parameter file|source|with|from|between|registry|polygons)\b",
+    re.IGNORECASE,
+)
+
+
+def test_the_report_data_sources_table_is_bokmal():
+    """The data-sources table at the end of every nb report: each shipped file's title,
+    publisher, table, year and licence in bokmål (datapackage.json's nb texts, built from
+    planning/build/sources_nb.yaml); the English report keeps the English."""
+    import html as html_lib
+
+    from planning import data, reports
+    from planning.snapshot import _manifest
+
+    for r in _manifest()["resources"]:
+        missing = {"title", "publisher", "table", "year", "licence"} - set(r.get("nb", {}))
+        assert not missing, (r["path"], missing)
+    nb = html_lib.unescape(reports.sources_html("nb"))
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", nb, flags=re.S)
+    assert len(cells) >= 6 * len(_manifest()["resources"])
+    # the file names (e.g. population.parquet, travel.csv) are not text to translate
+    texts = [c for c in cells if not re.fullmatch(r"[\w.]+\.(parquet|csv|json|geojson|yaml)", c)]
+    # names that stay as they are: licences (CC BY), the UN's World Population Prospects, files
+    names = re.compile(r"CC BY(-SA)?|World Population Prospects|[\w./-]+\.(csv|json)")
+    english = [c for c in texts if ENGLISH_SOURCES.search(names.sub("", c))]
+    assert not english, english[:5]
+    en = reports.sources_html("en")
+    assert "Population 1 January" in en and "Folkemengde 1. januar" in nb
+    assert (data.sources("en")["title"] == data.sources()["title"]).all()

@@ -324,7 +324,8 @@ def test_region_map_is_offline_and_labels_estimates():
     )
     assert {tr.type for tr in fig.data} == {"scatter"}  # no tile or geo subplot: works offline
     names = {tr.name for tr in fig.data if tr.showlegend is not False}
-    assert {"Stjørdal (5035)", "Tydal (5033)", "DMS"} <= names
+    assert {"Stjørdal", "Tydal", "DMS"} <= names  # names, not codes, in the legend
+    assert not any(ch.isdigit() for n in names for ch in n), names
     labels = [a.text for a in fig.layout.annotations if "min" in a.text]
     assert {"<b>Stjørdal</b>", "<b>Tydal</b>"} <= {a.text for a in fig.layout.annotations}
     travel = data.load_travel()

@@ -22,6 +22,25 @@ HAND_WRITTEN_TITLES = {
 }
 
 
+def _bokmal() -> dict[str, dict[str, str]]:
+    """The bokmål title, publisher, table, year and licence of each file, by path
+    (``planning/build/sources_nb.yaml``)."""
+    import yaml
+
+    with open(Path(__file__).with_name("sources_nb.yaml"), encoding="utf-8") as f:
+        raw = yaml.safe_load(f) or {}
+    return {str(k): {f: str(v) for f, v in fields.items()} for k, fields in raw.items()}
+
+
+def _with_bokmal(entries: list[dict]) -> list[dict]:
+    """``entries`` with each one's bokmål texts under ``nb`` (where sources_nb.yaml has them)."""
+    nb = _bokmal()
+    for e in entries:
+        if e["path"] in nb:
+            e["nb"] = nb[e["path"]]
+    return entries
+
+
 def _hand_written(out: Path) -> dict[str, str]:
     """Every YAML parameter file in data/, with a title."""
     return {
@@ -74,6 +93,7 @@ def write_manifest(out: Path, resources: list[Resource]) -> dict:
             }
         )
     entries += [_hand_written_entry(out, name, title) for name, title in _hand_written(out).items()]
+    entries = _with_bokmal(entries)
     package = {
         "profile": "data-package",
         "name": "vaernes-planning-data",
@@ -107,6 +127,7 @@ def refresh_manifest(out: Path) -> dict:
         for name, title in _hand_written(out).items()
         if name not in known
     ]
+    _with_bokmal(package["resources"])
     _write_manifest(out, package, package["resources"])
     return package
 

@@ -24,7 +24,7 @@ from planning.plots.common import (
     PALETTE,
     band,
 )
-from planning.plots.maps import map_hub, neighbours, region_map
+from planning.plots.maps import map_hub, neighbours, region_map, region_map_parts
 from planning.plots.population import (
     age_group_growth,
     age_group_totals,
@@ -81,6 +81,7 @@ __all__ = [
     "refusal_curves",
     "refusals_chart",
     "region_map",
+    "region_map_parts",
     "shared_travel",
     "staff_by_service",
     "tornado",

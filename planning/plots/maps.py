@@ -77,8 +77,30 @@ def region_map(
     in minutes; estimated times marked as such). The hub is ``hub`` (a place id) if given, else
     the region's place with ``hub_role`` (the DMS in Værnes), else the hospital nearest the
     region. With ``context`` the neighbouring municipalities (polygons touching the region) are
-    drawn in grey, and only those, so the figure stays small for any region. Works offline:
-    plain cartesian traces in lon/lat with the aspect ratio of the region's mean latitude."""
+    drawn in grey, and only those, so the figure stays small for any region. Each municipality is
+    one trace named by its name (its polygons separated by gaps). Works offline: plain cartesian
+    traces in lon/lat with the aspect ratio of the region's mean latitude."""
+    traces, layout = region_map_parts(
+        geometry, places, travel, municipalities, lang, hub_role, context, hub
+    )
+    title = layout.pop("title")
+    fig = go.Figure(data=traces, layout=layout)
+    return _layout(fig, title, lang=lang, height=700)
+
+
+def region_map_parts(
+    geometry,
+    places: pd.DataFrame,
+    travel: pd.DataFrame,
+    municipalities: Sequence[str],
+    lang: str = "nb",
+    hub_role: str = "dms",
+    context: bool = True,
+    hub: str | None = None,
+) -> tuple[list[dict], dict]:
+    """The traces (plain dicts, in drawing order) and layout (annotations, axes and the title
+    text under ``title``) of :func:`region_map`, without building a figure: a live chart can
+    take them without plotly validating a whole new figure. Errors as :func:`region_map`."""
     check_language(lang)
     _require(geometry, ["municipality_code", "municipality_name", "geometry"], "geometry")
     _require(places, ["place_id", "name", "municipality_code", "role", "lat", "lon"], "places")
@@ -93,17 +115,14 @@ def region_map(
     inside = geometry[geometry["municipality_code"].isin(codes)]
     minx, miny, maxx, maxy = inside.total_bounds
     padx, pady = 0.15 * (maxx - minx) + 0.05, 0.15 * (maxy - miny) + 0.03
-    fig = go.Figure()
+    traces: list[dict] = []
+    annotations: list[dict] = []
     if context:
         around = neighbours(geometry, codes)
-        xs: list[float] = []
-        ys: list[float] = []
-        for geom in around.geometry:
-            for ring in _rings(geom):
-                xs += [*ring[:, 0].tolist(), None]
-                ys += [*ring[:, 1].tolist(), None]
-        fig.add_trace(
-            go.Scatter(
+        xs, ys = _ring_lines(around.geometry)
+        traces.append(
+            dict(
+                type="scatter",
                 x=xs,
                 y=ys,
                 mode="lines",
@@ -114,31 +133,31 @@ def region_map(
         )
     for k, row in enumerate(inside.sort_values("municipality_code").itertuples()):
         colour = PALETTE[k % len(PALETTE)]
-        first = True
-        for ring in _rings(row.geometry):
-            fig.add_trace(
-                go.Scatter(
-                    x=ring[:, 0],
-                    y=ring[:, 1],
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=_rgba(colour, 0.25),
-                    line=dict(color=colour, width=1.5),
-                    name=f"{row.municipality_name} ({row.municipality_code})",
-                    legendgroup=row.municipality_code,
-                    showlegend=first,
-                    hoverinfo="name",
-                )
+        xs, ys = _ring_lines([row.geometry])
+        traces.append(  # fill "toself" closes each ring between gaps on its own
+            dict(
+                type="scatter",
+                x=xs,
+                y=ys,
+                mode="lines",
+                fill="toself",
+                fillcolor=_rgba(colour, 0.25),
+                line=dict(color=colour, width=1.5),
+                name=str(row.municipality_name),
+                legendgroup=str(row.municipality_code),
+                hoverinfo="name",
             )
-            first = False
+        )
         label_at = row.geometry.representative_point()
-        fig.add_annotation(
-            x=label_at.x,
-            y=label_at.y,
-            text=f"<b>{row.municipality_name}</b>",
-            showarrow=False,
-            font=dict(size=12, color="#333333"),
-            yshift=-14,
+        annotations.append(
+            dict(
+                x=label_at.x,
+                y=label_at.y,
+                text=f"<b>{row.municipality_name}</b>",
+                showarrow=False,
+                font=dict(size=12, color="#333333"),
+                yshift=-14,
+            )
         )
     p = places.set_index("place_id")
     hub = hub if hub is not None else map_hub(places, codes, hub_role)
@@ -160,10 +179,11 @@ def region_map(
             text = t("map_minutes", lang, minutes=float(leg.minutes))
             if status and status != "sourced":
                 text += f" ({status_label(str(status), lang)})"
-            fig.add_trace(
-                go.Scatter(
-                    x=[a["lon"], b["lon"]],
-                    y=[a["lat"], b["lat"]],
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=[float(a["lon"]), float(b["lon"])],
+                    y=[float(a["lat"]), float(b["lat"])],
                     mode="lines",
                     line=dict(
                         color="#444444", width=1.5, dash="dot" if status == "estimated" else "solid"
@@ -173,13 +193,15 @@ def region_map(
                     showlegend=False,
                 )
             )
-            fig.add_annotation(
-                x=(a["lon"] + b["lon"]) / 2,
-                y=(a["lat"] + b["lat"]) / 2,
-                text=text,
-                showarrow=False,
-                font=dict(size=11, color="#222222"),
-                bgcolor="rgba(255,255,255,0.75)",
+            annotations.append(
+                dict(
+                    x=(float(a["lon"]) + float(b["lon"])) / 2,
+                    y=(float(a["lat"]) + float(b["lat"])) / 2,
+                    text=text,
+                    showarrow=False,
+                    font=dict(size=11, color="#222222"),
+                    bgcolor="rgba(255,255,255,0.75)",
+                )
             )
     shown = places[
         (places["lon"].between(minx - padx, maxx + padx))
@@ -199,10 +221,11 @@ def region_map(
             f"{n} ({label}" + (f", {status_label(s, lang)}" if s != "seen" else "") + ")"
             for n, s in zip(d["name"], d.get("status", pd.Series(["seen"] * len(d))), strict=True)
         ]
-        fig.add_trace(
-            go.Scatter(
-                x=d["lon"],
-                y=d["lat"],
+        traces.append(
+            dict(
+                type="scatter",
+                x=d["lon"].to_numpy(dtype=float),
+                y=d["lat"].to_numpy(dtype=float),
                 mode="markers",
                 marker=dict(
                     symbol=symbol,
@@ -216,16 +239,31 @@ def region_map(
             )
         )
     mean_lat = float((miny + maxy) / 2)
-    fig.update_xaxes(range=[minx - padx, maxx + padx], visible=False)
-    fig.update_yaxes(
-        range=[miny - pady, maxy + pady],
-        visible=False,
-        scaleanchor="x",
-        scaleratio=1.0 / math.cos(math.radians(mean_lat)),
-    )
     title = (
         t("map_title", lang, hub=str(p.loc[hub, "name"]).split(" (")[0])
         if hub is not None and hub in p.index
         else t("map_no_hub", lang)
     )
-    return _layout(fig, title, lang=lang, height=700)
+    layout = {
+        "title": title,
+        "annotations": annotations,
+        "xaxis": dict(range=[minx - padx, maxx + padx], visible=False),
+        "yaxis": dict(
+            range=[miny - pady, maxy + pady],
+            visible=False,
+            scaleanchor="x",
+            scaleratio=1.0 / math.cos(math.radians(mean_lat)),
+        ),
+    }
+    return traces, layout
+
+
+def _ring_lines(geoms) -> tuple[list, list]:
+    """x and y of the exterior rings of ``geoms``, one ring after another with a gap (None)."""
+    xs: list = []
+    ys: list = []
+    for geom in geoms:
+        for ring in _rings(geom):
+            xs += [*ring[:, 0].tolist(), None]
+            ys += [*ring[:, 1].tolist(), None]
+    return xs, ys

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from planning import __version__
-from planning.i18n import check_language, fmt_nok, fmt_number, fmt_signed, t
+from planning.i18n import check_language, fmt_number, fmt_signed, t
 from planning.io import write_atomic
 from planning.reports.notebook import _json_default
 from planning.reports.render import ReportResult
@@ -127,11 +127,14 @@ def _num(x: Any) -> float | None:
         return None
 
 
-def _cell(value: Any, diffs: Sequence[Any], lang: str, kind: str) -> str:
-    """A number with its differences under it (against today first, then against alone)."""
+def _cell(value: Any, diffs: Sequence[Any], lang: str, kind: str, labels: bool = True) -> str:
+    """A number with its differences under it (against today first, then against alone); NOK
+    in millions without the unit (the column header and the note above the table give it), so
+    that a region's table fits the page. Without ``labels`` the differences carry their label
+    only as a tooltip (the first column of figures and the text above the table name them)."""
     v = _num(value)
     fmt = (
-        (lambda x: fmt_nok(x, lang))
+        (lambda x: fmt_number(x / 1e6, lang, 1))
         if kind == "nok"
         else (lambda x: fmt_number(x, lang, 1 if kind == "fte" else 0))
     )
@@ -142,12 +145,12 @@ def _cell(value: Any, diffs: Sequence[Any], lang: str, kind: str) -> str:
         if v is None or d is None:
             continue
         if kind == "nok":
-            text = fmt_signed(d / 1e6, lang, 1) + (" mill." if lang == "nb" else " m")
+            text = fmt_signed(d / 1e6, lang, 1)
         else:
             text = fmt_signed(d, lang, 1 if kind == "fte" else 0)
-        lines.append(
-            f"<br><span class='diff {label}'>{html.escape(text)} {html.escape(t(label, lang))}</span>"
-        )
+        name = html.escape(t(label, lang))
+        shown = f"{html.escape(text)} {name}" if labels else html.escape(text)
+        lines.append(f"<br><span class='diff {label}' title='{name}'>{shown}</span>")
     return f"<td class='num'>{main}{''.join(lines)}</td>"
 
 
@@ -209,7 +212,7 @@ def write_index(
         )
         head = (
             f"<th>{t('scenario', lang)}</th><th>{t('status', lang)}</th><th>{t('beds', lang)}</th>"
-            f"<th>{t('fte', lang)}</th><th>{t('total_cost', lang)}</th>"
+            f"<th>{t('fte', lang)}</th><th>{t('total_cost', lang)}, {t('mill_nok', lang)}</th>"
             + "".join(f"<th>{html.escape(names.get(c, c))}</th>" for c in codes)
             + f"<th>{t('render_time', lang)}</th>"
         )
@@ -229,12 +232,19 @@ def write_index(
                 )
                 status = f"<span class='failed'>{t('failed', lang)}</span><br><small>{html.escape(r.error or '')}</small>{nb_link}"
 
-            def cell(which: str, kind: str, code: str | None = None, f: dict = f) -> str:
+            def cell(
+                which: str, kind: str, code: str | None = None, f: dict = f, labels: bool = False
+            ) -> str:
                 value = f["cost_by_municipality"].get(code) if code else f[which]
                 d = [diff(f, k, which, code, group_ref) for k in ("vs_reference", "vs_alone")]
-                return _cell(value, d, lang, kind)
+                return _cell(value, d, lang, kind, labels)
 
-            cells = [cell("beds", "num"), cell("fte", "fte"), cell("cost_total", "nok")]
+            # the first column of figures names the two differences; the others show the numbers
+            cells = [
+                cell("beds", "num", labels=True),
+                cell("fte", "fte"),
+                cell("cost_total", "nok"),
+            ]
             cells += [cell("cost_total", "nok", c) for c in codes]
             rows.append(
                 f"<tr class='row-{html.escape(r.status)}'><td>{link}</td><td>{status}</td>{''.join(cells)}"
@@ -243,9 +253,10 @@ def write_index(
         body = (
             "\n".join(rows) if rows else f"<tr><td colspan='5'>{t('no_scenarios', lang)}</td></tr>"
         )
-        return (
+        return (  # in a box that scrolls sideways (visibly) when the page is narrower
+            f'<div class="table-scroll" role="region" tabindex="0" aria-label="{t("scenario", lang)}">'
             f'<table id="{table_id}" class="scenarios">\n<thead><tr>{head}</tr></thead>\n'
-            f"<tbody>\n{body}\n</tbody>\n</table>",
+            f"<tbody>\n{body}\n</tbody>\n</table></div>",
             codes,
         )
 
@@ -292,9 +303,14 @@ def write_index(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(t("index_title", lang))}</title>
 <style>
-body {{ font-family: "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 0.9rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: 0.4rem 0.5rem; vertical-align: top; text-align: left; }}
+body {{ font-family: "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; }}
+.table-scroll {{ overflow-x: auto; max-width: 100%; border: 1px solid #e3e6ea; scrollbar-width: auto; }}
+.table-scroll::-webkit-scrollbar {{ height: 12px; }}
+.table-scroll::-webkit-scrollbar-thumb {{ background: #9aa4b1; border-radius: 6px; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 0.85rem; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.35rem 0.4rem; vertical-align: top; text-align: left; }}
+th:first-child, td:first-child {{ position: sticky; left: 0; background: #fff; min-width: 8rem; }}
+th:first-child {{ background: #f3f5f8; }}
 th {{ background: #f3f5f8; }}
 td.num {{ text-align: right; white-space: nowrap; }}
 .diff {{ color: #555; font-size: 0.8rem; }}

@@ -144,10 +144,11 @@ def organisation_html(result: Any, lang: str = "nb", names: Mapping[str, str] | 
 
 
 def sources_html(lang: str = "nb") -> str:
-    """The data files of the snapshot with publisher, table, year and licence (HTML)."""
+    """The data files of the snapshot with publisher, table, year and licence (HTML), in bokmål
+    for ``lang='nb'`` (the manifest's ``nb`` texts)."""
     from planning.data import sources
 
-    s = sources()[["file", "title", "publisher", "table", "year", "licence"]]
+    s = sources(lang)[["file", "title", "publisher", "table", "year", "licence"]]
     labels = {k: t(k, lang) for k in ("file", "title", "publisher", "table", "year", "licence")}
     return html_table(s, labels)
 

@@ -175,7 +175,15 @@ def _status_quo_units(codes: tuple[str, ...]) -> Any:
     """Today's units within ``codes`` (data/organisation.yaml read once per process)."""
     from planning.parameters import status_quo_units
 
-    return status_quo_units(codes)
+    return status_quo_units(codes, _organisation())
+
+
+@functools.lru_cache(maxsize=1)
+def _organisation() -> Any:
+    """Today's organisation (data/organisation.yaml), read once per process."""
+    from planning.parameters import load_organisation
+
+    return load_organisation()
 
 
 @functools.lru_cache(maxsize=32)
@@ -249,6 +257,7 @@ def clear_cache() -> None:
         _staffing,
         _calibration_ages,
         _status_quo_units,
+        _organisation,
         _travel,
         _catalogue_for,
         _base_catalogue,

@@ -48,31 +48,36 @@ def _resolve_selection(spec: SweepSpec, engine: Any, base: Any, probe: pd.DataFr
                 allowed=f"{have_years[0]}..{have_years[-1]}" if have_years else None,
             )
         years = tuple(sorted(set(wanted)))
-    metrics = None
-    if o.metrics is not None:
-        have = sorted({str(m) for m in probe["metric"].unique()})
-        bad_m = [m for m in o.metrics if m not in have]
-        if bad_m:
-            raise ScenarioError(
-                f"unknown metric '{bad_m[0]}'.{suggest(bad_m[0], have)}",
-                file=file,
-                key="output.metrics",
-                allowed=have,
-            )
-        metrics = tuple(o.metrics)
-    munis = None
-    if o.municipalities is not None:
-        have = sorted({str(m) for m in probe["municipality_code"].unique()})
-        bad_c = [m for m in o.municipalities if m not in have]
-        if bad_c:
-            raise ScenarioError(
-                f"municipality '{bad_c[0]}' is not in the scenario's results",
-                file=file,
-                key="output.municipalities",
-                allowed=have,
-            )
-        munis = tuple(o.municipalities)
+    metrics = _known(
+        o.metrics,
+        probe["metric"],
+        lambda bad, have: f"unknown metric '{bad}'.{suggest(bad, have)}",
+        file,
+        "output.metrics",
+    )
+    munis = _known(
+        o.municipalities,
+        probe["municipality_code"],
+        lambda bad, have: f"municipality '{bad}' is not in the scenario's results",
+        file,
+        "output.municipalities",
+    )
     return Selection(years, metrics, munis)
+
+
+def _known(
+    wanted: Any, column: pd.Series, message: Any, file: Any, key: str
+) -> tuple[str, ...] | None:
+    """``wanted`` (names of an ``output`` selection) as a tuple when every name is in the base
+    run's ``column``; None when nothing is selected. Otherwise ScenarioError naming the sweep
+    file, ``key`` and the names the results have (``message(first unknown, known)``)."""
+    if wanted is None:
+        return None
+    have = sorted({str(m) for m in column.unique()})
+    bad = [m for m in wanted if m not in have]
+    if bad:
+        raise ScenarioError(message(bad[0], have), file=file, key=key, allowed=have)
+    return tuple(wanted)
 
 
 def load_base(spec: SweepSpec, engine: Any) -> Any:
