@@ -14,7 +14,7 @@ or a spreadsheet sheet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -229,6 +229,8 @@ def _own_rows(
 
     capacity = _central(result.capacity)
     capacity = capacity[capacity["year"].isin(years)]
+    parts += _served_capacity_rows(result, capacity, demand, lang, name)
+    parts += _avoided_rows(capacity, lang, name)
     for service in BED_PLACES:
         c = capacity[(capacity["service"] == service) & (capacity["measure"] == "beds")]
         if len(c):
@@ -267,6 +269,64 @@ def _own_rows(
             pd.concat(parts, ignore_index=True), years, list(result.scenario.municipality_codes())
         )
     ]
+
+
+def _served_capacity_rows(
+    result: Any, capacity: pd.DataFrame, demand: pd.DataFrame, lang: str, name: Callable[[str], str]
+) -> list[pd.DataFrame]:
+    """Users and activity of a service whose demand has no measure of people served, which its
+    kind computes with its capacity (its markers say ``served``: psykisk helse og rus's users
+    with substance problems, a prevention unit's participants a year), attributed to the
+    municipalities by cost share, so these services get their users rows like the others."""
+    from planning.i18n import measure_label
+    from planning.services import entry_of
+
+    catalogue = result.scenario.catalogue()
+    pairs = demand[["service", "measure"]].astype(str).drop_duplicates()
+    served = {  # services with a users row from their demand
+        s
+        for s, m in pairs.itertuples(index=False)
+        if entry_of(catalogue, s).measure(m).counts == "served"
+    }
+    out = []
+    keys = capacity[["service", "measure"]].astype(str).drop_duplicates()
+    for service, measure in keys.itertuples(index=False):
+        if service in served or service not in catalogue.services():
+            continue
+        if entry_of(catalogue, service).measure(measure).counts != "served":
+            continue
+        c = capacity[(capacity["service"] == service) & (capacity["measure"] == measure)]
+        m = attribute_to_municipalities(c, result.cost_shares)
+        if not (m["value"].to_numpy(dtype=float) > 0).any():
+            continue  # the service runs nowhere in this scenario
+        g = m.groupby(["municipality_code", "year"], as_index=False)["value"].sum()
+        out.append(_rows(g, "users", name(service), measure_label(measure, lang)))
+    return out
+
+
+#: the row label of what prevention avoids (the ``mitigation:`` section of the catalogue)
+AVOIDED = {"nb": "unngått ved forebygging", "en": "avoided by prevention"}
+
+
+def _avoided_rows(
+    capacity: pd.DataFrame, lang: str, name: Callable[[str], str]
+) -> list[pd.DataFrame]:
+    """Users and FTE that the scenario's prevention units avoid (the capacity measures
+    ``users_avoided`` and ``fte_avoided`` that :mod:`planning.services.mitigation` writes per
+    municipality), each its own row under users and activity, never folded into the service's
+    users: only where something is avoided."""
+    from planning.i18n import measure_label
+
+    avoided = capacity[capacity["measure"].astype(str).str.endswith("_avoided")]
+    out = []
+    for (service, measure), g in avoided.groupby(["service", "measure"], sort=True, observed=True):
+        if not (g["value"].to_numpy(dtype=float) > 0).any():
+            continue
+        g = g.rename(columns={"unit": "municipality_code"})
+        s = g.groupby(["municipality_code", "year"], as_index=False)["value"].sum()
+        label = f"{name(str(service))}, {AVOIDED[lang]}"
+        out.append(_rows(s, "users", label, measure_label(str(measure), lang)))
+    return out
 
 
 def _user_measures(

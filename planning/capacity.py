@@ -215,6 +215,21 @@ class ServicePlan:
         a share block's labels hold '_units' and '_share' per X)."""
         return self._builder.parts[kind]
 
+    def central(self) -> ServicePlan:
+        """Run 0 only (views of the arrays; frames keep their ``run`` column when the plan has
+        runs): the central run's frames without building those of every run."""
+        b = _Builder(self._builder.runs[:1], self._builder.years, self._builder.has_run)
+        for kind, parts in self._builder.parts.items():
+            b.parts[kind] = [
+                (
+                    {k: (v[:1] if k == "_share" else v) for k, v in lab.items()},
+                    values[:1],
+                    names,
+                )
+                for lab, values, names in parts
+            ]
+        return ServicePlan(b, self.units, self.price_year)
+
     def with_nok_factor(self, factor: np.ndarray) -> ServicePlan:
         """A copy with every NOK (costs and cost shares) multiplied by ``factor``, broadcast
         against (runs, X, years), e.g. real pay growth (1 + g) ** (year - base year)."""

@@ -152,6 +152,7 @@ def clear_cache() -> None:
         _regions,
         _csv_cached,
         _kostra,
+        _yaml_cached,
     ):
         f.cache_clear()
     snapshot.clear_cache()
@@ -694,10 +695,22 @@ def load_dms_facts() -> pd.DataFrame:
 
 
 def load_yaml(name: str) -> Any:
-    """Parse a YAML file in data/ (e.g. 'services.yaml'); the caller validates its content."""
+    """Parse a YAML file in data/ (e.g. 'services.yaml'); the caller validates its content.
+    Parsed once per file version (path, size, modification time) in a process: a scenario
+    applied many times (sensitivity runs) reads organisation.yaml once. Each call returns its own
+    deep copy, so a caller may change it."""
+    import copy
+
+    p = _path(name)
+    st = p.stat()
+    return copy.deepcopy(_yaml_cached(str(p), st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=16)
+def _yaml_cached(path: str, size: int, mtime_ns: int) -> Any:
     from planning.io import load_yaml as _load
 
-    return _load(_path(name), error=DataError)
+    return _load(path, error=DataError)
 
 
 def age_group_labels(bounds: Sequence[int]) -> tuple[np.ndarray, list[str]]:

@@ -341,6 +341,11 @@ class Demand:
     def runs(self) -> np.ndarray:
         return np.arange(self.values.shape[0], dtype=np.int64)
 
+    def central(self) -> Demand:
+        """Run 0 only (a view of the array; ``with_run`` kept, so its frame still has a ``run``
+        column, all 0): the rows of the central run without building the frame of every run."""
+        return Demand(self.codes, self.years, self.columns, self.values[:1], self.with_run)
+
     def get(self, service: str, measure: str) -> np.ndarray:
         """(runs, municipalities, years) values of one measure; InputError when absent."""
         col = self.columns.get((service, measure))

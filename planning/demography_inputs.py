@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy.interpolate import PchipInterpolator
-from scipy.ndimage import gaussian_filter1d
 
 from planning import data
 from planning.errors import DataError, InputError
@@ -220,6 +218,8 @@ def _mortality_table() -> tuple[np.ndarray, np.ndarray]:
     group mid-points (age 0 taken as is, linear extrapolation in log beyond 102.5), and over
     calendar time linearly in log mx between period mid-points (period start + 2.5).
     """
+    from scipy.interpolate import PchipInterpolator  # (scipy only when rates are built)
+
     m = data.load_mortality()
     starts = np.array(sorted(m["age_start"].unique()))
     periods = np.array(sorted(m["period_start"].unique()))
@@ -266,6 +266,8 @@ def _fertility_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Single-age fertility from WPP 2024: (years, asfr[year, age] births per woman-year,
     tfr[year], last estimate year). Five-year rates are split into single ages by a monotone
     cubic through the cumulative schedule, which keeps each group's births exactly."""
+    from scipy.interpolate import PchipInterpolator
+
     f = data.load_fertility()
     table = f.pivot_table(
         index="year", columns="age_start", values="asfr", observed=True
@@ -320,6 +322,8 @@ def _migration_intensity() -> np.ndarray:
     """Relative migration intensity by (sex, single age): |net migration| per person in Norway,
     from WPP 2024's projected net migration by five-year age (first period) and the latest
     observed population of Norway (SSB 07459), smoothed over age; population mean 1."""
+    from scipy.ndimage import gaussian_filter1d
+
     m = data.load_migration_age_profile()
     first = m[m["period_start"] == m["period_start"].min()]
     nor = data.load_population_norway()
@@ -562,6 +566,8 @@ def calibrate(base_year: int) -> Calibration:
 
 @functools.lru_cache(maxsize=16)
 def _calibrate(base_year: int) -> Calibration:
+    from scipy.ndimage import gaussian_filter1d
+
     s = settings()
     cube = _cube()
     win = _window(base_year)

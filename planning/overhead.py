@@ -208,3 +208,41 @@ def add_overhead(c: Any) -> None:
         host_hour = per_hour[:, p.hosts, :]
         extra = running_overhead(fte, staff_nok, members, fte_cost, host_hour, spec)
         items.update(extra)
+
+
+#: Metrics of the one-off costs that :func:`one_off_metrics` adds to a sweep's records (name: unit)
+ONE_OFF_METRICS: dict[str, str] = {
+    "one_off_cost_nok": "NOK in the year: setting up or leaving shared units, spread over "
+    "annualise_years from the first year (already inside cost_nok)",
+    "one_off_total_nok": "NOK: the whole one-off cost of moving from today's shared units to the "
+    "scenario's (one_off_cost_nok summed over every year; the same in each year's row)",
+}
+
+
+def one_off_metrics(costs: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :data:`ONE_OFF_METRICS` in the shape of ``ScenarioResult.metrics()``
+    (municipality_code incl. 'region', year, metric, value[, run]) for every cell of ``cells``
+    (its municipality_code, year[, run] columns; 0 where nothing is set up or left).
+
+    ``costs``: a result's costs frame; its ``overhead_one_off`` rows are the one-off costs
+    (:func:`one_off_costs`, per run when the set-up and exit values are drawn)."""
+    keys = ["municipality_code", "year"] + (["run"] if "run" in cells.columns else [])
+    grid = cells[keys].drop_duplicates().astype({"municipality_code": str})
+    c = costs[costs["item"] == "overhead_one_off"]
+    c = c.assign(municipality_code=c["municipality_code"].astype(str))
+    if "run" in keys and "run" not in c.columns:  # deterministic costs: the same in every run
+        c = grid[["run"]].drop_duplicates().merge(c, how="cross")
+    per = c.groupby(keys, as_index=False, observed=True)["nok"].sum()
+    region = per.groupby(keys[1:], as_index=False)["nok"].sum().assign(municipality_code="region")
+    year = grid.merge(pd.concat([per, region], ignore_index=True), on=keys, how="left")
+    year["nok"] = year["nok"].fillna(0.0).astype(float)
+    whole = keys[:1] + keys[2:]  # municipality[, run]: summed over every year
+    total = year.groupby(whole, observed=True)["nok"].transform("sum")
+    cols = keys[:2] + ["metric", "value"] + keys[2:]
+    return pd.concat(
+        [
+            year.assign(metric="one_off_cost_nok", value=year["nok"])[cols],
+            year.assign(metric="one_off_total_nok", value=total)[cols],
+        ],
+        ignore_index=True,
+    )

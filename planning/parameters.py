@@ -322,14 +322,10 @@ class ServiceCatalogue(BaseModel):
                 raise ValueError(
                     f"{name}: driver new_home_care_users needs mitigation.new_user_share"
                 )
-        if self.mitigation is None:
-            return self
-        for name, m in self.mitigation.mitigators.items():
-            if m.unit_service not in self.services():
-                raise ValueError(
-                    f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
-                    "catalogue lacks (add its section or remove the mitigator)"
-                )
+        if self.mitigation is not None:
+            from planning.services.mitigation import check_units
+
+            check_units(self.mitigation, self.services())
         return self
 
     def _professions_used(self) -> Iterator[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,15 @@ class Population:
             t.setflags(write=False)
             self._cache["totals"] = t
         return self._cache["totals"]  # type: ignore[return-value]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without the cached sums and frame; unpickled read-only again."""
+        return (Population, (self.codes, self.years, self.values, self.with_run))
+
+    def central(self) -> Population:
+        """Run 0 only (a view of the array; ``with_run`` kept, so its frame still has a ``run``
+        column, all 0): the rows of the central run without building the frame of every run."""
+        return Population(self.codes, self.years, self.values[:1], self.with_run)
 
     def frame(self) -> pd.DataFrame:
         """The tidy frame (:func:`to_frame`), built on first use and kept."""

@@ -19,7 +19,7 @@ Public API: :func:`tornado` (tidy frame), :func:`largest` (the ten largest for a
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -190,11 +190,17 @@ def _override(path: str, value: float) -> dict[str, Any]:
     return {f"services.{path}": value}
 
 
+#: ``cache(kind, key, compute)``: returns ``compute()``, or the value stored for (kind, key)
+#: (:func:`planning.reports.cache.cached` shares it between the reports of one run).
+Cache = Callable[[str, Mapping[str, Any], Callable[[], Any]], Any]
+
+
 def tornado(
     scenario: scenarios.Scenario | str,
     reference: scenarios.Scenario | str | None = None,
     *,
     ranges: Mapping[str, uncertainty.Range] | None = None,
+    cache: Cache | None = None,
 ) -> pd.DataFrame:
     """Swing of the headlines per parameter, low → high.
 
@@ -204,6 +210,11 @@ def tornado(
     relative_swing (|swing| / |central|; for a difference relative to the central difference,
     but at least 0.1 % of the scenario's headline) and evaluated (False for projection settings, which are listed only).
     Complement parameters (profession shares) move with their partner and are not listed apart.
+
+    The reference's low and high runs do not depend on the scenario: with ``cache`` (e.g.
+    :func:`planning.reports.cache.cached`) they are computed once per reference document,
+    parameter list and bounds, and read back for the next scenario. When the scenario is the
+    reference itself (same document), its runs serve both sides.
     """
     ranges = uncertainty.load_ranges() if ranges is None else ranges
     scn = scenarios.load_scenario(scenario)
@@ -265,8 +276,25 @@ def tornado(
                 out[(p, side)] = _headlines(scenarios.run(variant, runs=0)).iloc[0]
         return out
 
-    hs, hr = batch_headlines(scn), batch_headlines(ref)
-    ss, sr = separate_headlines(scn), separate_headlines(ref)
+    def side(s: scenarios.Scenario) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.Series]]:
+        return batch_headlines(s), separate_headlines(s)
+
+    hs, ss = side(scn)
+    ref_doc = ref.model_dump_json()
+    if ref_doc == scn.model_dump_json():
+        hr, sr = hs, ss
+    elif cache is not None:
+        key = {
+            "reference": ref_doc,
+            "batch": batch,
+            "separate": separate,
+            "letters": list(LETTERS),
+            "bounds": {p: list(bounds_for(ref, p)) for p in [*batch, *separate]},
+            "complements": comp,
+        }
+        hr, sr = cache("tornado-reference", key, lambda: side(ref))
+    else:
+        hr, sr = side(ref)
     central_s, central_r = hs.loc[0], hr.loc[0]
     rows = []
     diff_name = {m: f"{m}_vs_{ref.name}" for m in HEADLINES}

@@ -63,6 +63,14 @@ def national_population(base_year: int, end_year: int, variant: str = "MMM") -> 
     """Norway by year: year, population, working_age (20-66), population_80+, source
     ('observed' up to the base year from SSB 07459, 'projected' after it: the cohort-component
     projection of every municipality, central run, summed)."""
+    from planning.shared_cache import shared
+
+    key = {"years": [base_year, end_year], "variant": variant}
+    # every report of a `planning report` run needs the same national projection: shared there
+    return shared("national-population", key, lambda: _national(base_year, end_year, variant))
+
+
+def _national(base_year: int, end_year: int, variant: str) -> pd.DataFrame:
     from planning import data, demography
 
     first, _ = data.population_years()

@@ -1,4 +1,6 @@
-"""Headline frames of four scenarios at runs=0, frozen before the issue-16 refactor.
+"""Headline frames of six scenarios at runs=0, frozen before the issue-16 refactor (the two
+scenarios of the new services, shared_prevention and shared_mental_health, frozen from main
+6d37c7a before their code was folded into their kinds).
 
 ``tests/test_frame_snapshots.py`` asserts that the current code reproduces them exactly, so a
 change of structure (scenarios package, service kinds) cannot move a figure unnoticed. Written by
@@ -13,7 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots" / "frames"
-SCENARIOS = ("today", "shared_dms", "combined", "ks_today")
+SCENARIOS = (
+    "today",
+    "shared_dms",
+    "combined",
+    "ks_today",
+    "shared_prevention",
+    "shared_mental_health",
+)
 FRAMES = ("demand", "capacity", "staff", "costs", "cost_shares", "metrics")
 
 

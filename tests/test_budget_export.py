@@ -333,7 +333,7 @@ def test_a_service_added_to_the_model_gets_its_users_row_without_an_edit(shared)
     from planning.parameters import catalogue_from_dict
 
     raw = data.load_yaml("services.yaml")
-    raw["ny_tjeneste"] = dict(copy.deepcopy(raw["innsatsteam"]), label="Ny tjeneste")
+    raw["ny_tjeneste"] = dict(copy.deepcopy(raw["jordmor"]), label="Ny tjeneste")
     catalogue = catalogue_from_dict(raw, file="test services")
 
     class Scenario:  # the shared scenario with the new entry in its catalogue
@@ -345,16 +345,38 @@ def test_a_service_added_to_the_model_gets_its_users_row_without_an_edit(shared)
 
     demand = shared.demand
     extra = demand[(demand["service"] == "hjemmetjenester") & (demand["measure"] == "users")]
-    extra = extra.assign(service="ny_tjeneste", measure="driver")
+    extra = extra.assign(service="ny_tjeneste", measure="births")
     other = copy.copy(shared)
     other.demand = pd.concat([demand, extra], ignore_index=True)
     other.scenario = Scenario()
     labels = {**reports.service_labels(catalogue), "ny_tjeneste": "Ny tjeneste"}
     rows = budget.budget_frame(other, service_labels=labels)
     users = rows[(rows["group"] == "users") & (rows["indicator"] == "Ny tjeneste")]
-    assert set(users["unit"]) == {"nye brukere av hjemmetjenester per år"}
+    assert set(users["unit"]) == {"fødsler"}  # the measure label of births
     own = rows[(rows["group"] == "users") & (rows["indicator"] == "Hjemmetjenester (mottakere)")]
     np.testing.assert_allclose(users["value"].to_numpy(), own["value"].to_numpy())
-    shown = set(rows.loc[rows["group"] == "users", "indicator"])
-    for s in ("psykisk_helse_rus", "frisklivssentral", "ernaeringsfysiolog", "legevakt"):
-        assert not [x for x in shown if x.startswith(labels[s])], s
+    # no row of a population; the new services' rows count people served
+    users_rows = rows[rows["group"] == "users"]
+    assert not users_rows["unit"].str.contains("innbyggere|grunnlag").any()
+    assert not users_rows["indicator"].str.startswith(labels["legevakt"]).any()
+    unit = users_rows.groupby("indicator")["unit"].first()
+    assert unit[labels["psykisk_helse_rus"]] == "brukere med rusproblemer"
+    assert unit[labels["frisklivssentral"]] == "deltakere per år"
+
+
+def test_what_prevention_avoids_is_its_own_row():
+    """The avoided home-care FTE of shared_prevention's innsatsteam (the scenario says it is
+    shown as its own line) is a row of the økonomiplan equal to the capacity model's
+    fte_avoided, growing as the effect ramps in; scenarios without new prevention units have
+    no such row."""
+    res = scenarios.run("shared_prevention", runs=0)
+    rows = budget.budget_frame(res)
+    row = rows[rows["indicator"] == "Hjemmetjenester (mottakere), unngått ved forebygging"]
+    assert set(row["unit"]) == {"unngåtte årsverk (forebygging)"}
+    region = row[row["municipality_code"] == "region"].set_index("year")["value"]
+    cap = res.capacity
+    want = cap[(cap["measure"] == "fte_avoided")].groupby("year")["value"].sum()
+    np.testing.assert_allclose(region.to_numpy(), want.loc[region.index].to_numpy())
+    assert region.is_monotonic_increasing and region.iloc[-1] > 0
+    today = budget.budget_frame(scenarios.run("today", runs=0))
+    assert not today["indicator"].str.contains("unngått").any()

@@ -25,13 +25,8 @@ from planning.overhead import (
 )
 from planning.parameters import Unit, load_catalogue
 from planning.services import mitigation as mitigators
-from planning.services.community import (
-    band_population,
-    community_demand,
-    mental_health_fte,
-    prevention_fte,
-    team_fte,
-)
+from planning.services.per_capita_bands import band_population, mental_health_fte, team_fte
+from planning.services.prevention_unit import prevention_fte
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 VAERNES = ["5035", "5034", "5032", "5033"]
@@ -177,16 +172,28 @@ def test_prevention_fte_invariants(driver, travel):
     assert w0 == f0 == p0 == 0
 
 
-def test_community_demand_new_users(catalogue):
-    P = np.ones((2, 106))
-    home = np.array([100.0, 200.0])
-    d = community_demand(P, catalogue, home)
-    share = catalogue.mitigation.new_user_share.value
-    assert np.allclose(d[("innsatsteam", "driver")], home * share)
-    assert np.allclose(d[("frisklivssentral", "driver")], 106.0)
-    assert np.allclose(
-        d[("psykisk_helse_rus", "adults")], 106 - catalogue.psykisk_helse_rus.adult_age
+def test_demand_of_the_new_services_from_their_kinds(catalogue):
+    """The demand the model uses (planning.demand, every entry through its kind): psykisk
+    helse og rus's adults and young split at adult_age; a prevention unit's driver is the
+    inhabitants, or the new home-care users (home-care users × mitigation.new_user_share)."""
+    from planning.demand import AGES, project_demand
+
+    pop = pd.DataFrame(
+        {
+            "municipality_code": "5035",
+            "year": 2026,
+            "sex": np.repeat(["female", "male"], AGES.size),
+            "age": np.tile(AGES, 2),
+            "population": 0.5,
+        }
     )
+    d = project_demand(pop, catalogue).set_index(["service", "measure"])["value"]
+    share = catalogue.mitigation.new_user_share.value
+    assert d[("innsatsteam", "driver")] == pytest.approx(d[("hjemmetjenester", "users")] * share)
+    assert d[("frisklivssentral", "driver")] == pytest.approx(AGES.size)
+    adult_age = catalogue.psykisk_helse_rus.adult_age
+    assert d[("psykisk_helse_rus", "adults")] == pytest.approx(AGES.size - adult_age)
+    assert d[("psykisk_helse_rus", "young")] == pytest.approx(adult_age)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -375,6 +382,10 @@ def _catalogue_with(tmp_path: Path, edit) -> Path:
         (lambda r: r["frisklivssentral"].update(kind="clinic"), "frisklivssentral.kind"),
         (lambda r: r.pop("innsatsteam"), "comes from innsatsteam, which the catalogue lacks"),
         (
+            lambda r: r["mitigation"]["mitigators"]["innsatsteam_timer"].update(unit_service="kad"),
+            "comes from kad, which is not a prevention unit",
+        ),
+        (
             lambda r: r["mitigation"]["mitigators"]["innsatsteam_timer"]["effect"].update(
                 value=1.4
             ),
@@ -408,3 +419,43 @@ def test_mitigator_values_may_vary_over_runs(catalogue):
     assert r.shape == (2, 3, 5)
     assert (r[:, 2, :] == 0).all() and (r[:, :2, 0] == 0).all()
     assert r[0, 0, 1] > r[1, 0, 1] > 0  # the shorter ramp reaches more in year one
+
+
+def test_one_off_metrics_per_run_and_region():
+    """The sweep's one-off metrics: per municipality, year and run from the costs frame's
+    overhead_one_off rows (other items ignored), 0 where nothing happens, the region the sum of
+    the municipalities, the total the sum over every year."""
+    from planning.overhead import one_off_metrics
+
+    cells = pd.DataFrame(
+        [
+            (m, y, "cost_nok", 0.0, r)
+            for m in ("5035", "5034", "region")
+            for y in (2026, 2027)
+            for r in (0, 1)
+        ],
+        columns=["municipality_code", "year", "metric", "value", "run"],
+    )
+    costs = pd.DataFrame(
+        [
+            ("5035", 2026, "kad", "overhead_one_off", 100.0, 2023, 0),
+            ("5035", 2027, "kad", "overhead_one_off", 50.0, 2023, 0),
+            ("5035", 2026, "kad", "overhead_one_off", 200.0, 2023, 1),
+            ("5035", 2026, "kad", "staff", 1e6, 2023, 0),
+            ("5034", 2026, "legevakt", "overhead_one_off", 30.0, 2023, 1),
+        ],
+        columns=["municipality_code", "year", "service", "item", "nok", "price_year", "run"],
+    )
+    o = one_off_metrics(costs, cells).set_index(["metric", "municipality_code", "year", "run"])
+    v = o["value"]
+    assert len(o) == 2 * len(cells)
+    assert v[("one_off_cost_nok", "5035", 2026, 0)] == 100.0
+    assert v[("one_off_cost_nok", "5034", 2027, 0)] == 0.0
+    assert v[("one_off_cost_nok", "region", 2026, 1)] == 230.0
+    assert v[("one_off_total_nok", "5035", 2027, 0)] == 150.0
+    assert v[("one_off_total_nok", "region", 2026, 1)] == 230.0
+    # without runs the metric frame has no run column, nor do the rows
+    flat = one_off_metrics(
+        costs[costs.run == 0].drop(columns="run"), cells[cells.run == 0].drop(columns="run")
+    )
+    assert "run" not in flat.columns and flat["value"].max() == 150.0

@@ -1,4 +1,4 @@
-"""No figure moves through a change of structure: the headline frames of four scenarios at
+"""No figure moves through a change of structure: the headline frames of the snapshot scenarios at
 runs=0 equal the snapshots written before the issue-16 refactor (``tests/snapshot_frames.py``)."""
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ import sys
 import pandas as pd
 import pytest
 
-from planning import scenarios
+from planning import scenarios, shared_cache
 from planning.reports import cache
 
 
 @pytest.fixture
 def run_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
-    monkeypatch.setattr(cache, "_MEMORY", {})
+    monkeypatch.setattr(shared_cache, "_MEMORY", {})
     return tmp_path
 
 
@@ -59,7 +59,7 @@ def test_the_key_holds_the_data_version(run_cache, monkeypatch):
 
 def test_without_a_run_folder_values_stay_in_the_process(tmp_path, monkeypatch):
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
-    monkeypatch.setattr(cache, "_MEMORY", {})
+    monkeypatch.setattr(shared_cache, "_MEMORY", {})
     calls = []
     cache.cached("demo", {"x": 1}, lambda: calls.append(1) or 7)
     assert cache.cached("demo", {"x": 1}, lambda: calls.append(1) or 7) == 7
@@ -81,3 +81,18 @@ def test_a_shared_run_of_today_equals_its_own_run(run_cache):
         "run", {"s": 1, "seed": 12}
     )
     assert not cache.run_like("today", other).population.equals(own.population)
+
+
+def test_the_report_of_today_shares_its_run_with_the_other_reports_reference(run_cache):
+    like = scenarios.run("shared_dms", runs=3, seed=11)
+    reference = cache.run_like("today", like)  # another report's reference
+    own = cache.run(scenarios.load_scenario("today"), runs=3, seed=11)  # the report of today
+    assert own is reference
+    before = set(run_cache.glob("*.pickle"))
+    other = cache.run("shared_staff", runs=3, seed=11)  # no other report reads it: not stored
+    assert set(run_cache.glob("*.pickle")) == before
+    pd.testing.assert_frame_equal(
+        other.summary, scenarios.run("shared_staff", runs=3, seed=11).summary
+    )
+    with pytest.raises(Exception, match="runs must be"):
+        cache.run("today", runs=-1)

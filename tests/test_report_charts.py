@@ -109,6 +109,26 @@ def test_travel_to_a_shared_unit_weighted_by_users_by_hand(shared, baseline):
     assert reports.shared_travel_frame(baseline).empty  # each municipality alone: nobody travels
 
 
+def test_travel_to_the_shared_mental_health_team_is_weighted_like_every_unit():
+    """The ambulant team (psykisk_helse_team) has no demand of its own: its members are weighted
+    by the demand of the entry that plans it (psykisk helse og rus's adults, the team's
+    workload driver), so the travel chart gets its weighted mean like every other unit."""
+    from planning import scenarios
+
+    res = scenarios.run("shared_mental_health", runs=0)
+    tr = reports.shared_travel_frame(res)
+    team = tr[tr["service"] == "psykisk_helse_team"]
+    assert len(team) == 4 and (team["users"] > 0).all()
+    d = res.demand
+    adults = d[
+        (d["service"] == "psykisk_helse_rus") & (d["measure"] == "adults") & (d["year"] == 2050)
+    ].set_index("municipality_code")["value"]
+    np.testing.assert_allclose(team["users"], adults.loc[team["municipality_code"]].to_numpy())
+    expected = (team["minutes"] * team["users"]).sum() / team["users"].sum()
+    assert team["weighted_minutes"].iloc[0] == pytest.approx(expected)
+    assert tr["weighted_minutes"].notna().all()
+
+
 def test_charts_and_texts_name_the_reference_as_a_reader_says_it():
     """The tornado's difference metric and the waterfall's text say 'i dag' or 'hver kommune
     for seg', never the scenario's file name."""

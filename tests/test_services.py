@@ -351,6 +351,7 @@ POPULATION_ONLY = {
     ("psykisk_helse_rus", "young"),
     ("frisklivssentral", "driver"),
     ("ernaeringsfysiolog", "driver"),
+    ("innsatsteam", "driver"),  # new home-care users: a base the unit reaches a share of
 }
 
 
@@ -361,7 +362,7 @@ def test_every_kind_marks_its_measures():
         assert m.Spec.MEASURES is m.MEASURE_UNITS, m.KIND
         for name, marker in m.MEASURE_UNITS.items():
             assert isinstance(marker, Measure), (m.KIND, name)
-            assert marker.counts in ("served", "population", "resource", "other")
+            assert marker.counts in ("served", "population", "base", "resource", "other")
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")))
@@ -370,11 +371,16 @@ def test_the_demand_chart_of_every_shipped_scenario_shows_no_population(name):
 
     scn = scenarios.load_scenario(name)
     cat = scn.catalogue()
-    demand = scenarios.run(scn, runs=0).demand
+    res = scenarios.run(scn, runs=0)
+    demand = res.demand
     pairs = set(zip(demand["service"].astype(str), demand["measure"].astype(str), strict=True))
-    # every measure of the demand frame is declared with its marker by its kind
+    # every measure of the demand and capacity frames is declared with its marker by the kind
+    # of the entry that plans its service
     for s, m in pairs:
-        assert cat.service(s).measure(m).counts in ("served", "population", "resource")
+        assert cat.service(s).measure(m).counts in ("served", "population", "base", "resource")
+    cap = res.capacity[["service", "measure"]].astype(str).drop_duplicates()
+    for s, m in cap.itertuples(index=False):
+        services.entry_of(cat, s).measure(m)
     panels = plots.demand_panels(demand, cat)
     assert panels and not set(panels) & POPULATION_ONLY
     assert all(cat.service(s).measure(m).counts == "served" for s, m in panels)
@@ -382,7 +388,7 @@ def test_the_demand_chart_of_every_shipped_scenario_shows_no_population(name):
     # every service with a measure of people served has its panel; the others none
     assert shown == {s for s, m in pairs if cat.service(s).measure(m).counts == "served"}
     assert not {"psykisk_helse_rus", "frisklivssentral", "ernaeringsfysiolog"} & shown
-    assert ("innsatsteam", "driver") in panels  # new home-care users: people served
+    assert "innsatsteam" not in shown  # its users are its participants, where a unit runs
     assert [m for s, m in panels if s == "skolehelsetjeneste"] == [
         "pupils_barneskole",
         "pupils_ungdomsskole",
@@ -391,8 +397,7 @@ def test_the_demand_chart_of_every_shipped_scenario_shows_no_population(name):
     fig = plots.demand_by_service(demand, lang="nb", catalogue=cat)
     titles = [a.text for a in fig.layout.annotations]
     assert len(titles) == len(panels)
-    assert not [x for x in titles if "innbyggere" in x]  # no panel of inhabitants
-    assert any("nye brukere av hjemmetjenester" in x for x in titles)  # innsatsteam's driver
+    assert not [x for x in titles if "innbyggere" in x or "grunnlag" in x]  # no base panel
 
 
 def test_a_new_service_of_an_existing_kind_is_charted_by_its_data(raw):
@@ -424,10 +429,13 @@ def test_a_new_service_of_an_existing_kind_is_charted_by_its_data(raw):
     )
     d = project_demand(_population(), cat)
     panels = plots.demand_panels(d, cat)
-    assert ("toy_hverdag", "driver") in panels  # driven by new home-care users: served
     assert ("toy_norm", "elderly") in panels and ("toy_norm", "inhabitants") not in panels
-    assert not {s for s, _ in panels} & {"toy_friskliv", "toy_voksen"}
+    assert not {s for s, _ in panels} & {"toy_friskliv", "toy_voksen", "toy_hverdag"}
+    # what each driver counts follows the entry's driver
+    counts = {s: cat.service(s).measure("driver").counts for s in ("toy_friskliv", "toy_hverdag")}
+    assert counts == {"toy_friskliv": "population", "toy_hverdag": "base"}
     assert plots.panel_label(cat, "toy_hverdag", "driver", "en") == "new home-care users a year"
+    assert plots.panel_label(cat, "toy_norm", "elderly", "en") == "elderly"
     # a per-capita norm's population measure must be one of its measures
     bad = dict(norm, population_measures=["everyone"])
     assert "population_measures ['everyone']" in _bad_catalogue(raw, toy_norm=bad)
@@ -437,3 +445,31 @@ def test_a_new_service_of_an_existing_kind_is_charted_by_its_data(raw):
     stray = pd.DataFrame({"service": ["no_such_service"], "measure": ["users"]})
     with pytest.raises(InputError, match="not in the catalogue"):
         plots.demand_panels(stray, cat)
+
+
+def test_a_new_prevention_unit_can_bring_a_mitigation_from_data_alone(raw):
+    """A mitigator may come from any prevention_unit entry of the catalogue (no list of the
+    shipped units in the code): a new one, added as data, reduces home care where a scenario
+    adds its units."""
+    from planning.parameters import Organisation, Unit
+    from planning.services import mitigation as mitigators
+
+    r = copy.deepcopy(raw)
+    r["hverdag2"] = dict(copy.deepcopy(raw["innsatsteam"]), label="Hverdagsrehabilitering 2")
+    m = copy.deepcopy(r["mitigation"]["mitigators"]["innsatsteam_timer"])
+    r["mitigation"]["mitigators"]["hverdag2_timer"] = dict(m, unit_service="hverdag2")
+    cat = catalogue_from_dict(r, file="test services")
+    org = Organisation(
+        units=[Unit(service="hverdag2", name="H", host="5035", members=["5035", "5034"])]
+    )
+    red = mitigators.reductions_for(
+        cat.mitigation,
+        org,
+        ["5035", "5034", "5032"],
+        np.arange(2026, 2031),
+        2026,
+        "hjemmetjenester",
+    )
+    assert len(red["fte"]) == 2  # innsatsteam's (no unit here: zero) and hverdag2's
+    assert (red["fte"][1][0, :2, -1] > 0).all() and (red["fte"][1][0, 2, :] == 0).all()
+    assert (red["fte"][0] == 0).all()

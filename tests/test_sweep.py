@@ -680,3 +680,58 @@ def test_real_axis_errors_name_the_sweep_file_and_allowed_keys(tmp_path):
     with pytest.raises(ScenarioError, match="unknown scenario 'nosuch'") as e:
         sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
     assert str(p) in str(e.value) and "key 'base'" in str(e.value)
+
+
+ONE_OFF_SWEEP = """
+base: alone
+grid:
+  organisation:
+    alone: {units: []}
+    dms_all_four:
+      units:
+        - {name: dms_kad, service: kad, host: "5035", members: ["5035", "5034", "5032", "5033"]}
+output:
+  years: all
+  metrics: [cost_nok, one_off_cost_nok, one_off_total_nok]
+"""
+
+
+def test_one_off_costs_are_metrics_of_the_sweep_records(tmp_path):
+    """The one-off costs of setting up and leaving shared units (planning.overhead) reach
+    `planning sweep` as two metrics of the flat records: known values from the catalogue's
+    set-up and exit costs and today's units; spread over annualise_years; inside cost_nok."""
+    from planning.parameters import load_catalogue, load_organisation
+
+    oh = load_catalogue().overhead
+    setup, leave = oh.setup_nok.value, oh.exit_nok_per_member.value
+    today = [u for u in load_organisation().units if len(u.members) > 1]
+    four = {"5035", "5034", "5032", "5033"}
+    exits = sum(len(set(u.members) & four) for u in today)  # 'alone': every member leaves
+    kad = [u for u in today if u.service == "kad"]
+    stay = sum(len(set(u.members) & four) for u in kad)  # today's KAD members in the new unit
+    assert exits > 0 and stay > 0
+
+    out = sw.run_sweep(write(tmp_path, ONE_OFF_SWEEP), tmp_path / "o", workers=1, progress=False)
+    df = pd.read_parquet(out.results)
+    assert {"one_off_cost_nok", "one_off_total_nok"} <= set(df["metric"])
+    wide = df.pivot_table(
+        index=["organisation", "municipality_code", "year"], columns="metric", values="value"
+    )
+    region = wide.xs("region", level="municipality_code")
+    total = region["one_off_total_nok"].groupby(level="organisation").agg(["min", "max"])
+    assert total.loc["alone", "min"] == total.loc["alone", "max"] == pytest.approx(exits * leave)
+    want = (exits - stay) * leave + setup  # the others leave; a new unit of four is set up
+    assert total.loc["dms_all_four", "max"] == pytest.approx(want)
+    # spread over the first annualise_years, summing to the whole; inside cost_nok
+    yearly = region["one_off_cost_nok"].unstack("organisation")
+    assert yearly.sum().to_dict() == pytest.approx(total["max"].to_dict())
+    n = int(oh.annualise_years.value)
+    assert (yearly.iloc[:n] > 0).all().all() and (yearly.iloc[n:] == 0).all().all()
+    assert (wide["cost_nok"] >= wide["one_off_cost_nok"]).all()
+    # municipalities add up to the region; Selbu pays its quarter of the new unit's set-up
+    munis = wide.drop(index="region", level="municipality_code")
+    by_year = munis.groupby(level=["organisation", "year"])["one_off_cost_nok"].sum()
+    np.testing.assert_allclose(by_year.to_numpy(), wide.xs("region", level=1)["one_off_cost_nok"])
+    selbu = wide.loc[("dms_all_four", "5032"), "one_off_total_nok"].iloc[0]
+    selbu_exits = sum("5032" in u.members for u in today if u.service != "kad")
+    assert selbu == pytest.approx(selbu_exits * leave + setup / 4)

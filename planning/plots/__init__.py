@@ -3,7 +3,9 @@
 Every function is pure (no I/O, no global state) and takes ``lang`` ('nb' or 'en') for its labels.
 Frames follow the contracts in docs/architecture.md. When a frame has a ``run`` column, run 0 is the
 central run drawn as a line and runs 1..N give a P10–P90 band (quantiles over runs 1..N from
-:func:`planning.stats.quantiles`). Figures never load plotly.js from the web: embed them with
+:func:`planning.stats.quantiles`). The charts with bands also take frames already reduced over
+runs (``value``, ``p10``, ``p90``: :func:`age_group_bands`, :func:`demand_bands`, made from the
+arrays of a result), so a report with hundreds of runs never builds every run's rows. Figures never load plotly.js from the web: embed them with
 :func:`planning.reports.figure_html` (plotly.js once per file).
 
 The package, one concept per module: :mod:`~planning.plots.common` (palettes, band, layout),
@@ -23,9 +25,12 @@ from planning.plots.common import (
     MEASURE_PREFERENCE,
     PALETTE,
     band,
+    band_columns,
+    line_and_band,
 )
 from planning.plots.maps import map_hub, neighbours, region_map, region_map_parts
 from planning.plots.population import (
+    age_group_bands,
     age_group_growth,
     age_group_totals,
     population_pyramid,
@@ -38,6 +43,7 @@ from planning.plots.services import (
     compare_bars,
     cost_shares,
     costs_by_municipality,
+    demand_bands,
     demand_by_service,
     primary_measures,
     refusal_curves,
@@ -59,19 +65,23 @@ __all__ = [
     "MANY_PALETTE",
     "MEASURE_PREFERENCE",
     "PALETTE",
+    "age_group_bands",
     "age_group_growth",
     "age_group_totals",
     "band",
+    "band_columns",
     "beds_separate_pooled",
     "colours",
     "compare_bars",
     "cost_shares",
     "costs_by_municipality",
+    "demand_bands",
     "demand_by_service",
     "demand_panels",
     "panel_label",
     "headline_label",
     "kad_activity",
+    "line_and_band",
     "map_hub",
     "neighbours",
     "population_pyramid",

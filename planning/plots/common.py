@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from planning.errors import InputError, require_columns
 from planning.i18n import t
-from planning.stats import quantiles
+from planning.stats import quantiles, quantiles_over_runs
 
 #: Quantiles of the uncertainty band (P10 and P90), as in the scenario summaries.
 BAND_QUANTILES: tuple[float, float] = (0.1, 0.9)
@@ -85,6 +85,50 @@ def band(df: pd.DataFrame, keys: Sequence[str], value: str = "value") -> pd.Data
     if not _has_runs(df):
         return None
     return quantiles(df, list(keys), value=value, q=BAND_QUANTILES)
+
+
+def band_columns(values: np.ndarray, with_run: bool = True) -> dict[str, np.ndarray]:
+    """The central line and the band of an array with runs as its first axis: ``value`` (run 0)
+    and ``p10``/``p90`` over runs 1..N (:func:`planning.stats.quantiles_over_runs`, the same
+    interpolation as :func:`band`), blank without drawn runs. Shapes: the array's without the
+    first axis. The reduced form the charts take instead of every run's rows."""
+    v = np.asarray(values, dtype=float)
+    if with_run and v.shape[0] > 1:
+        lo, hi = quantiles_over_runs(v[1:], BAND_QUANTILES, axis=0)
+    else:
+        lo = hi = np.full(v.shape[1:], np.nan)
+    return {"value": v[0], "p10": lo, "p90": hi}
+
+
+def is_reduced(df: pd.DataFrame) -> bool:
+    """A frame already reduced over runs (central ``value`` with ``p10``/``p90`` columns, no
+    ``run`` column), as :func:`band_columns` makes it, rather than one row per run."""
+    return "run" not in df.columns and {"p10", "p90"} <= set(df.columns)
+
+
+def line_and_band(
+    df: pd.DataFrame, keys: Sequence[str], value: str = "value"
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The central line (``keys``, ``value``) and the P10–P90 band (``keys``, p10, p90; None
+    without runs) of ``value`` summed per ``keys``: from a tidy frame with runs (summed per keys
+    and run; the band over runs 1..N as :func:`band` takes it), or from a reduced frame
+    (:func:`is_reduced`) that must already hold one row per ``keys`` (quantiles cannot be
+    summed). Rows sorted by ``keys``. Raises InputError for a reduced frame with several rows
+    per key."""
+    keys = list(keys)
+    if is_reduced(df):
+        if df.duplicated(keys).any():
+            raise InputError(
+                f"the frame holds quantiles over runs with several rows per {keys}; quantiles "
+                "cannot be summed: reduce the runs after summing",
+                key="p10",
+            )
+        d = df.sort_values(keys, kind="stable")
+        b = d[[*keys, "p10", "p90"]].reset_index(drop=True)
+        return d[[*keys, value]].reset_index(drop=True), (b if b["p10"].notna().any() else None)
+    by = keys + (["run"] if "run" in df.columns else [])
+    d = df.groupby(by, as_index=False)[value].sum()
+    return _central(d), band(d, keys, value=value)
 
 
 def _band_trace(b: pd.DataFrame, colour: str, **kw: object) -> go.Scatter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,9 @@ from planning.plots.common import (
     _layout,
     _require,
     _rgba,
-    band,
+    band_columns,
+    is_reduced,
+    line_and_band,
 )
 
 
@@ -138,21 +141,63 @@ def age_group_totals(
     return pd.concat(parts, ignore_index=True)[["group", *keys, "population"]]
 
 
+def age_group_bands(population: Any, groups: Sequence[str] = ("67+", "80+", "90+")) -> pd.DataFrame:
+    """Persons per age group and year summed over municipalities and sexes, reduced over runs:
+    group, year, population (central run 0), p10, p90 (over runs 1..N; blank without runs):
+    what :func:`age_group_growth` draws. ``population``: a
+    :class:`planning.population.Population` (its arrays: no tidy frame of every run), a result
+    of :func:`planning.scenarios.run`, or a tidy population frame (:func:`age_group_totals`)."""
+    from planning.population import Population
+
+    bounds = [_group_bounds(g) for g in groups]  # checks the labels first
+    if not isinstance(population, Population | pd.DataFrame):
+        arrays = population.arrays("population")  # a ScenarioResult
+        population = arrays if arrays is not None else population.population
+    parts = []
+    if isinstance(population, pd.DataFrame):
+        totals = age_group_totals(population, groups)
+        has_run = "run" in totals.columns
+        for g in groups:
+            d = totals[totals["group"] == g]
+            d = d if has_run else d.assign(run=0)
+            wide = d.pivot(index="run", columns="year", values="population").sort_index()
+            b = band_columns(wide.to_numpy(), has_run)
+            parts.append(pd.DataFrame({"group": g, "year": wide.columns.to_numpy(), **b}))
+    else:
+        region = population.by_age().sum(axis=1)  # (runs, years, ages)
+        ages = np.arange(region.shape[-1])
+        for g, (lo, hi) in zip(groups, bounds, strict=True):
+            v = region[..., (ages >= lo) & (ages <= hi)].sum(axis=-1)  # (runs, years)
+            b = band_columns(v, population.with_run)
+            parts.append(pd.DataFrame({"group": g, "year": population.years, **b}))
+    out = pd.concat(parts, ignore_index=True).rename(columns={"value": "population"})
+    out["year"] = out["year"].astype(np.int64)
+    return out[["group", "year", "population", "p10", "p90"]]
+
+
 def age_group_growth(
     population: pd.DataFrame,
     groups: Sequence[str] = ("67+", "80+", "90+"),
     lang: str = "nb",
 ) -> go.Figure:
     """Persons in each age group by year: one panel per group, the central run as a line and the
-    P10–P90 band over Monte Carlo runs when the frame has runs."""
+    P10–P90 band over Monte Carlo runs when the frame has runs. ``population``: a tidy
+    population frame, or its reduction over runs :func:`age_group_bands` (columns group, year,
+    population, p10, p90; the same lines and bands without every run's rows)."""
     check_language(lang)
-    totals = age_group_totals(population, groups)
+    for g in groups:
+        _group_bounds(g)
+    if is_reduced(population):
+        _require(population, ["group", "year", "population"], "age groups")
+        totals = population
+    else:
+        totals = age_group_totals(population, groups)
     fig = make_subplots(
         rows=1, cols=len(groups), subplot_titles=[str(g) for g in groups], shared_xaxes=True
     )
     for i, g in enumerate(groups, start=1):
         d = totals[totals["group"] == g]
-        b = band(d, ["year"], value="population")
+        c, b = line_and_band(d.drop(columns="group"), ["year"], value="population")
         colour = PALETTE[(i - 1) % len(PALETTE)]
         if b is not None:
             fig.add_trace(
@@ -160,7 +205,6 @@ def age_group_growth(
                 row=1,
                 col=i,
             )
-        c = _central(d)
         fig.add_trace(
             go.Scatter(
                 x=c["year"],

@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -23,7 +24,8 @@ from planning.plots.common import (
     _layout,
     _name,
     _require,
-    band,
+    band_columns,
+    line_and_band,
 )
 from planning.plots.units import demand_panels, panel_label
 
@@ -43,6 +45,44 @@ def primary_measures(demand: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def demand_bands(demand: Any) -> pd.DataFrame:
+    """The region's demand reduced over runs, what :func:`demand_by_service` draws: one row per
+    (year, service, measure) with municipality_code 'region', ``value`` (central run 0, summed
+    over the municipalities) and ``p10``/``p90`` over runs 1..N of the region's sums (blank
+    without runs). ``demand``: a :class:`planning.demand.Demand` (its arrays: a few thousand
+    rows instead of millions at 500 runs), a result of :func:`planning.scenarios.run`, or a tidy
+    demand frame."""
+    from planning.demand import Demand
+
+    if not isinstance(demand, Demand | pd.DataFrame):
+        arrays = demand.arrays("demand")  # a ScenarioResult
+        demand = arrays if arrays is not None else demand.demand
+    if isinstance(demand, pd.DataFrame):
+        _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
+        keys = ["year", "service", "measure"]
+        d = demand if "run" in demand.columns else demand.assign(run=0)
+        wide = d.groupby([*keys, "run"])["value"].sum().unstack(keys).sort_index()  # runs x keys
+        cols = wide.columns.to_frame(index=False)
+        b = band_columns(wide.to_numpy(), "run" in demand.columns)
+        out = cols.assign(municipality_code="region", **b)
+    else:
+        items = sorted(demand.columns.items(), key=lambda kv: kv[0])
+        v = demand.values[..., [i for _, i in items]].sum(axis=1)  # (runs, years, columns)
+        b = band_columns(v, demand.with_run)
+        Y, C = v.shape[1:]
+        out = pd.DataFrame(
+            {
+                "municipality_code": "region",
+                "year": np.repeat(np.asarray(demand.years, dtype=np.int64), C),
+                "service": np.tile([k[0] for k, _ in items], Y),
+                "measure": np.tile([k[1] for k, _ in items], Y),
+                **{k: x.reshape(-1) for k, x in b.items()},
+            }
+        )
+    cols = ["municipality_code", "year", "service", "measure", "value", "p10", "p90"]
+    return out[cols].sort_values(["service", "measure", "year"], ignore_index=True)
+
+
 def demand_by_service(
     demand: pd.DataFrame,
     lang: str = "nb",
@@ -54,7 +94,9 @@ def demand_by_service(
     """Demand for the whole region by year: one panel per (service, measure) of
     :func:`demand_panels` (or one per service of ``measures``), central run and P10–P90 band.
     Measures that are only a population are left out (by the markers of the scenario's
-    ``catalogue``, needed unless ``measures`` is given); school health has a panel per level."""
+    ``catalogue``, needed unless ``measures`` is given); school health has a panel per level.
+    ``demand``: the tidy demand frame (summed over municipalities per run), or its reduction
+    over runs :func:`demand_bands` (the same lines and bands without every run's rows)."""
     check_language(lang)
     _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
     if measures is None and catalogue is None:
@@ -75,20 +117,17 @@ def demand_by_service(
         vertical_spacing=0.5 / max(rows, 1),
         horizontal_spacing=0.08,
     )
-    keys = ["year"] + (["run"] if "run" in demand.columns else [])
     for k, (s, m) in enumerate(panels):
         r, c = divmod(k, cols)
         d = demand[(demand["service"] == s) & (demand["measure"] == m)]
-        d = d.groupby(keys, as_index=False)["value"].sum()
+        cd, b = line_and_band(d, ["year"])
         colour = PALETTE[k % len(PALETTE)]
-        b = band(d, ["year"])
         if b is not None:
             fig.add_trace(
                 _band_trace(b, colour, showlegend=False),
                 row=r + 1,
                 col=c + 1,
             )
-        cd = _central(d)
         fig.add_trace(
             go.Scatter(
                 x=cd["year"],

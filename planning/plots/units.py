@@ -22,7 +22,7 @@ from planning.plots.common import (
     _layout,
     _name,
     _require,
-    band,
+    line_and_band,
 )
 
 
@@ -75,7 +75,8 @@ def kad_activity(
 ) -> go.Figure:
     """KAD/ØHD: admissions a year in the region (central run, P10–P90 band with runs) and the
     occupancy of each KAD unit by year, beside the national occupancy (``national_occupancy``:
-    value, year, publisher) as a dotted line."""
+    value, year, publisher) as a dotted line. ``demand``: the tidy demand frame or its reduction
+    over runs :func:`planning.plots.demand_bands`."""
     check_language(lang)
     _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
     _require(capacity, ["unit", "year", "service", "measure", "value"], "capacity")
@@ -85,15 +86,12 @@ def kad_activity(
         subplot_titles=[t("kad_admissions", lang), t("kad_occupancy", lang)],
         horizontal_spacing=0.12,
     )
-    keys = ["year"] + (["run"] if "run" in demand.columns else [])
     d = demand[(demand["service"] == service) & (demand["measure"] == "admissions")]
-    d = d.groupby(keys, as_index=False)["value"].sum()
-    b = band(d, ["year"])
+    c, b = line_and_band(d, ["year"])  # a tidy frame with runs or demand_bands' reduction
     if b is not None:
         fig.add_trace(
             _band_trace(b, PALETTE[0], name=t("band", lang), showlegend=False), row=1, col=1
         )
-    c = _central(d)
     fig.add_trace(
         go.Scatter(
             x=c["year"],

@@ -3,73 +3,20 @@
 ``planning report --all`` renders each scenario in its own kernel, and several reports need the
 same slow result: the population and demand backtests of the report's municipalities depend only
 on the municipalities and the data (not on the scenario), so six Værnes reports would run the same
-four backtests six times. :func:`render_reports` makes one cache folder per run (deleted when the
-run ends) and names it in the environment variable :data:`CACHE_ENV` of its workers, so their
-kernels see it; :func:`cached` computes a value once per key in that folder (a file lock per key,
-so a second worker waits for the first instead of computing it again) and reads it back in the
-other reports. Without the variable (a report rendered in a notebook of its own) values are kept
-in the process only.
-
-Keys include the data version (:func:`planning.data.data_version`) and the package version, so a
-value is never read for other data. Nothing outlives the run: no stale cache to invalidate.
+four backtests six times; likewise today's and the alone runs (:func:`run_like`), today's side of
+the tornado (:func:`planning.sensitivity.tornado` with ``cache=cached``), and, inside the model,
+the population projections and the coverage estimates. The mechanism (one cache folder per run,
+named in :data:`CACHE_ENV`; a file lock per key) is :mod:`planning.shared_cache`, re-exported
+here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import pickle
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-#: Environment variable naming the cache folder of a report run (set in the report workers).
-CACHE_ENV = "VAERNES_REPORT_CACHE"
+from planning.shared_cache import CACHE_ENV, cache_key, cached, shared
 
-T = TypeVar("T")
-_MEMORY: dict[str, Any] = {}
-
-
-def cache_key(kind: str, key: Mapping[str, Any]) -> str:
-    """A file-safe key for ``kind`` and ``key`` (JSON-able values), including the data version
-    and the package version."""
-    from planning import __version__, data
-
-    payload = json.dumps(
-        {"kind": kind, "key": dict(key), "data": data.data_version(), "package": __version__},
-        sort_keys=True,
-        default=str,
-    )
-    return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
-
-
-def cached(kind: str, key: Mapping[str, Any], compute: Callable[[], T]) -> T:
-    """``compute()`` once per (``kind``, ``key``, data version) in this report run; later calls
-    (in this process or in another report's kernel of the same run) read the stored value."""
-    name = cache_key(kind, key)
-    if name in _MEMORY:
-        return _MEMORY[name]
-    folder = os.environ.get(CACHE_ENV)
-    if not folder or not Path(folder).is_dir():
-        value = compute()
-        _MEMORY[name] = value
-        return value
-    from filelock import FileLock
-
-    path = Path(folder) / f"{name}.pickle"
-    with FileLock(str(path) + ".lock"):
-        if path.is_file():
-            with path.open("rb") as fh:
-                value = pickle.load(fh)  # written by this run's own workers only
-        else:
-            value = compute()
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-    _MEMORY[name] = value
-    return value
+__all__ = ["CACHE_ENV", "cache_key", "cached", "run", "run_like", "shared"]
 
 
 def run_like(name: str, like: Any) -> Any:
@@ -86,3 +33,21 @@ def run_like(name: str, like: Any) -> Any:
         return scenarios.run(other, runs=like.runs, seed=None)
     key = {"scenario": other.model_dump_json(), "runs": int(like.runs), "seed": int(seed)}
     return cached("run", key, lambda: scenarios.run(other, runs=like.runs, seed=seed))
+
+
+def run(scenario: Any, *, runs: int | None = None, seed: int | None = None) -> Any:
+    """:func:`planning.scenarios.run` of a report's own scenario. Today's run and the alone run
+    are stored under :func:`run_like`'s key, so the report of ``today`` and the other reports'
+    reference (and likewise ``alone``) share one run; any other scenario is simply run (no other
+    report reads it). Without a seed, or with runs or seed that are not integers (the run
+    itself then says what is wrong), nothing is shared."""
+    from planning import scenarios
+
+    scn = scenarios.load_scenario(scenario)
+    n = scn.demography.runs if runs is None else runs
+    s = scn.demography.seed if seed is None else seed
+    plain = not all(isinstance(x, int) and not isinstance(x, bool) for x in (n, s))
+    if plain or scn.name not in (scenarios.REFERENCE, scenarios.ALONE):
+        return scenarios.run(scn, runs=runs, seed=seed)
+    key = {"scenario": scn.model_dump_json(), "runs": int(n), "seed": int(s)}
+    return cached("run", key, lambda: scenarios.run(scn, runs=n, seed=s))

@@ -601,13 +601,15 @@ def refusals_frame(result: Any, services: Sequence[str] = BED_SERVICES) -> Any:
 def shared_travel_frame(result: Any, year: int | None = None) -> Any:
     """Every shared unit (more than one member) at ``year`` (default: the end year), central run:
     unit, service, host, municipality_code, minutes (member centre to host centre, the scenario's
-    travel data), users (the member's demand for the service, its main measure) and
+    travel data), users (the member's demand for the service, its main measure; for the
+    shareable part of an entry, such as psykisk helse og rus's ambulant team, the entry's) and
     weighted_minutes (the unit's mean minutes weighted by users). Empty without shared units."""
     import pandas as pd
 
     from planning import data
     from planning.capacity import municipality_travel
     from planning.plots import primary_measures
+    from planning.services import planner_of
 
     year = int(result.end_year if year is None else year)
     u = result.units
@@ -633,8 +635,10 @@ def shared_travel_frame(result: Any, year: int | None = None) -> Any:
         for m, h in zip(out["municipality_code"], out["host"], strict=True)
     ]
     users = dem.set_index(["service", "measure", "municipality_code"])["value"]
+    cat = result.scenario.catalogue()
+    planner = {s: planner_of(cat, str(s)) for s in out["service"].unique()}
     out["users"] = [
-        float(users.get((s, measures.get(s, ""), m), 0.0))
+        float(users.get((planner[s], measures.get(planner[s], ""), m), 0.0))
         for s, m in zip(out["service"], out["municipality_code"], strict=True)
     ]
     w = (

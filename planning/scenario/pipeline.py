@@ -38,17 +38,32 @@ def _projection_cached(
     runs: int,
     seed: int | None,
 ) -> Any:
-    from planning.demography import project_population
+    from planning.shared_cache import shared
 
-    return project_population(
-        list(codes),
-        base_year=base_year,
-        end_year=end_year,
-        method=method,
-        variant=variant,
-        runs=runs,
-        seed=seed,
-    )
+    def project() -> Any:
+        from planning.demography import project_population  # (imports scipy: only if needed)
+
+        return project_population(
+            list(codes),
+            base_year=base_year,
+            end_year=end_year,
+            method=method,
+            variant=variant,
+            runs=runs,
+            seed=seed,
+        )
+
+    key = {
+        "codes": list(codes),
+        "years": [base_year, end_year],
+        "method": method,
+        "variant": variant,
+        "runs": runs,
+        "seed": seed,
+    }
+    # the reports of one `planning report` run share each projection (same municipalities, runs
+    # and seed in every scenario); elsewhere this lru_cache alone keeps it
+    return shared("projection", key, project)
 
 
 def _projection(scn: Scenario, runs: int, seed: int | None) -> Any:
@@ -114,12 +129,18 @@ def _demand_cached(proj: tuple[Any, ...], services_json: str, levers_json: str) 
 @functools.lru_cache(maxsize=32)
 def _coverage_rates(codes: tuple[str, ...], services_json: str) -> Any:
     from planning.demand import estimate_coverage_rates
+    from planning.shared_cache import shared
 
-    m = data.load_municipalities()
-    counties = dict(zip(m["municipality_code"], m["county_code"], strict=True))
-    return estimate_coverage_rates(
-        data.load_kostra(), _catalogue_for(services_json), list(codes), counties=counties
-    )
+    def estimate() -> Any:
+        m = data.load_municipalities()
+        counties = dict(zip(m["municipality_code"], m["county_code"], strict=True))
+        return estimate_coverage_rates(
+            data.load_kostra(), _catalogue_for(services_json), list(codes), counties=counties
+        )
+
+    # shared by the reports of one `planning report` run (the sensitivity runs of every report
+    # estimate the same few catalogues); elsewhere this lru_cache alone keeps it
+    return shared("coverage", {"codes": list(codes), "services": services_json}, estimate)
 
 
 @functools.lru_cache(maxsize=32)

@@ -127,6 +127,60 @@ class ScenarioResult:
             f"runs={self.provenance.get('runs')}, fingerprint={self.scenario.fingerprint()})"
         )
 
+    def arrays(self, name: str) -> Any:
+        """The arrays behind frame ``name``: the :class:`planning.population.Population` of
+        ``'population'`` or the :class:`planning.demand.Demand` of ``'demand'`` (runs as the first
+        axis); None when the result was given that frame directly. Raises KeyError for
+        another name."""
+        from planning.demand import Demand
+        from planning.population import Population
+
+        kinds = {"population": Population, "demand": Demand}
+        src = self._sources[name] if name in kinds else None
+        if name not in kinds:
+            raise KeyError(f"no arrays for {name!r}; allowed: {sorted(kinds)}")
+        return src if isinstance(src, kinds[name]) else None
+
+    def central(self) -> ScenarioResult:
+        """This result with its tidy frames and :meth:`metrics` cut to the central run 0 (a
+        ``run`` column, all 0, where the full frames have one), built from run 0 of the arrays:
+        for the tables and charts of the central run, which would otherwise build the frames of
+        every run (millions of rows at 500 runs) to keep one run. :attr:`summary` and
+        :meth:`headline` stay those of the whole result (central values with P10-P90 over runs
+        1..N), and so does :attr:`runs`. Rows equal those of run 0 of the full frames."""
+        from planning.demand import Demand
+        from planning.population import Population
+
+        def cut(src: Any) -> Any:
+            if src is None:
+                return None
+            if isinstance(src, Population | Demand):
+                return src.central()
+            if "run" in src.columns:
+                return src[src["run"] == 0].reset_index(drop=True)
+            return src
+
+        out = ScenarioResult(
+            name=self.name,
+            scenario=self.scenario,
+            population=cut(self._sources["population"]),
+            demand=cut(self._sources["demand"]),
+            capacity=cut(self._sources["capacity"]),
+            staff=cut(self._sources["staff"]),
+            costs=cut(self._sources["costs"]),
+            cost_shares=cut(self._sources["cost_shares"]),
+            units=self.units,
+            provenance=self.provenance,
+            parameter_values=self.parameter_values,
+            plan=None if self.plan is None else self.plan.central(),
+        )
+        cube = self.metric_cube()
+        out._summary = self.summary
+        out._cube = MetricCube(
+            cube.values[:, :1], cube.metrics, cube.municipalities, cube.years, cube.has_run
+        )
+        return out
+
     @property
     def runs(self) -> int:
         """Monte Carlo runs beyond the central run 0."""

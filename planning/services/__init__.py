@@ -83,7 +83,9 @@ __all__ = [
     "PlanContext",
     "ServiceEntry",
     "ServiceSpec",
+    "entry_of",
     "plan",
+    "planner_of",
     "project",
 ]
 
@@ -114,6 +116,24 @@ def project(ctx: DemandContext) -> dict[tuple[str, str], Any]:
     for kind, group in _runs(derived.items()):
         KINDS[kind].demand(ctx, group)
     return ctx.out
+
+
+def planner_of(catalogue: Any, service: str) -> str:
+    """The name of the catalogue entry that plans ``service`` of the frames: its own, or the
+    entry whose shareable part it is (``psykisk_helse_team`` -> ``psykisk_helse_rus``: the
+    team's users are that entry's demand). KeyError naming the services when none does."""
+    services = catalogue.services()
+    if service in services:
+        return service
+    for name, spec in services.items():
+        if service in spec.shared_services(name):
+            return name
+    raise KeyError(f"no entry plans {service!r} (services: {catalogue.service_names()})")
+
+
+def entry_of(catalogue: Any, service: str) -> ServiceSpec:
+    """The catalogue entry that plans ``service`` of the frames (:func:`planner_of`)."""
+    return catalogue.services()[planner_of(catalogue, service)]
 
 
 def plan_order(catalogue: Any) -> list[tuple[str, ServiceSpec]]:

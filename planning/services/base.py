@@ -25,7 +25,7 @@ HOURS_PER_YEAR = 24.0 * 365.0  # round-the-clock hours in a year
 AgeRange = tuple[int, int]
 
 #: what a measure counts (:class:`Measure`)
-Counts = Literal["served", "population", "resource", "other"]
+Counts = Literal["served", "population", "base", "resource", "other"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Measure:
       bed-days, births, pupils, participants): what the demand chart shows;
     * ``population``: inhabitants of an age range, the base a rate or norm applies to, not people
       served (psykisk helse og rus's adults; legevakt's population): no demand panel;
+    * ``base``: other people a norm applies to whom the service itself does not serve (a
+      prevention unit driven by new home-care users: home care serves them, the unit reaches a
+      share of them; its own users are its participants): no demand panel either;
     * ``resource``: staff, places, beds; ``other``: shares, minutes, probabilities.
 
     ``label``: the key of its readable name in :data:`planning.i18n.MEASURES` when it is not the

@@ -49,7 +49,9 @@ MEASURE_UNITS = {
     "occupancy": Measure("share of beds in use", "other"),
     "beds_at_occupancy_target": Measure("beds", "resource"),
     "refusal_at_occupancy_target": Measure("probability", "other"),
-    "refused_bed_days": Measure("bed-days per year"),
+    "refused_bed_days": Measure("bed-days per year refused", "other"),
+    # psykisk helse og rus's acute places, pooled in KAD (written by per_capita_bands)
+    "bed_days_psykisk_helse_rus": Measure("bed-days per year"),
     "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
 }
 

@@ -42,6 +42,9 @@ MEASURE_UNITS = {
     "users": Measure("persons"),
     "fte": Measure("FTE", "resource"),
     "places": Measure("places (residents / occupancy)", "resource"),
+    # home care less what the scenario's prevention units avoid (planning.services.mitigation)
+    "users_avoided": Measure("persons avoided by prevention", "other"),
+    "fte_avoided": Measure("FTE avoided by prevention", "resource"),
 }
 
 
@@ -148,9 +151,17 @@ def plan(ctx: PlanContext, s: str, spec: CoverageService) -> None:
     ctx.cap(s, codes, "users", users)
     if spec.occupancy is not None:
         ctx.cap(s, codes, "places", ctx.demand(s, "places"))
+    own_staff(ctx, s, spec.profession_mix, fte_total)
+
+
+def own_staff(ctx: PlanContext, s: str, mix: dict[str, Any], fte_total: np.ndarray) -> None:
+    """Staff rows of each profession of ``mix`` (:func:`profession_shares`) for the FTE
+    ``fte_total`` (R, M, Y) each municipality employs itself (no travel), and their cost, which
+    each municipality pays (``ctx.own``)."""
+    codes = ctx.codes
     nok = np.zeros_like(fte_total)
-    for prof, mix in profession_shares(spec.profession_mix, ctx.nurse_share).items():
-        f = fte_total * mix
+    for prof, share in profession_shares(mix, ctx.nurse_share).items():
+        f = fte_total * share
         ctx.staff_rows(s, codes, prof, f, np.zeros_like(f), f)
         nok = nok + f * ctx.own_cost(prof)
     ctx.own.append((s, "staff", nok))

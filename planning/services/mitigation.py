@@ -25,13 +25,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from planning.errors import DataError
 from planning.sourced import Fraction, Model, Positive, Sourced
 
 #: Service measures a mitigator can act on (service -> measures).
 MITIGABLE: dict[str, tuple[str, ...]] = {"hjemmetjenester": ("users", "fte")}
-#: Prevention units a mitigator can come from.
-PREVENTION_SERVICES: tuple[str, ...] = ("innsatsteam", "frisklivssentral", "ernaeringsfysiolog")
 Evidence = Literal["rct", "review", "controlled_trial", "observational", "none"]
 
 
@@ -40,7 +37,7 @@ class Mitigator(Model):
 
     kind: Literal["mitigator"] = "mitigator"
     label: str
-    unit_service: str  # the prevention service whose (proposed) units bring the effect
+    unit_service: str  # the prevention unit (an entry of that kind) whose proposed units act
     service: str  # the care service acted on
     measure: str  # 'users' or 'fte' (hours)
     effect: Fraction  # share of the measure avoided among the new users the unit reaches
@@ -57,11 +54,6 @@ class Mitigator(Model):
             raise ValueError(
                 f"mitigator acts on unknown measure '{self.measure}' of {self.service}; "
                 f"allowed: {list(MITIGABLE[self.service])}"
-            )
-        if self.unit_service not in PREVENTION_SERVICES:
-            raise ValueError(
-                f"mitigator comes from unknown prevention service '{self.unit_service}'; "
-                f"allowed: {list(PREVENTION_SERVICES)}"
             )
         return self
 
@@ -152,17 +144,20 @@ def reductions_for(
     return out
 
 
-def check_services(mitigation: Mitigation | None, services: Mapping[str, Any], file: str) -> None:
-    """Raise DataError when a mitigator names a prevention service the catalogue lacks."""
-    if mitigation is None:
-        return
+def check_units(mitigation: Mitigation, services: Mapping[str, Any]) -> None:
+    """ValueError when a mitigator comes from a service the catalogue lacks, or from one that
+    is not a prevention unit (any ``prevention_unit`` entry may bring a mitigation)."""
+    units = [n for n, s in services.items() if s.kind == "prevention_unit"]
     for name, m in mitigation.mitigators.items():
-        if services.get(m.unit_service) is None:
-            raise DataError(
-                f"mitigator '{name}' comes from {m.unit_service}, which the catalogue lacks",
-                file=file,
-                key=f"mitigation.mitigators.{name}.unit_service",
-                allowed=[s for s in PREVENTION_SERVICES if services.get(s) is not None],
+        if m.unit_service not in services:
+            raise ValueError(
+                f"mitigation.mitigators.{name}: comes from {m.unit_service}, which the "
+                "catalogue lacks (add its section or remove the mitigator)"
+            )
+        if m.unit_service not in units:
+            raise ValueError(
+                f"mitigation.mitigators.{name}: comes from {m.unit_service}, which is not a "
+                f"prevention unit (allowed: {', '.join(units)})"
             )
 
 

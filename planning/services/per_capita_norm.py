@@ -109,21 +109,37 @@ def demand(ctx: DemandContext, services: dict[str, PerCapitaNorm]) -> None:
             ctx.out[(s, measure)] = ctx.population(ages)
 
 
-def staff_unit(ctx: PlanContext, s: str, spec: Any, workload_m: np.ndarray) -> None:
-    """Staff, travel and cost of the providers of norm-staffed service ``s`` from each
-    municipality's workload in FTE (R, M, Y)."""
+def positions(need_fte: Any, min_fte: Any, fte_step: Any) -> np.ndarray:
+    """FTE staffed for a need: positions bought in steps of ``fte_step``, at least ``min_fte``:
+    max(min_fte, ceil(need / step) × step) (a need within 1e-9 steps of a step is that step)."""
+    step = fte_step
+    return np.maximum(min_fte, np.ceil(np.asarray(need_fte, dtype=float) / step - 1e-9) * step)
+
+
+def staff_travel(
+    ctx: PlanContext, p: Any, workload_m: np.ndarray, onsite_share: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(travel FTE, km NOK) of each provider (R, P, Y) whose staff, employed by the host, do
+    ``onsite_share`` of each member's workload ``workload_m`` (FTE, (R, M, Y)) in the member
+    municipality: trips = on-site days × ``travel.trips_per_day``, each there and back at the
+    minutes and km between the centres; km priced at ``travel.km_rate``."""
     cat = ctx.catalogue
-    p = ctx.providers[s]
     hours_fte = ctx.hours_per_fte
     days_per_fte = hours_fte / cat.staffing.hours_per_day.value
-    workload = p.agg(workload_m)
     t_min, t_km = ctx.to_host(p)
-    trips_m = workload_m * spec.onsite_share.value * days_per_fte * cat.travel.trips_per_day.value
+    trips_m = workload_m * np.asarray(onsite_share) * days_per_fte * cat.travel.trips_per_day.value
     travel_fte = p.agg(trips_m * 2 * t_min / 60.0) / hours_fte
     km_nok = p.agg(trips_m * 2 * t_km) * cat.travel.km_rate.value
-    need_fte = workload + travel_fte
-    step = spec.fte_step.value
-    fte = np.maximum(spec.min_fte.value, np.ceil(need_fte / step - 1e-9) * step)
+    return travel_fte, km_nok
+
+
+def staff_unit(ctx: PlanContext, s: str, spec: NormStaffing, workload_m: np.ndarray) -> None:
+    """Staff, travel and cost of the providers of norm-staffed service ``s`` from each
+    municipality's workload in FTE (R, M, Y)."""
+    p = ctx.providers[s]
+    workload = p.agg(workload_m)
+    travel_fte, km_nok = staff_travel(ctx, p, workload_m, spec.onsite_share.value)
+    fte = positions(workload + travel_fte, spec.min_fte.value, spec.fte_step.value)
     ctx.staff_rows(s, p.names, spec.profession, workload, travel_fte, fte)
     staff_nok = fte * ctx.host_cost(p, spec.profession)
     if spec.clerical_per_fte is not None:

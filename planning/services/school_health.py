@@ -19,7 +19,10 @@ from planning.sourced import Positive
 KIND = "school_health"
 PLAN_ORDER = 2
 LEVELS = ("barneskole", "ungdomsskole", "vgs")
-MEASURE_UNITS = {f"pupils_{level}": Measure("pupils") for level in LEVELS}
+MEASURE_UNITS = {
+    **{f"pupils_{level}": Measure("pupils") for level in LEVELS},
+    "added_travel_minutes": Measure("minutes one way (population-weighted)", "other"),
+}
 
 
 class SchoolHealth(NormStaffing):

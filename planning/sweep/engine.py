@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from planning.errors import ScenarioError, suggest
+from planning.overhead import one_off_metrics
 from planning.sweep.spec import _canonical
 
 
@@ -75,8 +76,11 @@ def _walk_model(base: BaseModel, path: str) -> None:
 @dataclass(frozen=True)
 class ScenarioEngine:
     """Evaluate variants with :mod:`planning.scenarios`: ``apply_overrides`` + ``run`` +
-    ``ScenarioResult.metrics()``. ``base_overrides`` (JSON of a mapping, e.g.
-    ``'{"region": "agder"}'`` from ``--region``) is applied to the base scenario first."""
+    ``ScenarioResult.metrics()``, with the one-off costs of setting up and leaving shared units
+    as two more metrics (:data:`planning.overhead.ONE_OFF_METRICS`: ``one_off_cost_nok`` in
+    each year, already inside ``cost_nok``, and ``one_off_total_nok``). ``base_overrides``
+    (JSON of a mapping, e.g. ``'{"region": "agder"}'`` from ``--region``) is applied to the base
+    scenario first."""
 
     base_overrides: str = ""
 
@@ -99,7 +103,9 @@ class ScenarioEngine:
         from planning import scenarios
 
         scenario = scenarios.apply_overrides(base, dict(overrides)) if overrides else base
-        return scenarios.run(scenario).metrics()
+        res = scenarios.run(scenario)
+        metrics = res.metrics()
+        return pd.concat([metrics, one_off_metrics(res.costs, metrics)], ignore_index=True)
 
     def default_years(self, base: Any) -> list[int]:
         h = base.horizon
