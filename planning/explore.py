@@ -9,15 +9,26 @@ computes only what it does:
   year any control allows (:data:`MAX_END_YEAR`), and cut to the chosen horizon (projecting to a
   later year gives the same earlier years, checked by tests/test_explore.py); so is the demand
   for each healthy-ageing value;
-* capacity, staff and costs are computed for the central run only (the charts and the status
-  line show the central run; the demand and population bands use all runs, with the uncertain
-  parameters drawn per run as :func:`planning.scenarios.run` draws them), for each
-  (population, demand, refusal target, occupancy target, shared services) once;
+* capacity, staff and costs are computed for the central run only, with
+  :func:`planning.scenario.pipeline.plan_services` (the one pipeline of
+  :func:`planning.scenarios.run` and the tornado), for each (population, demand, refusal target,
+  occupancy target, shared services) once; the charts and the status line show the central run,
+  the demand and population bands use all runs, with the uncertain parameters drawn per run as
+  :func:`planning.scenarios.run` draws them;
+* with ``bands_later`` (the notebook) a change that needs new Monte Carlo runs (a new set of
+  municipalities, variant or healthy-ageing value) answers with the central run, whose
+  projection takes milliseconds; the charts with bands show none and say so in their title,
+  and :meth:`Explorer.fill_bands` (scheduled by the notebook with :func:`later` on the kernel's
+  event loop, after the answer has been sent) projects the set's runs jointly and draws them;
 * each chart knows which controls it depends on (:data:`CHART_INPUTS`); a chart whose inputs did
   not change is left alone, and a chart that changes gets new trace data in place (one message to
-  the browser), rebuilt from :mod:`planning.plots` only when its traces change in number or kind.
+  the browser); when its traces change in number or kind it gets new traces, with the styles
+  :mod:`planning.plots` gave that shape (kept) and the map's as plain data, without a new figure.
 
-The numbers are those of :func:`planning.scenarios.run` for the same scenario (tested).
+The base is today's organisation (``today``) unless told otherwise; :meth:`Explorer.reference`
+gives the same municipalities and levers as they are organised today, for the status line's
+change from today. The numbers are those of :func:`planning.scenarios.run` for the same
+scenario (tested).
 """
 
 from __future__ import annotations
