@@ -9,15 +9,26 @@ computes only what it does:
   year any control allows (:data:`MAX_END_YEAR`), and cut to the chosen horizon (projecting to a
   later year gives the same earlier years, checked by tests/test_explore.py); so is the demand
   for each healthy-ageing value;
-* capacity, staff and costs are computed for the central run only (the charts and the status
-  line show the central run; the demand and population bands use all runs, with the uncertain
-  parameters drawn per run as :func:`planning.scenarios.run` draws them), for each
-  (population, demand, refusal target, occupancy target, shared services) once;
+* capacity, staff and costs are computed for the central run only, with
+  :func:`planning.scenario.pipeline.plan_services` (the one pipeline of
+  :func:`planning.scenarios.run` and the tornado), for each (population, demand, refusal target,
+  occupancy target, shared services) once; the charts and the status line show the central run,
+  the demand and population bands use all runs, with the uncertain parameters drawn per run as
+  :func:`planning.scenarios.run` draws them;
+* with ``bands_later`` (the notebook) a change that needs new Monte Carlo runs (a new set of
+  municipalities, variant or healthy-ageing value) answers with the central run, whose
+  projection takes milliseconds; the charts with bands show none and say so in their title,
+  and :meth:`Explorer.fill_bands` (scheduled by the notebook with :func:`later` on the kernel's
+  event loop, after the answer has been sent) projects the set's runs jointly and draws them;
 * each chart knows which controls it depends on (:data:`CHART_INPUTS`); a chart whose inputs did
   not change is left alone, and a chart that changes gets new trace data in place (one message to
-  the browser), rebuilt from :mod:`planning.plots` only when its traces change in number or kind.
+  the browser); when its traces change in number or kind it gets new traces, with the styles
+  :mod:`planning.plots` gave that shape (kept) and the map's as plain data, without a new figure.
 
-The numbers are those of :func:`planning.scenarios.run` for the same scenario (tested).
+The base is today's organisation (``today``) unless told otherwise; :meth:`Explorer.reference`
+gives the same municipalities and levers as they are organised today, for the status line's
+change from today. The numbers are those of :func:`planning.scenarios.run` for the same
+scenario (tested).
 """
 
 from __future__ import annotations
@@ -88,6 +99,19 @@ def later(job: Callable[[], Any]) -> None:
         job()
         return
     loop.call_soon(job)
+
+
+def _region(population: Any) -> pd.DataFrame:
+    """A population (arrays or a tidy frame) summed over its municipalities: one row per year,
+    sex and age (and run), municipality_code 'region'; small, for the charts' sums."""
+    if hasattr(population, "values") and hasattr(population, "with_run"):
+        from planning.population import to_frame
+
+        v = population.values.sum(axis=1, keepdims=True)
+        return to_frame(("region",), population.years, v, population.with_run)
+    keys = ["year", "sex", "age"] + (["run"] if "run" in population.columns else [])
+    out = population.groupby(keys, as_index=False, observed=True)["population"].sum()
+    return out.assign(municipality_code="region")
 
 
 def _tidy(x: Any) -> Any:
@@ -167,6 +191,7 @@ class Explorer:
         self._keys: dict[str, Any] = {}
         self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
         self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
+        self._near: dict[str, frozenset[str]] = {}  # each municipality's neighbours (map)
         self._maps = _LRU(64)  # the map figure of each set of municipalities
         self._stages_full: dict[str, pd.DataFrame] = {}
         self.timings: dict[str, float] = {}
@@ -270,8 +295,8 @@ class Explorer:
 
         self._keys.update({"population0": (pop_key, 0), "demand0": (dem_key, 0), "plan": plan_key})
         return {
-            "population0": _tidy(population),
-            "demand0": _tidy(demand),
+            "population0": population,
+            "demand0": demand,
             **self._plan.get_or(plan_key, plan),
         }
 
@@ -304,8 +329,8 @@ class Explorer:
         demand = self._dem.get_or(dem_key, make_demand)
         return {
             "keys": {"population": (pop_key, self.runs), "demand": (dem_key, self.runs)},
-            "population": _tidy(population),
-            "demand": _tidy(demand),
+            "population": population,
+            "demand": demand,
         }
 
     def _stages(self, v: Mapping[str, Any], bands: bool) -> dict[str, Any]:
@@ -350,9 +375,16 @@ class Explorer:
             )
         return restrict(national, list(codes))
 
-    def _summary(self, what: str, make: Callable[[], Any]) -> Any:
-        """Chart data computed once per population/demand/plan (to MAX_END_YEAR), then cut."""
-        key = (what, self._keys[_SUMMARY_STAGE[what]])
+    def _region_of(self, stage: str) -> pd.DataFrame:
+        """The population of ``stage`` ('population0', 'population') summed over the set's
+        municipalities (:func:`_region`), once per stage."""
+        key = ("region", self._keys[stage])
+        return self._sum.get_or(key, lambda: _region(self._stages_full[stage]))
+
+    def _summary(self, what: str, make: Callable[[], Any], part: Any = None) -> Any:
+        """Chart data computed once per population/demand/plan (to MAX_END_YEAR; or per
+        ``part``, e.g. a year), then cut."""
+        key = (what, part, self._keys[_SUMMARY_STAGE[what]])
         return self._sum.get_or(key, make)
 
     # ---- update -----------------------------------------------------------------------------
@@ -408,7 +440,8 @@ class Explorer:
     def headline(self) -> dict[str, float]:
         """Beds (KAD and intermediate), FTE and yearly cost of the region at the end year,
         central run."""
-        return _headline(self.frames, self.values)
+        key = ("headline", self._keys.get("plan"), self.values["end_year"])
+        return dict(self._sum.get_or(key, lambda: _headline(self.frames, self.values)))
 
     def reference(self) -> dict[str, float] | None:
         """:meth:`headline` of the reference for the same municipalities, horizon and levers:
@@ -466,7 +499,7 @@ class Explorer:
         the central run alone while :attr:`bands_pending`), capacity, staff, costs, cost_shares
         (central run)."""
         if name in ("population", "demand"):
-            return _cut(self._stages_full[name], int(self.values["end_year"]))
+            return _cut(_tidy(self._stages_full[name]), int(self.values["end_year"]))
         return self.frames[name]
 
     def figure(self, name: str) -> Any:
@@ -517,7 +550,12 @@ class Explorer:
 
             def make() -> tuple[list[Any], dict[str, Any]]:
                 traces, layout = plots.region_map_parts(
-                    geometry, places, travel, list(codes), lang=self.lang
+                    geometry,
+                    places,
+                    travel,
+                    list(codes),
+                    lang=self.lang,
+                    around=self._around(codes),
                 )
                 title = layout.pop("title")
                 return traces, {**layout, "title.text": title}
@@ -538,6 +576,19 @@ class Explorer:
             self._sum[key] = fresh
         kept, layout = self._sum.get_or(key, styles)
         return [{**style, **data} for style, data in zip(kept, series, strict=True)], layout
+
+    def _around(self, codes: tuple[str, ...]) -> Any:
+        """The neighbours the map draws around ``codes`` (:func:`planning.plots.neighbours`),
+        from each member's neighbours found once: the polygons touching the buffered region are
+        those touching any member's buffered polygon (a buffer of a union is the union of the
+        buffers), so this equals ``neighbours(geometry, codes)`` (tested)."""
+        geometry = self._map_inputs()[0]
+        near: set[str] = set()
+        for c in codes:
+            if c not in self._near:
+                self._near[c] = frozenset(plots.neighbours(geometry, [c])["municipality_code"])
+            near |= self._near[c]
+        return geometry[geometry["municipality_code"].isin(sorted(near - set(codes)))]
 
     def _beds(self) -> pd.DataFrame:
         from planning.reports import bed_pooling
@@ -626,8 +677,8 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
     y0, y1 = int(ex.base.horizon.base_year), int(ex.values["end_year"])
     years = sorted({y0, y1})
 
-    def make() -> dict[tuple[int, str], _Arrays]:
-        pf = plots.pyramid_frame(ex._stages_full["population0"], range(y0, MAX_END_YEAR + 1))
+    def make(year: int) -> dict[tuple[int, str], _Arrays]:  # one year's bars, kept per year
+        pf = plots.pyramid_frame(ex._region_of("population0"), [year])
         return {
             (int(y), str(sex)): (
                 g["band"].to_numpy(dtype=object),
@@ -636,7 +687,9 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
             for (y, sex), g in pf.groupby(["year", "sex"], sort=False)
         }
 
-    full = ex._summary("pyramid", make)
+    full = {}
+    for year in years:
+        full.update(ex._summary("pyramid", lambda year=year: make(year), part=year))
     traces = []
     vmax = 1.0
     for year in years:
@@ -697,7 +750,7 @@ _GROUPS = ("67+", "80+", "90+")
 
 def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> list[Any]:
-        totals = plots.age_group_totals(ex._stages_full["population"], _GROUPS)
+        totals = plots.age_group_totals(ex._region_of("population"), _GROUPS)
         return [_band_central_full(totals[totals["group"] == g], "population") for g in _GROUPS]
 
     y1 = int(ex.values["end_year"])
@@ -709,18 +762,29 @@ def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
 
 def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> tuple[list[tuple[str, str]], list[Any]]:
-        demand = ex._stages_full["demand"]
+        demand = _tidy(ex._stages_full["demand"])
         panels = plots.demand_panels(demand, ex.base.catalogue())
+        if "run" not in demand.columns:  # the central run alone: sums by panel with numpy
+            g = demand.groupby(["service", "measure", "year"], sort=True, observed=True)["value"]
+            s = g.sum()
+            svc = s.index.get_level_values(0).astype(str).to_numpy()
+            msr = s.index.get_level_values(1).astype(str).to_numpy()
+            yrs, val = s.index.get_level_values(2).to_numpy(), s.to_numpy(dtype=float)
+            parts = []
+            for p_s, p_m in panels:
+                keep = (svc == p_s) & (msr == p_m)
+                parts.append((None, (yrs[keep], val[keep])))
+            return panels, parts
         keys = ["year"] + (["run"] if "run" in demand.columns else [])
         g = demand.groupby(
             ["service", "measure", *keys], as_index=False, sort=False, observed=True
         )["value"].sum()
         g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
-        parts = []
-        for s, m in panels:
-            d = g[(g["service"] == s) & (g["measure"] == m)].drop(columns=["service", "measure"])
-            parts.append(_band_central_full(d, "value"))
-        return panels, parts
+        by_panel = {
+            (str(s), str(m)): d.drop(columns=["service", "measure"])
+            for (s, m), d in g.groupby(["service", "measure"], sort=False, observed=True)
+        }
+        return panels, [_band_central_full(by_panel[p], "value") for p in panels]
 
     panels, parts = ex._summary("demand", make)
     y1 = int(ex.values["end_year"])

@@ -97,10 +97,12 @@ def region_map_parts(
     hub_role: str = "dms",
     context: bool = True,
     hub: str | None = None,
+    around=None,
 ) -> tuple[list[dict], dict]:
     """The traces (plain dicts, in drawing order) and layout (annotations, axes and the title
     text under ``title``) of :func:`region_map`, without building a figure: a live chart can
-    take them without plotly validating a whole new figure. Errors as :func:`region_map`."""
+    take them without plotly validating a whole new figure. ``around``: the neighbours' rows of
+    ``geometry`` when already known (default :func:`neighbours`). Errors as :func:`region_map`."""
     check_language(lang)
     _require(geometry, ["municipality_code", "municipality_name", "geometry"], "geometry")
     _require(places, ["place_id", "name", "municipality_code", "role", "lat", "lon"], "places")
@@ -118,7 +120,8 @@ def region_map_parts(
     traces: list[dict] = []
     annotations: list[dict] = []
     if context:
-        around = neighbours(geometry, codes)
+        if around is None:
+            around = neighbours(geometry, codes)
         xs, ys = _ring_lines(around.geometry)
         traces.append(
             dict(

@@ -149,10 +149,18 @@ def _calibration_ages(codes: tuple[str, ...], year: int) -> Any:
     (KOSTRA counts at 31 December), or the nearest year with population data."""
     first, last = data.population_years()
     pop_year = min(max(year + 1, first), last)
-    pop = data.load_population(list(codes), [pop_year])
+    by_age = _ages_by_municipality(pop_year)
+    return by_age.reindex(index=list(codes), fill_value=0.0).to_numpy(float)
+
+
+@functools.lru_cache(maxsize=4)
+def _ages_by_municipality(pop_year: int) -> Any:
+    """Inhabitants by municipality (index, str codes) and single age 0..105 (columns) on
+    1 January of ``pop_year``: every municipality, read once per year and process."""
+    pop = data.load_population(None, [pop_year])
     by_age = pop.groupby(["municipality_code", "age"])["population"].sum().unstack(fill_value=0.0)
     by_age.index = by_age.index.astype(str)
-    return by_age.reindex(index=list(codes), columns=range(106), fill_value=0.0).to_numpy(float)
+    return by_age.reindex(columns=range(106), fill_value=0.0)
 
 
 def calibrated_staffing(
@@ -277,6 +285,7 @@ def clear_cache() -> None:
         _coverage_rates,
         _staffing,
         _calibration_ages,
+        _ages_by_municipality,
         _status_quo_units,
         _organisation,
         _travel,
