@@ -279,22 +279,14 @@ def _served_capacity_rows(
     with substance problems, a prevention unit's participants a year), attributed to the
     municipalities by cost share, so these services get their users rows like the others."""
     from planning.i18n import measure_label
-    from planning.services import entry_of
+    from planning.plots.units import served_in_capacity
 
-    catalogue = result.scenario.catalogue()
     pairs = demand[["service", "measure"]].astype(str).drop_duplicates()
-    served = {  # services with a users row from their demand
-        s
-        for s, m in pairs.itertuples(index=False)
-        if entry_of(catalogue, s).measure(m).counts == "served"
-    }
-    out = []
     keys = capacity[["service", "measure"]].astype(str).drop_duplicates()
-    for service, measure in keys.itertuples(index=False):
-        if service in served or service not in catalogue.services():
-            continue
-        if entry_of(catalogue, service).measure(measure).counts != "served":
-            continue
+    out = []
+    for service, measure in served_in_capacity(
+        pairs.itertuples(index=False), keys.itertuples(index=False), result.scenario.catalogue()
+    ):
         c = capacity[(capacity["service"] == service) & (capacity["measure"] == measure)]
         m = attribute_to_municipalities(c, result.cost_shares)
         if not (m["value"].to_numpy(dtype=float) > 0).any():

@@ -400,6 +400,84 @@ def test_the_demand_chart_of_every_shipped_scenario_shows_no_population(name):
     assert not [x for x in titles if "innbyggere" in x or "grunnlag" in x]  # no base panel
 
 
+#: the users of the new services that their kind computes with its capacity (markers: served)
+SERVED_IN_CAPACITY = {
+    ("psykisk_helse_rus", "users_substance"),
+    ("frisklivssentral", "participants"),
+    ("innsatsteam", "participants"),
+    ("ernaeringsfysiolog", "participants"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")))
+def test_the_demand_chart_shows_the_users_of_every_new_service_that_runs(name):
+    """Issue 16 item 5: psykisk helse og rus and the prevention units, whose users the capacity
+    holds, have their panel in the demand chart wherever they run (some user in the region),
+    like every other service; populations and bases still never appear."""
+    from planning import plots
+
+    scn = scenarios.load_scenario(name)
+    cat = scn.catalogue()
+    res = scenarios.run(scn, runs=0)
+    cap = res.capacity
+    running = {
+        (s, m)
+        for s, m in SERVED_IN_CAPACITY
+        if cap.loc[(cap["service"] == s) & (cap["measure"] == m), "value"].gt(0).any()
+    }
+    served = plots.served_bands(res)
+    assert set(zip(served["service"], served["measure"], strict=True)) == running
+    assert ("psykisk_helse_rus", "users_substance") in running  # every municipality has one
+    for s, m in running:  # the region's users: the sum over the units that serve it
+        want = cap[(cap["service"] == s) & (cap["measure"] == m)].groupby("year")["value"].sum()
+        got = served[(served["service"] == s) & (served["measure"] == m)].set_index("year")
+        np.testing.assert_allclose(got["value"], want.loc[got.index], rtol=1e-12)
+    fig = plots.demand_by_service(plots.demand_bands(res), catalogue=cat, served=served)
+    titles = [a.text for a in fig.layout.annotations]
+    panels = plots.demand_panels(res.demand, cat)
+    assert len(titles) == len(panels) + len(running)
+    for s, m in running:
+        title = f"{s}<br><span style='font-size:11px'>{plots.panel_label(cat, s, m)}</span>"
+        assert title in titles
+    assert [x.split("<br>")[0] for x in titles] == sorted(x.split("<br>")[0] for x in titles)
+    assert not [x for x in titles if "innbyggere" in x or "grunnlag" in x]  # no population
+    # by the markers alone: these four, not KAD's bed-days of psykisk helse og rus (KAD has
+    # served demand) nor the ambulant team (planned by its parent entry)
+    pairs = plots.served_in_capacity(
+        res.demand[["service", "measure"]].itertuples(index=False),
+        cap[["service", "measure"]].itertuples(index=False),
+        cat,
+    )
+    assert set(pairs) == SERVED_IN_CAPACITY and len(pairs) == len(SERVED_IN_CAPACITY)
+
+
+def test_served_bands_reduce_the_runs_like_the_full_capacity_frame():
+    """The new services' users band over runs: from the plan's arrays as from the tidy capacity
+    frame with every run's rows (P10-P90 over runs 1..N of the region's sums), and drawn."""
+    from planning import plots
+    from planning.scenario.result import ScenarioResult
+
+    scn = scenarios.load_scenario("shared_prevention")
+    res = scenarios.run(scn, runs=6, seed=3)
+    fast = plots.served_bands(res)
+    frames = {k: getattr(res, k) for k in ("population", "demand", "capacity", "staff")}
+    frames |= {"costs": res.costs, "cost_shares": res.cost_shares}
+    slow = ScenarioResult(
+        name=res.name, scenario=scn, units=res.units, provenance=res.provenance, **frames
+    )
+    pd.testing.assert_frame_equal(plots.served_bands(slow), fast, rtol=1e-12, check_dtype=False)
+    cap = res.capacity
+    c = cap[(cap["service"] == "innsatsteam") & (cap["measure"] == "participants")]
+    per_run = c.groupby(["year", "run"])["value"].sum().unstack("run")
+    got = fast[fast["service"] == "innsatsteam"].set_index("year")
+    np.testing.assert_allclose(got["value"], per_run[0], rtol=1e-12)
+    np.testing.assert_allclose(got["p90"], per_run.drop(columns=0).quantile(0.9, axis=1), rtol=1e-9)
+    assert (got["p10"] <= got["p90"]).all() and (got["p10"] < got["p90"]).any()
+    fig = plots.demand_by_service(plots.demand_bands(res), catalogue=scn.catalogue(), served=fast)
+    bands = [tr for tr in fig.data if tr.fill == "toself"]
+    assert len(bands) == len(fig.layout.annotations)  # every panel, the new ones too
+
+
 def test_a_new_service_of_an_existing_kind_is_charted_by_its_data(raw):
     """New entries of existing kinds, from data alone: what each measure counts follows the
     entry (a prevention unit's driver; a per-capita norm's population_measures)."""

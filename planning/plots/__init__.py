@@ -54,6 +54,8 @@ from planning.plots.units import (
     kad_activity,
     panel_label,
     refusals_chart,
+    served_bands,
+    served_in_capacity,
     shared_travel,
 )
 from planning.plots.workforce import profession_bars, workforce_ratios
@@ -92,6 +94,8 @@ __all__ = [
     "refusals_chart",
     "region_map",
     "region_map_parts",
+    "served_bands",
+    "served_in_capacity",
     "shared_travel",
     "staff_by_service",
     "tornado",

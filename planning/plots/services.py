@@ -90,13 +90,18 @@ def demand_by_service(
     service_labels: Mapping[str, str] | None = None,
     cols: int = 3,
     catalogue: Any = None,
+    served: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Demand for the whole region by year: one panel per (service, measure) of
     :func:`demand_panels` (or one per service of ``measures``), central run and P10–P90 band.
     Measures that are only a population are left out (by the markers of the scenario's
     ``catalogue``, needed unless ``measures`` is given); school health has a panel per level.
     ``demand``: the tidy demand frame (summed over municipalities per run), or its reduction
-    over runs :func:`demand_bands` (the same lines and bands without every run's rows)."""
+    over runs :func:`demand_bands` (the same lines and bands without every run's rows).
+    ``served``: the users of services whose users the capacity holds (psykisk helse og rus's
+    users with substance problems, a prevention unit's participants), as
+    :func:`planning.plots.units.served_bands` reduces them: their panels join the others in
+    service order, drawn the same way."""
     check_language(lang)
     _require(demand, ["municipality_code", "year", "service", "measure", "value"], "demand")
     if measures is None and catalogue is None:
@@ -104,11 +109,18 @@ def demand_by_service(
             "demand_by_service needs the scenario's catalogue (or the measures to show)",
             key="catalogue",
         )
-    panels = list(measures.items()) if measures is not None else demand_panels(demand, catalogue)
+    panels = [
+        (s, m, demand)
+        for s, m in (measures.items() if measures is not None else demand_panels(demand, catalogue))
+    ]
+    if served is not None and len(served):
+        _require(served, ["year", "service", "measure", "value"], "served")
+        extra = demand_panels(served, catalogue) if catalogue is not None else []
+        panels = sorted(panels + [(s, m, served) for s, m in extra], key=lambda p: p[0])
     rows = math.ceil(len(panels) / cols)
     titles = [
         f"{(service_labels or {}).get(s, s)}<br><span style='font-size:11px'>{panel_label(catalogue, s, m, lang)}</span>"
-        for s, m in panels
+        for s, m, _ in panels
     ]
     fig = make_subplots(
         rows=rows,
@@ -117,9 +129,9 @@ def demand_by_service(
         vertical_spacing=0.5 / max(rows, 1),
         horizontal_spacing=0.08,
     )
-    for k, (s, m) in enumerate(panels):
+    for k, (s, m, frame) in enumerate(panels):
         r, c = divmod(k, cols)
-        d = demand[(demand["service"] == s) & (demand["measure"] == m)]
+        d = frame[(frame["service"] == s) & (frame["measure"] == m)]
         cd, b = line_and_band(d, ["year"])
         colour = PALETTE[k % len(PALETTE)]
         if b is not None:

@@ -5,9 +5,10 @@ weighted by users.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -22,6 +23,7 @@ from planning.plots.common import (
     _layout,
     _name,
     _require,
+    band_columns,
     line_and_band,
 )
 
@@ -55,6 +57,99 @@ def demand_panels(demand: pd.DataFrame, catalogue: Any) -> list[tuple[str, str]]
         pick = next((m for m in MEASURE_PREFERENCE if m in served), None)
         out += [(str(service), m) for m in ([pick] if pick is not None else served)]
     return out
+
+
+def served_in_capacity(
+    demand_pairs: Iterable[tuple[str, str]],
+    capacity_pairs: Iterable[tuple[str, str]],
+    catalogue: Any,
+) -> list[tuple[str, str]]:
+    """(service, measure) of the measures of people served that a kind reports with its
+    capacity, for each service of ``catalogue`` whose demand has no such measure: psykisk helse
+    og rus's users with substance problems, a prevention unit's participants (by the markers,
+    :class:`planning.services.base.Measure`; no list of services). A capacity measure a kind
+    writes on a service that has served demand (KAD's ``bed_days_psykisk_helse_rus``) and the
+    rows of a service outside the catalogue (the ambulant team, planned by its parent entry) are
+    left out. Pairs in the order of ``capacity_pairs``, each once."""
+    from planning.services import entry_of
+
+    services = catalogue.services()
+    with_served_demand = {
+        str(s)
+        for s, m in demand_pairs
+        if entry_of(catalogue, str(s)).measure(str(m)).counts == "served"
+    }
+    return [
+        (s, m)
+        for s, m in dict.fromkeys((str(s), str(m)) for s, m in capacity_pairs)
+        if s in services
+        and s not in with_served_demand
+        and services[s].measure(m).counts == "served"
+    ]
+
+
+def served_bands(result: Any) -> pd.DataFrame:
+    """The region's users of the services whose users the capacity holds
+    (:func:`served_in_capacity`), reduced over runs like :func:`planning.plots.demand_bands`
+    reduces the demand: one row per (year, service, measure), municipality_code 'region',
+    ``value`` (central run 0, summed over the units that serve the region) and ``p10``/``p90``
+    over runs 1..N (blank without runs). Only services that run somewhere in some run (a
+    prevention unit nobody has gives no rows). Built from the plan's arrays (runs × units ×
+    years) when the result has them, else from its capacity frame. ``result``: a
+    :class:`planning.scenarios.ScenarioResult`. What :func:`planning.plots.demand_by_service`
+    takes as ``served``."""
+    cols = ["municipality_code", "year", "service", "measure", "value", "p10", "p90"]
+    arrays = result.arrays("demand")
+    demand_pairs = (
+        list(arrays.columns)
+        if arrays is not None
+        else result.demand[["service", "measure"]]
+        .astype(str)
+        .drop_duplicates()
+        .itertuples(index=False)
+    )
+    sums: dict[tuple[str, str], np.ndarray] = {}  # (service, measure): (runs, years)
+    if result.plan is not None:
+        years = np.asarray(result.plan.years, dtype=np.int64)
+        with_run = True  # band_columns leaves the band blank when the plan has run 0 only
+        blocks = [
+            ((str(lab["service"]), str(lab["measure"])), v)
+            for lab, v, _ in result.plan.parts("cap")
+        ]
+        keep = set(
+            served_in_capacity(demand_pairs, [k for k, _ in blocks], result.scenario.catalogue())
+        )
+        for key, v in blocks:
+            if key in keep:
+                s = np.broadcast_to(v, (len(result.plan.runs), v.shape[1], len(years)))
+                s = s.sum(axis=1, dtype=float)
+                sums[key] = sums[key] + s if key in sums else s
+    else:
+        cap = result.capacity
+        with_run = "run" in cap.columns
+        years = np.sort(cap["year"].unique()).astype(np.int64)
+        pairs = cap[["service", "measure"]].astype(str).drop_duplicates().itertuples(index=False)
+        for s, m in served_in_capacity(demand_pairs, pairs, result.scenario.catalogue()):
+            c = cap[(cap["service"] == s) & (cap["measure"] == m)]
+            c = c if with_run else c.assign(run=0)
+            wide = c.groupby(["run", "year"])["value"].sum().unstack("year")
+            sums[(s, m)] = wide.reindex(columns=years, fill_value=0.0).to_numpy(dtype=float)
+    parts = []
+    for (s, m), v in sums.items():
+        if not (v > 0).any():
+            continue  # the service runs nowhere in this scenario
+        b = band_columns(v, with_run)
+        parts.append(
+            pd.DataFrame(
+                {"municipality_code": "region", "year": years, "service": s, "measure": m, **b}
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=float if c in ("value", "p10", "p90") else object) for c in cols}
+        )
+    out = pd.concat(parts, ignore_index=True)[cols]
+    return out.sort_values(["service", "measure", "year"], ignore_index=True)
 
 
 def panel_label(catalogue: Any, service: str, measure: str, lang: str = "nb") -> str:
