@@ -156,6 +156,7 @@ OWNED = (
     "parameters.py",
     "sourced.py",
     "services",
+    "explore",  # the notebook's engine (issue 17)
 )
 
 
