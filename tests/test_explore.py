@@ -14,6 +14,7 @@ import pytest
 
 from planning import explore, plots, scenarios
 from planning.errors import PlanningError
+from planning.i18n import fmt_number
 
 
 class _Chart:
@@ -260,6 +261,39 @@ def test_the_notebook_starts_from_today_and_its_answer_is_scenarios_run_of_today
     assert ref["beds"] == pytest.approx(h["beds"])
     assert ex.headline()["beds"] < ref["beds"]
     assert "mot i dag: −" in ex.status()
+
+
+def test_the_status_line_shows_what_prevention_avoids():
+    """Issue 16 item 5: with a prevention unit whose mitigator acts (the innsatsteam shared by
+    the four) the status line shows the home-care FTE and users it avoids at the end year, as
+    the økonomiplan's row 'Hjemmetjenester, unngått ved forebygging' does; the numbers are those
+    of scenarios.run of the same scenario. Without such a unit, or with one of no documented
+    effect (frisklivssentral), nothing is shown."""
+    from planning import budget
+
+    ex = explore.Explorer(runs=0, make_chart=_Chart)
+    ex.update(end_year=2050)
+    assert ex.avoided() == {} and "unngått" not in ex.status()
+    ex.update(shared=("innsatsteam",))
+    res = scenarios.run(ex.scenario(), runs=0)
+    cap = res.capacity[res.capacity["year"] == 2050]
+    want = cap[cap["measure"] == "fte_avoided"].groupby("service")["value"].sum()
+    avoided = ex.avoided()
+    assert set(avoided) == {"hjemmetjenester"}
+    assert avoided["hjemmetjenester"]["fte_avoided"] == pytest.approx(want["hjemmetjenester"])
+    assert avoided["hjemmetjenester"]["fte_avoided"] > 0
+    # the unit acts on new users' hours, not on their number: no users avoided are claimed
+    assert "users_avoided" not in avoided["hjemmetjenester"]
+    fte = fmt_number(avoided["hjemmetjenester"]["fte_avoided"], "nb")
+    label = ex.labels["hjemmetjenester"]
+    assert f"{label}, {budget.AVOIDED['nb']}: {fte} årsverk" in ex.status()
+    ex.lang = "en"
+    try:
+        assert f"{budget.AVOIDED['en']}: " in ex.status() and " FTE (" in ex.status()
+    finally:
+        ex.lang = "nb"
+    ex.update(shared=("frisklivssentral",))  # no documented effect on care demand
+    assert ex.avoided() == {} and "unngått" not in ex.status()
 
 
 def test_bands_later_answers_with_the_central_run_then_fills_the_bands():

@@ -43,6 +43,7 @@ from typing import Any
 import pandas as pd
 
 from planning import data, plots, scenarios
+from planning.budget import AVOIDED
 from planning.i18n import check_language, fmt_number, fmt_signed, t
 
 #: The last year the horizon control allows (and the year every projection is made to).
@@ -133,6 +134,22 @@ def _headline(frames: Mapping[str, pd.DataFrame], v: Mapping[str, Any]) -> dict[
         "fte": float(fte["value"].sum()),
         "cost_nok": float(costs.loc[costs["year"] == y1, "nok"].sum()),
     }
+
+
+def _avoided(capacity: pd.DataFrame, end_year: int) -> dict[str, dict[str, float]]:
+    """What the prevention units of the scenario avoid in the year ``end_year``, summed over the
+    region: {service: {'users_avoided' or 'fte_avoided': value}} from the capacity measures that
+    :mod:`planning.services.mitigation` writes (home care's users and FTE where a unit with a
+    mitigator runs); only measures with something avoided, so empty without such a unit."""
+    a = capacity[
+        (capacity["year"] == end_year) & capacity["measure"].astype(str).str.endswith("_avoided")
+    ]
+    sums = a.groupby(["service", "measure"], observed=True)["value"].sum()
+    out: dict[str, dict[str, float]] = {}
+    for (service, measure), value in sums.items():
+        if value > 0:
+            out.setdefault(str(service), {})[str(measure)] = float(value)
+    return out
 
 
 def _cut(frame: pd.DataFrame, end_year: int) -> pd.DataFrame:
@@ -462,9 +479,16 @@ class Explorer:
         finally:
             self._keys = keys
 
+    def avoided(self) -> dict[str, dict[str, float]]:
+        """Home-care users and FTE that the prevention units avoid at the end year, central run
+        (``{service: {'users_avoided' | 'fte_avoided': value}}``, only what is above zero; what
+        the økonomiplan shows as 'Hjemmetjenester, unngått ved forebygging')."""
+        return _avoided(self.frames["capacity"], int(self.values["end_year"]))
+
     def status(self) -> str:
         """The status line under the controls (bokmål or English): the headline at the end year,
-        its change from today's organisation, runs and answer time."""
+        its change from today's organisation, what prevention avoids (where a prevention unit
+        with a mitigator runs), runs and answer time."""
         h, y1, lang = self.headline(), self.values["end_year"], self.lang
         ref = self.reference()
         ms = 1000 * self.timings.get("total", 0)
@@ -487,6 +511,15 @@ class Explorer:
                 if lang == "nb"
                 else f"; vs today: {beds} beds, {fte} FTE, NOK {cost} million"
             )
+        for service, values in self.avoided().items():
+            words = {"users_avoided": ("brukere", "users"), "fte_avoided": ("årsverk", "FTE")}
+            parts = [
+                f"{fmt_number(values[m], lang)} {words[m][0 if lang == 'nb' else 1]}"
+                for m in words
+                if m in values
+            ]
+            label = self.labels.get(service, service)
+            out += f"; {label}, {AVOIDED[lang]}: {', '.join(parts)}"
         runs = f"{self.runs} simuleringer" if lang == "nb" else f"{self.runs} runs"
         out += f" ({runs}; {ms:.0f} ms)"
         if self.bands_pending:
