@@ -483,7 +483,10 @@ class Explorer:
         """Home-care users and FTE that the prevention units avoid at the end year, central run
         (``{service: {'users_avoided' | 'fte_avoided': value}}``, only what is above zero; what
         the økonomiplan shows as 'Hjemmetjenester, unngått ved forebygging')."""
-        return _avoided(self.frames["capacity"], int(self.values["end_year"]))
+        y1 = int(self.values["end_year"])
+        key = ("avoided", self._keys.get("plan"), y1)  # once per plan and year
+        kept = self._sum.get_or(key, lambda: _avoided(self.frames["capacity"], y1))
+        return {service: dict(values) for service, values in kept.items()}
 
     def status(self) -> str:
         """The status line under the controls (bokmål or English): the headline at the end year,
