@@ -263,6 +263,54 @@ def test_the_notebook_starts_from_today_and_its_answer_is_scenarios_run_of_today
     assert "mot i dag: −" in ex.status()
 
 
+def test_the_reference_is_today_whatever_the_base():
+    """Today is the reference: on the base shared_prevention with nothing shared by the
+    control, the change from today is scenarios.run('shared_prevention') minus
+    scenarios.run('today') (the headline difference compare() gives), not zero against the
+    base itself."""
+    ex = explore.Explorer("shared_prevention", runs=0, make_chart=_Chart)
+    ex.update(end_year=2050)
+    base, today = scenarios.run("shared_prevention", runs=0), scenarios.run("today", runs=0)
+    assert ex.headline()["fte"] == pytest.approx(base.headline()["fte"])
+    ref = ex.reference()
+    for k in ("beds", "fte", "cost_nok"):
+        assert ref[k] == pytest.approx(today.headline()[k])
+    c = scenarios.compare([base, today], alone=None)
+    c = c[(c["municipality_code"] == "region") & (c["year"] == 2050)].set_index("metric")
+    for k in ("beds", "fte", "cost_nok"):
+        assert ex.headline()[k] - ref[k] == pytest.approx(c.loc[k, "difference"])
+    assert c.loc["fte", "difference"] != 0  # the prevention units cost staff: not zero
+    fte = fmt_number(ex.headline()["fte"] - ref["fte"], "nb")
+    assert "mot i dag: 0 senger, " in ex.status() and "0 årsverk" not in ex.status()
+    assert fte.lstrip("−-") in ex.status()
+
+
+def test_demand_chart_shows_the_users_the_capacity_holds_when_the_service_runs():
+    """The explorer's demand chart has the panels the report's has for psykisk helse og rus's
+    users with substance problems and the prevention units' participants (selected by
+    plots.served_in_capacity), each the sum of the central run's capacity over the units; a
+    prevention unit's panel is there when the unit runs (innsatsteam shared) and not before."""
+    ex = explore.Explorer(runs=0, make_chart=_Chart)
+    ex.update(end_year=2040)
+    panels = ex.series("demand")[0][0]
+    assert ("psykisk_helse_rus", "users_substance") in panels
+    assert ("innsatsteam", "participants") not in panels
+    ex.update(shared=("innsatsteam",))
+    shape, traces, _ = ex.series("demand")
+    assert ("innsatsteam", "participants") in shape[0]
+    res = scenarios.run(ex.scenario(end_year=2040), runs=0)
+    cap = res.capacity
+    for s, m in [("innsatsteam", "participants"), ("psykisk_helse_rus", "users_substance")]:
+        want = cap[(cap["service"] == s) & (cap["measure"] == m)].groupby("year")["value"].sum()
+        assert want.gt(0).any()
+        line = traces[shape[0].index((s, m))]  # central run alone: one line per panel
+        assert np.asarray(line["x"]).tolist() == want.index.tolist()
+        assert np.asarray(line["y"], dtype=float) == pytest.approx(want.to_numpy())
+    # the live chart holds the figure plots.demand_by_service draws, with the served panels
+    assert _traces(ex.charts["demand"].fig) == _traces(ex.figure("demand"))
+    assert len(ex.charts["demand"].fig.data) == len(traces)
+
+
 def test_the_status_line_shows_what_prevention_avoids():
     """Issue 16 item 5: with a prevention unit whose mitigator acts (the innsatsteam shared by
     the four) the status line shows the home-care FTE and users it avoids at the end year, as

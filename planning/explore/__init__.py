@@ -27,8 +27,10 @@ computes only what it does:
 
 The trace data of each chart is in :mod:`planning.explore.charts`. The base is today's
 organisation (``today``) unless told otherwise; :meth:`Explorer.reference`
-gives the same municipalities and levers as they are organised today, for the status line's
-change from today. The numbers are those of :func:`planning.scenarios.run` for the same
+gives the same municipalities and levers as they are organised today (scenario ``today``,
+whatever the base), for the status line's change from today. The demand chart also shows the
+users the capacity holds (psykisk helse og rus, prevention units; :meth:`Explorer.served`), as
+the report's does. The numbers are those of :func:`planning.scenarios.run` for the same
 scenario (tested).
 """
 
@@ -62,7 +64,9 @@ CONTROLS: tuple[str, ...] = (
 CHART_INPUTS: dict[str, frozenset[str]] = {
     "pyramid": frozenset({"municipalities", "end_year", "variant"}),
     "growth": frozenset({"municipalities", "end_year", "variant"}),
-    "demand": frozenset({"municipalities", "end_year", "variant", "healthy_ageing"}),
+    # the served panels (psykisk helse og rus, prevention units) come from the plan's capacity:
+    # users from demand and the units that run (``shared``), not from refusal or occupancy
+    "demand": frozenset({"municipalities", "end_year", "variant", "healthy_ageing", "shared"}),
     "beds": frozenset({"municipalities", "end_year", "variant", "healthy_ageing", "max_refusal"}),
     "fte": frozenset(set(CONTROLS) - {"occupancy_target"}),
     "cost": frozenset(set(CONTROLS) - {"occupancy_target"}),
@@ -181,6 +185,8 @@ class Explorer:
     ) -> None:
         self.lang = check_language(lang)
         self.base = scenarios.load_scenario(base)
+        self._base_is_today = self.base == scenarios.load_scenario(scenarios.REFERENCE)
+        self._today: Explorer | None = None  # today's organisation, for reference() on another base
         self.runs, self.seed = int(runs), seed
         self.names = dict(names or data.municipality_names())
         from planning.reports import service_labels
@@ -460,17 +466,36 @@ class Explorer:
         key = ("headline", self._keys.get("plan"), self.values["end_year"])
         return dict(self._sum.get_or(key, lambda: _headline(self.frames, self.values)))
 
-    def reference(self) -> dict[str, float] | None:
+    def reference(self) -> dict[str, float]:
         """:meth:`headline` of the reference for the same municipalities, horizon and levers:
-        today's organisation (no shared service added by the control); None when the base
-        scenario is not built on today's organisation."""
-        if not self.base.organisation.status_quo:
-            return None
-        if not self.values["shared"]:
-            return self.headline()
+        today's organisation (scenario ``today``, :data:`planning.scenarios.REFERENCE`, with no
+        shared service added by the control), whatever the base. On another base (e.g.
+        ``shared_prevention``) it is the plan of ``today`` with the controls' values, as
+        :func:`planning.scenarios.compare` takes its reference."""
         v = {**self.values, "shared": ()}
-        plan = self._plan.get_or(self._inputs(v)[-1][-1], lambda: self._today_plan(v))
+        if not self._base_is_today:
+            ref = self._today_explorer()
+            plan = ref._plan.get_or(ref._inputs(v)[-1][-1], lambda: ref._today_plan(v))
+        elif not self.values["shared"]:
+            return self.headline()
+        else:
+            plan = self._plan.get_or(self._inputs(v)[-1][-1], lambda: self._today_plan(v))
         return _headline({k: _cut(plan[k], int(v["end_year"])) for k in plan}, v)
+
+    def _today_explorer(self) -> Explorer:
+        """An explorer of ``today`` (central run) for :meth:`reference` on another base; it
+        shares the coverage fit and, when the projection is the same, the central population."""
+        if self._today is None:
+            ref = Explorer(scenarios.REFERENCE, runs=0, lang=self.lang, names=self.names)
+            ref._coverage = self._coverage
+            today = ref.base
+            if (
+                today.horizon.base_year == self.base.horizon.base_year
+                and today.demography == self.base.demography
+            ):
+                ref._pop0 = self._pop0
+            self._today = ref
+        return self._today
 
     def _today_plan(self, v: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         keys = dict(self._keys)
@@ -478,6 +503,32 @@ class Explorer:
             return {k: self._central_stages(v)[k] for k in _PLAN_FRAMES}
         finally:
             self._keys = keys
+
+    def served(self) -> pd.DataFrame:
+        """The region's users of the services whose users the capacity holds (psykisk helse og
+        rus's users with substance problems, a prevention unit's participants; selected by
+        :func:`planning.plots.served_in_capacity`, as the report's demand chart shows them):
+        one row per (year, service, measure) to MAX_END_YEAR, ``value`` summed over the units of
+        the central run's capacity; municipality_code 'region'. Only services that run (a value
+        above zero in some year). Once per plan."""
+        key = ("served", self._keys.get("plan"))
+        return self._sum.get_or(key, self._served_frame)
+
+    def _served_frame(self) -> pd.DataFrame:
+        cap = self._stages_full["capacity"]
+        demand_pairs = list(self._stages_full["demand0"].columns)
+        pairs = cap[["service", "measure"]].astype(str).drop_duplicates()
+        keep = plots.served_in_capacity(
+            demand_pairs, pairs.itertuples(index=False), self.base.catalogue()
+        )
+        cols = ["municipality_code", "year", "service", "measure", "value"]
+        if not keep:
+            return pd.DataFrame(columns=cols)
+        c = cap[pd.MultiIndex.from_frame(cap[["service", "measure"]].astype(str)).isin(keep)]
+        g = c.groupby(["service", "measure", "year"], as_index=False, observed=True)["value"].sum()
+        g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
+        runs = g.groupby(["service", "measure"], observed=True)["value"].transform("max") > 0
+        return g[runs].assign(municipality_code="region")[cols].reset_index(drop=True)
 
     def avoided(self) -> dict[str, dict[str, float]]:
         """Home-care users and FTE that the prevention units avoid at the end year, central run
@@ -552,6 +603,7 @@ class Explorer:
                 lang=lang,
                 service_labels=self.labels,
                 catalogue=self.base.catalogue(),
+                served=_cut(self.served(), y1),
             )
         if name == "beds":
             return plots.beds_separate_pooled(
@@ -705,6 +757,7 @@ _SUMMARY_STAGE = {
     "pyramid": "population0",
     "growth": "population",
     "demand": "demand",
+    "served": "plan",
     "fte": "plan",
     "cost": "plan",
 }

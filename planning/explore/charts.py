@@ -131,12 +131,28 @@ def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
         }
         return panels, [_band_central_full(by_panel[p], "value") for p in panels]
 
+    def make_served() -> list[tuple[tuple[str, str], Any]]:
+        # users the capacity holds (psykisk helse og rus, prevention units): central run only
+        served = ex.served()
+        return [
+            ((s, m), (None, (d["year"].to_numpy(), d["value"].to_numpy(dtype=float))))
+            for s, m in plots.demand_panels(served, ex.base.catalogue())
+            for d in [served[(served["service"] == s) & (served["measure"] == m)]]
+        ]
+
     panels, parts = ex._summary("demand", make)
+    extra = ex._summary("served", make_served)
+    # in service order, as plots.demand_by_service places the served panels among the others
+    both = sorted(
+        [(p, full, ex.bands_pending) for p, full in zip(panels, parts, strict=True)]
+        + [(p, full, False) for p, full in extra],
+        key=lambda x: x[0][0],
+    )
     y1 = int(ex.values["end_year"])
     traces: list[dict[str, Any]] = []
-    for full in parts:
-        traces += _band_central(full, y1, ex.bands_pending)
-    return (tuple(panels), len(traces)), traces, {}
+    for _, full, pending in both:
+        traces += _band_central(full, y1, pending)
+    return (tuple(p for p, _, _ in both), len(traces)), traces, {}
 
 
 def _beds_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
