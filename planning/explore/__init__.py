@@ -511,24 +511,9 @@ class Explorer:
         one row per (year, service, measure) to MAX_END_YEAR, ``value`` summed over the units of
         the central run's capacity; municipality_code 'region'. Only services that run (a value
         above zero in some year). Once per plan."""
-        key = ("served", self._keys.get("plan"))
-        return self._sum.get_or(key, self._served_frame)
+        from planning.explore.charts import served_frame
 
-    def _served_frame(self) -> pd.DataFrame:
-        cap = self._stages_full["capacity"]
-        demand_pairs = list(self._stages_full["demand0"].columns)
-        pairs = cap[["service", "measure"]].astype(str).drop_duplicates()
-        keep = plots.served_in_capacity(
-            demand_pairs, pairs.itertuples(index=False), self.base.catalogue()
-        )
-        cols = ["municipality_code", "year", "service", "measure", "value"]
-        if not keep:
-            return pd.DataFrame(columns=cols)
-        c = cap[pd.MultiIndex.from_frame(cap[["service", "measure"]].astype(str)).isin(keep)]
-        g = c.groupby(["service", "measure", "year"], as_index=False, observed=True)["value"].sum()
-        g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
-        runs = g.groupby(["service", "measure"], observed=True)["value"].transform("max") > 0
-        return g[runs].assign(municipality_code="region")[cols].reset_index(drop=True)
+        return self._sum.get_or(("served", self._keys.get("plan")), lambda: served_frame(self))
 
     def avoided(self) -> dict[str, dict[str, float]]:
         """Home-care users and FTE that the prevention units avoid at the end year, central run

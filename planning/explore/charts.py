@@ -105,6 +105,24 @@ def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
     return ("growth", len(traces)), traces, {}
 
 
+def served_frame(ex: Explorer) -> pd.DataFrame:
+    """What :meth:`planning.explore.Explorer.served` keeps, from the central plan's capacity."""
+    cap = ex._stages_full["capacity"]
+    demand_pairs = list(ex._stages_full["demand0"].columns)
+    pairs = cap[["service", "measure"]].astype(str).drop_duplicates()
+    keep = plots.served_in_capacity(
+        demand_pairs, pairs.itertuples(index=False), ex.base.catalogue()
+    )
+    cols = ["municipality_code", "year", "service", "measure", "value"]
+    if not keep:
+        return pd.DataFrame(columns=cols)
+    c = cap[pd.MultiIndex.from_frame(cap[["service", "measure"]].astype(str)).isin(keep)]
+    g = c.groupby(["service", "measure", "year"], as_index=False, observed=True)["value"].sum()
+    g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
+    runs = g.groupby(["service", "measure"], observed=True)["value"].transform("max") > 0
+    return g[runs].assign(municipality_code="region")[cols].reset_index(drop=True)
+
+
 def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> tuple[list[tuple[str, str]], list[Any]]:
         demand = _tidy(ex._stages_full["demand"])
