@@ -70,18 +70,7 @@ def _traces(fig):
 def test_numbers_equal_scenarios_run_for_the_same_scenario(ex):
     ex.update(end_year=2040, max_refusal=0.03, shared=("kad", "intermediaer"))
     res = scenarios.run(ex.scenario(), runs=3, seed=7)
-    for name in ("capacity", "staff", "costs", "cost_shares"):
-        want = getattr(res, name)
-        want = want[want["run"] == 0].drop(columns="run") if "run" in want.columns else want
-        got = ex.frame(name)
-        keys = [c for c in want.columns if c not in ("value", "nok", "share")]
-        m = want.merge(got, on=keys, how="outer", suffixes=("_run", "_ex"), indicator=True)
-        assert (m["_merge"] == "both").all(), name
-        for col in ("value", "nok", "share"):
-            if f"{col}_run" in m.columns:
-                np.testing.assert_allclose(
-                    m[f"{col}_ex"], m[f"{col}_run"], rtol=1e-9, atol=1e-9, err_msg=name
-                )
+    _central_equal(ex, res)
     for name in ("population", "demand"):
         want, got = getattr(res, name), ex.frame(name)
         keys = [c for c in want.columns if c not in ("value", "population")]
