@@ -735,3 +735,44 @@ def test_one_off_costs_are_metrics_of_the_sweep_records(tmp_path):
     selbu = wide.loc[("dms_all_four", "5032"), "one_off_total_nok"].iloc[0]
     selbu_exits = sum("5032" in u.members for u in today if u.service != "kad")
     assert selbu == pytest.approx(selbu_exits * leave + setup / 4)
+
+
+@pytest.mark.slow
+def test_the_cost_key_sweep_compares_against_today(tmp_path):
+    """The shipped cost-key sweep starts from today's organisation: its 'today' alternative is
+    scenarios.run('today') (same refusal target), and a DMS for all four changes only the DMS
+    (Selbu joins: fewer beds for the region than today's three-member DMS plus Selbu's own)."""
+    from planning import scenarios
+
+    res = sw.run_sweep(
+        ROOT / "scenarios" / "sweeps" / "dms_cost_key.yaml",
+        tmp_path / "o",
+        workers=1,
+        progress=False,
+    )
+    assert res.failed == 0
+    t = pd.read_parquet(res.results)
+    t = t[
+        (t["year"] == 2050)
+        & (t["levers.max_refusal"] == 0.05)
+        & (t["municipality_code"] == "region")
+    ]
+    today = scenarios.apply_overrides(
+        scenarios.load_scenario("today"), {"levers.max_refusal": 0.05}
+    )
+    want = scenarios.run(today).metrics()
+    want = want[(want["year"] == 2050) & (want["municipality_code"] == "region")]
+    for metric in ("beds", "cost_nok"):
+        got = t[(t["organisation"] == "today") & (t["metric"] == metric)]["value"]
+        exp = want[want["metric"] == metric]["value"]
+        assert len(got) == len(exp) == 1, metric
+        np.testing.assert_allclose(got.iloc[0], exp.iloc[0], rtol=1e-9, err_msg=metric)
+    beds = t[t["metric"] == "beds"].set_index("organisation")["value"]
+    assert set(beds.index) == {
+        "today",
+        "by_population",
+        "by_use",
+        "fixed_25_then_use",
+        "fixed_50_then_use",
+    }
+    assert (beds.drop("today") < beds["today"]).all()
