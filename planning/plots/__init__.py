@@ -55,6 +55,7 @@ from planning.plots.units import (
     panel_label,
     refusals_chart,
     served_bands,
+    served_sums,
     served_in_capacity,
     shared_travel,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "region_map",
     "region_map_parts",
     "served_bands",
+    "served_sums",
     "served_in_capacity",
     "shared_travel",
     "staff_by_service",
