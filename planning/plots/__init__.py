@@ -55,8 +55,8 @@ from planning.plots.units import (
     panel_label,
     refusals_chart,
     served_bands,
-    served_sums,
     served_in_capacity,
+    served_sums,
     shared_travel,
 )
 from planning.plots.workforce import profession_bars, workforce_ratios
