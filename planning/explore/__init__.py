@@ -560,16 +560,15 @@ class Explorer:
 
     def figure(self, name: str) -> Any:
         """The full plotly figure of chart ``name`` for the current values (from planning.plots)."""
-        f = {**{k: self.frame(k) for k in ("population", "demand")}, **self.frames}
-        lang = self.lang
+        f, lang = self.frame, self.lang  # only the frames this chart reads are built
         y0, y1 = int(self.base.horizon.base_year), int(self.values["end_year"])
         if name == "pyramid":
-            return plots.population_pyramid(f["population"], years=[y0, y1], lang=lang)
+            return plots.population_pyramid(f("population"), years=[y0, y1], lang=lang)
         if name == "growth":
-            return plots.age_group_growth(f["population"], lang=lang)
+            return plots.age_group_growth(f("population"), lang=lang)
         if name == "demand":
             return plots.demand_by_service(
-                f["demand"],
+                f("demand"),
                 lang=lang,
                 service_labels=self.labels,
                 catalogue=self.base.catalogue(),
@@ -580,9 +579,9 @@ class Explorer:
                 self._beds(), lang=lang, service_labels=self.labels, year=y1
             )
         if name == "fte":
-            return plots.staff_by_service(f["staff"], lang=lang, service_labels=self.labels)
+            return plots.staff_by_service(f("staff"), lang=lang, service_labels=self.labels)
         if name == "cost":
-            return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
+            return plots.costs_by_municipality(f("costs"), year=y1, lang=lang, names=self.names)
         if name == "map":
             geometry, places, travel = self._map_inputs()
             codes = list(self.values["municipalities"])

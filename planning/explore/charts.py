@@ -130,6 +130,7 @@ def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
         traces += _band_central(full, y1, pending)
     return (tuple(p for p, _, _ in both), len(traces)), traces, {}
 
+
 def _beds_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     rows = ex._beds().to_dict("records")  # one row per service and arrangement, services sorted
     traces = []

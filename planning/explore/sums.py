@@ -143,22 +143,15 @@ def age_group_lines(
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """Persons of the region per age group and year: per group (years, central run 0, P10/P90
     over runs 1..N as an array (2, years), or None without drawn runs), by
-    :func:`planning.plots.age_group_bands` (the report's reduction of the same arrays)."""
-    from planning import plots
+    :func:`planning.plots.population.age_group_sums` (the report's reduction of the arrays)."""
+    from planning.plots.population import age_group_sums
 
-    b = plots.age_group_bands(population, groups)
-    out = []
-    for g in groups:
-        d = b[b["group"] == g]
-        band = d[["p10", "p90"]].to_numpy(dtype=float).T
-        out.append(
-            (
-                d["year"].to_numpy(),
-                d["population"].to_numpy(dtype=float),
-                band if population.with_run and population.n_runs > 1 else None,
-            )
-        )
-    return out
+    drawn = population.with_run and population.n_runs > 1
+    years = np.asarray(population.years, dtype=np.int64)
+    return [
+        (years, b["value"], np.stack([b["p10"], b["p90"]]) if drawn else None)
+        for b in age_group_sums(population, groups)
+    ]
 
 
 def demand_lines(
