@@ -155,3 +155,17 @@ def test_staff_and_cost_sums_equal_the_frame_groupbys(ex):
         k = int(np.searchsorted(plan.years, year))
         assert arr[codes.index(code), items.index(item), k] == pytest.approx(nok, rel=1e-12)
     assert np.count_nonzero(arr) <= len(want)  # nothing beyond the frame's cells
+
+
+def test_the_coverage_of_a_set_takes_its_rows_of_the_national_fit_as_restrict_does(ex):
+    """The explorer restricts the national coverage fit by each municipality's rows (found once)
+    instead of scanning it: the same frame as coverage.restrict, row for row."""
+    from planning import scenarios
+    from planning.coverage import restrict
+
+    services_json = scenarios._freeze(ex.scenario().services)
+    national = ex._coverage[services_json]
+    for codes in (CODES, ("5001",), ("5035", "5034", "5033", "5032", "5031", "5036")):
+        got = ex.coverage(codes, services_json)
+        pd.testing.assert_frame_equal(got, restrict(national, list(codes)))
+        assert set(got["municipality_code"]) == set(codes)

@@ -187,13 +187,15 @@ class Explorer:
         self._shapes: dict[str, tuple] = {}
         # central run (small: many kept) and all runs (large: a few kept); chart data
         self._pop0, self._dem0, self._plan = _LRU(64), _LRU(64), _LRU(128)
+        self._scenarios = _LRU(64)  # _inputs of each value of the controls but the horizon
         self._pop, self._dem, self._sum = _LRU(8), _LRU(8), _LRU(512)
         self.bands_later = bool(bands_later)
         self.bands_pending = False
         self._titles: dict[str, str] = {}
         self._keys: dict[str, Any] = {}
-        self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
+        self._coverage: dict[Any, Any] = {}  # national coverage fit (and its rows) per catalogue
         self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
+        self._map_index: Any = None  # plots.MapIndex of the map data (outlines read once)
         self._near: dict[str, frozenset[str]] = {}  # each municipality's neighbours (map)
         self._maps = _LRU(64)  # the map figure of each set of municipalities
         self._stages_full: dict[str, Any] = {}
@@ -261,16 +263,22 @@ class Explorer:
 
     # ---- stages -----------------------------------------------------------------------------
     def _inputs(self, v: Mapping[str, Any]) -> tuple[Any, ...]:
-        """(codes, scenario to MAX_END_YEAR, frozen services, catalogue, levers, cache keys)."""
+        """(codes, scenario to MAX_END_YEAR, frozen services, catalogue, levers, cache keys),
+        once per value of the controls other than the horizon (the answer, its bands and the
+        reference ask for the same)."""
         codes = tuple(str(c) for c in v["municipalities"])
-        scn = self.scenario(v, end_year=MAX_END_YEAR)
-        services_json = scenarios._freeze(scn.services)
-        catalogue = scenarios._catalogue_for(services_json)
-        levers = scn.levers.with_defaults(catalogue)
         pop_key = (codes, v["variant"])
         dem_key = (pop_key, v["healthy_ageing"])
         plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
-        return codes, scn, services_json, catalogue, levers, (pop_key, dem_key, plan_key)
+
+        def make() -> tuple[Any, ...]:
+            scn = self.scenario(v, end_year=MAX_END_YEAR)
+            services_json = scenarios._freeze(scn.services)
+            catalogue = scenarios._catalogue_for(services_json)
+            levers = scn.levers.with_defaults(catalogue)
+            return codes, scn, services_json, catalogue, levers, (pop_key, dem_key, plan_key)
+
+        return self._scenarios.get_or(plan_key, make)
 
     def _central_stages(self, v: Mapping[str, Any]) -> dict[str, Any]:
         """The central run: population and demand (run 0 alone, to MAX_END_YEAR) and the plan,
@@ -366,7 +374,11 @@ class Explorer:
         """The coverage model of ``codes``: the national fit (every municipality, made once per
         catalogue) restricted to ``codes``. The fit pools over the whole national panel whatever
         the municipalities asked for, so this equals ``scenarios._coverage_rates(codes, ...)``
-        (tested) and a new set of municipalities needs no new fit."""
+        (tested) and a new set of municipalities needs no new fit. The rows of each
+        municipality are found once per fit, so restricting takes the set's rows rather than
+        scanning the national model (the same rows in the same order; tested)."""
+        import numpy as np
+
         from planning.coverage import restrict
 
         national = self._coverage.get(services_json)
@@ -375,7 +387,14 @@ class Explorer:
             national = self._coverage[services_json] = scenarios._coverage_rates(
                 every, services_json
             )
-        return restrict(national, list(codes))
+        key = ("coverage_rows", services_json)
+        rows = self._coverage.get(key)
+        if rows is None:
+            rows = self._coverage[key] = national.groupby("municipality_code", sort=False).indices
+        if not all(c in rows for c in codes):  # a municipality without KOSTRA: national values
+            return restrict(national, list(codes))
+        at = np.sort(np.concatenate([rows[c] for c in set(codes)]))
+        return restrict(national.take(at), list(codes))
 
     def _summary(self, what: str, make: Callable[[], Any], part: Any = None) -> Any:
         """Chart data computed once per population/demand/plan (to MAX_END_YEAR; or per
@@ -604,6 +623,8 @@ class Explorer:
         if name == "map":
             codes = tuple(self.values["municipalities"])
             geometry, places, travel = self._map_inputs()
+            if self._map_index is None:
+                self._map_index = plots.MapIndex(geometry, places, travel)
 
             def make() -> tuple[list[Any], dict[str, Any]]:
                 traces, layout = plots.region_map_parts(
@@ -613,6 +634,7 @@ class Explorer:
                     list(codes),
                     lang=self.lang,
                     around=self._around(codes),
+                    index=self._map_index,
                 )
                 title = layout.pop("title")
                 return traces, {**layout, "title.text": title}
@@ -634,18 +656,19 @@ class Explorer:
         kept, layout = self._sum.get_or(key, styles)
         return [{**style, **data} for style, data in zip(kept, series, strict=True)], layout
 
-    def _around(self, codes: tuple[str, ...]) -> Any:
-        """The neighbours the map draws around ``codes`` (:func:`planning.plots.neighbours`),
-        from each member's neighbours found once: the polygons touching the buffered region are
-        those touching any member's buffered polygon (a buffer of a union is the union of the
-        buffers), so this equals ``neighbours(geometry, codes)`` (tested)."""
+    def _around(self, codes: tuple[str, ...]) -> list[str]:
+        """The municipality codes of the neighbours the map draws around ``codes``
+        (:func:`planning.plots.neighbours`), from each member's neighbours found once: the
+        polygons touching the buffered region are those touching any member's buffered polygon
+        (a buffer of a union is the union of the buffers), so these are the codes of
+        ``neighbours(geometry, codes)`` (tested), sorted."""
         geometry = self._map_inputs()[0]
         near: set[str] = set()
         for c in codes:
             if c not in self._near:
                 self._near[c] = frozenset(plots.neighbours(geometry, [c])["municipality_code"])
             near |= self._near[c]
-        return geometry[geometry["municipality_code"].isin(sorted(near - set(codes)))]
+        return sorted(near - set(codes))
 
     def _beds(self) -> pd.DataFrame:
         """Beds of KAD and intermediate beds at the end year when each municipality plans alone

@@ -28,7 +28,7 @@ from planning.plots.common import (
     band_columns,
     line_and_band,
 )
-from planning.plots.maps import map_hub, neighbours, region_map, region_map_parts
+from planning.plots.maps import MapIndex, map_hub, neighbours, region_map, region_map_parts
 from planning.plots.population import (
     age_group_bands,
     age_group_growth,
@@ -62,6 +62,7 @@ from planning.plots.units import (
 from planning.plots.workforce import profession_bars, workforce_ratios
 
 __all__ = [
+    "MapIndex",
     "BAND_QUANTILES",
     "FEMALE_COLOUR",
     "MALE_COLOUR",
