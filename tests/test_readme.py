@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from planning.errors import PlanningDeprecationWarning
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,7 +28,7 @@ def test_the_readme_python_api_block_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)  # no deprecated name in the README
+        warnings.simplefilter("error", PlanningDeprecationWarning)  # no old name in the README
         exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert (tmp_path / "results" / "cost_key" / "results.parquet").is_file()
     assert len(namespace["table"]) > 0 and namespace["v"].levers.max_refusal == 0.02
