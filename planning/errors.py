@@ -66,6 +66,25 @@ class LimitError(InputError):
     physical bound (``planning.limits``)."""
 
 
+def location(loc: Iterable[object]) -> list[str]:
+    """A pydantic error location as the parts of a dotted key, without the tags pydantic adds
+    for the branch of a union it tried ('list[any]', 'function-after[...]'): no key of a file
+    has brackets in it."""
+    return [str(p) for p in loc if not (str(p).endswith("]") and "[" in str(p))]
+
+
+def data_error_inside(err: object) -> DataError | None:
+    """The :class:`DataError` a validator raised while checking a value against the data (a
+    missing or corrupt data file found while validating a scenario's ``base_year``), if any, from
+    a pydantic ``ValidationError``: it is the data file that is wrong, not the file being read,
+    so callers raise it as it is instead of naming the user's file and key."""
+    for e in getattr(err, "errors", lambda: [])():
+        inner = (e.get("ctx") or {}).get("error")
+        if isinstance(inner, DataError):
+            return inner
+    return None
+
+
 def require_columns(
     frame: object, columns: Sequence[str], what: str, key: str | None = None
 ) -> None:

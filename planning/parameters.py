@@ -34,7 +34,14 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import DataError, PlanningError, ScenarioError, suggest
+from planning.errors import (
+    DataError,
+    PlanningError,
+    ScenarioError,
+    data_error_inside,
+    location,
+    suggest,
+)
 from planning.overhead import Overhead
 from planning.services import ENTRY_KINDS, KINDS, ServiceEntry
 from planning.services.base import ServiceSpec
@@ -654,7 +661,7 @@ def format_validation_error(err: ValidationError) -> tuple[str, str]:
     entry's kind (which pydantic puts into the location) is left out of the key."""
     errors = err.errors()
     e = next((x for x in errors if x.get("type") == "extra_forbidden"), errors[0])
-    loc = [str(p) for p in e["loc"]]
+    loc = location(e["loc"])
     if len(loc) > 1 and loc[1] in KINDS:  # a service entry: drop the kind tag pydantic adds
         loc = [loc[0], *loc[2:]]
     key = ".".join(loc)
@@ -677,6 +684,8 @@ def _validate(model: type[BaseModel], raw: Any, file: str | Path, error: type[Pl
     try:
         out = model.model_validate(raw)
     except ValidationError as err:
+        if (data_problem := data_error_inside(err)) is not None:
+            raise data_problem from None
         key, msg = format_validation_error(err)
         allowed = None
         if msg == "unknown key":
@@ -720,9 +729,9 @@ def _read_yaml(path: str | Path | None, name: str) -> tuple[Any, str]:
         from planning.data import data_dir, load_yaml
 
         return load_yaml(name), str(data_dir() / name)
-    p = Path(path)
-    if not p.is_file():
-        raise DataError("file not found", file=p)
+    from planning.io import require_file
+
+    p = require_file(path, DataError)
     try:
         with open(p, encoding="utf-8") as f:
             return yaml.safe_load(f), str(p)

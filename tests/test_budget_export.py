@@ -21,7 +21,7 @@ from planning.errors import InputError
 
 @pytest.fixture(scope="module")
 def baseline():
-    return scenarios.run("baseline", runs=0)
+    return scenarios.run("alone", runs=0)
 
 
 @pytest.fixture(scope="module")

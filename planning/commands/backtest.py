@@ -67,6 +67,10 @@ def _backtest(args: argparse.Namespace) -> int:
     from planning import backtest, demography
 
     spec = where(args) or "vaernesregionen"
+    if args.out is not None:
+        from planning.io import check_output
+
+        check_output(args.out, "--out")
     if args.demand:
         return _demand(args, spec)
     args.end_year = 2026 if args.end_year is None else args.end_year
@@ -213,7 +217,9 @@ def _demand(args: argparse.Namespace, spec) -> int:
                 f"({100 * row['sum'] / row['count']:.0f} %)"
             )
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(args.out, index=False)
+        from planning.io import make_dir, write_frame
+
+        make_dir(args.out.parent)
+        write_frame(res, args.out, "csv")
         print(f"wrote {len(res)} rows to {args.out}")
     return 0

@@ -53,6 +53,9 @@ def _export(args: argparse.Namespace) -> int:
         )
     if not path.resolve().parent.is_dir():
         raise InputError(f"{path}: folder {path.resolve().parent} does not exist", key="--xlsx")
+    from planning.io import check_output
+
+    check_output(path, "--xlsx")
     scn = scenarios.apply_overrides(scenarios.load_scenario(args.scenario), where_overrides(args))
     result = scenarios.run(scn, runs=args.runs, seed=args.seed)
     ref_name = args.reference or export.default_reference()

@@ -98,6 +98,10 @@ def _project(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown output format '{args.out.suffix}'", key="--out", allowed=", ".join(FORMATS)
         )
+    if args.out is not None:
+        from planning.io import check_output
+
+        check_output(args.out, "--out")
     from planning import data, limits
     from planning.errors import LimitError
 

@@ -50,10 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from planning.io import check_output
     from planning.reports import render_reports, resolve_scenarios, summarise
 
     names = resolve_scenarios(args.scenarios, all_=args.all)
     spec = where(args)
+    check_output(args.out, "--out", folder=True)
     _check_memory(names, args.runs)
     print(
         f"rendering {len(names)} report(s) with {min(args.workers, len(names))} worker(s) into {args.out}/ ...",

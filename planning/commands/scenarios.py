@@ -96,6 +96,12 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown table format '{args.table.suffix}'", key="--table", allowed=".csv, .parquet"
         )
+    from planning.io import check_output
+
+    if args.out is not None:
+        check_output(args.out, "--out", folder=True)
+    if args.table is not None:
+        check_output(args.table, "--table")
     overrides = where_overrides(args)
     from planning.errors import PlanningError
 
@@ -130,8 +136,9 @@ def _run(args: argparse.Namespace) -> int:
             path = args.table
             if len(names) > 1:
                 path = path.with_name(f"{path.stem}_{name}{path.suffix}")
-            make_dir(path.parent)
-            write_frame(table, path, "csv" if path.suffix.lower() == ".csv" else "parquet")
+            make_dir(path.parent, key="--table")
+            fmt = "csv" if path.suffix.lower() == ".csv" else "parquet"
+            write_frame(table, path, fmt, key="--table")
             print(
                 f"wrote {len(table):,} rows ({table['municipality_code'].nunique()} municipalities) to {path}"
             )

@@ -50,14 +50,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _write(frame, out: Path | None) -> None:
     if out is None:
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(out)
-    except OSError as e:
-        raise InputError(f"cannot write ({e.strerror})", key="--out", file=out) from None
+    from planning.io import make_dir, write_frame
+
+    make_dir(out.parent)
+    write_frame(frame, out, "csv")
     print(f"wrote {out}")
+
+
+def _check_out(out: Path | None) -> None:
+    """Before the work: --out must be a file that can be written (planning.io.check_output)."""
+    if out is not None:
+        from planning.io import check_output
+
+        check_output(out, "--out")
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -65,6 +70,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise InputError(f"--top must be at least 1, got {args.top}", key="--top", allowed=">= 1")
+    _check_out(args.out)
     table = sensitivity.tornado(args.scenario, args.reference)
     ref = table.attrs["reference"]
     print(f"Tornado for {table.attrs['scenario']} (reference {ref}); region, horizon year")
@@ -89,6 +95,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _decompose(args: argparse.Namespace) -> int:
     from planning import decomposition
 
+    _check_out(args.out)
     table = decomposition.waterfall(args.scenario, args.reference)
     print(decomposition.format_waterfall(table))
     _write(table, args.out)

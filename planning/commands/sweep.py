@@ -44,8 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     from planning import sweep as sw
     from planning.errors import InputError
+    from planning.io import check_output
 
     spec = sw.load_sweep(args.sweep_file)
+    if not args.dry_run:
+        check_output(args.out, "--out", folder=True)
     overrides = where_overrides(args)
     engine = sw.ScenarioEngine(base_overrides=json.dumps(overrides) if overrides else "")
     if args.chunk_size is not None and args.chunk_size < 1:

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from planning import data
-from planning.errors import InputError, ScenarioError, suggest
+from planning.errors import InputError, ScenarioError, data_error_inside, suggest
 from planning.parameters import (
     format_validation_error,
 )
@@ -232,6 +232,8 @@ def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
     try:
         scn = Scenario.model_validate(merged)
     except ValidationError as err:
+        if (data_problem := data_error_inside(err)) is not None:
+            raise data_problem from None
         key, msg = format_validation_error(err)
         key = _unit_key_as_written(key, merged, changes)
         first = err.errors()[0]
@@ -384,15 +386,13 @@ def _chain_files(path: Path) -> list[Path]:
 
 
 def _as_path(name_or_path: str | Path) -> Path:
+    from planning.io import require_file
+
     if isinstance(name_or_path, Path):
-        if not name_or_path.is_file():
-            raise ScenarioError("file not found", file=name_or_path)
-        return name_or_path
+        return require_file(name_or_path, ScenarioError)
     s = str(name_or_path)
     looks_like_path = s.endswith((".yaml", ".yml")) or "/" in s or "\\" in s
-    if looks_like_path and Path(s).is_file():
-        return Path(s)
-    if looks_like_path and s.endswith((".yaml", ".yml")):
-        raise ScenarioError("file not found", file=s)
+    if looks_like_path and (Path(s).exists() or s.endswith((".yaml", ".yml"))):
+        return require_file(s, ScenarioError)
     safe_name(s)
     return _locate(s, None, key="name")

@@ -102,8 +102,11 @@ class _PoolBackend:
         try:
             return future.result()
         except cf.process.BrokenProcessPool as e:
+            from planning.sweep.driver import MAIN_GUARD_HINT
+
             raise InputError(
-                f"a worker process died ({e}); finished variants are saved, re-run with --resume"
+                f"a worker process died ({e}); finished variants are saved, re-run with --resume; "
+                f"if it died at once, {MAIN_GUARD_HINT}"
             ) from None
 
     def close(self, cancel: bool) -> None:
