@@ -182,6 +182,57 @@ def test_delta_merge_rules(tmp_path):
     assert scn.title.nb == "d"  # titles are not inherited
 
 
+DMS = (KAD, "Værnesregionen DMS, intermediære senger")
+
+
+def test_removing_a_shared_unit_plans_the_service_alone_and_keeps_the_rest_of_today(
+    tmp_path, results
+):
+    """A delta on today that removes today's two DMS units (by name): its members plan their own
+    KAD and intermediate beds exactly as in `alone` (every cost item of those services, the
+    one-off cost of leaving included), while every other service (the shared legevakt and
+    office above all) stays exactly as today; more beds than today (no pooling)."""
+    (tmp_path / "no_dms.yaml").write_text(
+        "extends: today\nname: no_dms\norganisation:\n  units:\n"
+        + "".join(f"    - {{name: '{n}', remove: true}}\n" for n in DMS),
+        encoding="utf-8",
+    )
+    scn = scenarios.load_scenario(tmp_path / "no_dms.yaml")
+    names = {u.name for u in scn.organisation.units}
+    assert names == {"Værnesregionen legevakt", OFFICE}
+    got = scenarios.run(scn)
+    today, alone = results["today"], results["alone"]
+    key = ["municipality_code", "year", "service", "item"]
+
+    def costs(res, dms: bool):
+        c = res.costs
+        c = c[c["service"].isin(["kad", "intermediaer"]) == dms]
+        return c.set_index(key)["nok"]
+
+    for dms, ref in ((True, alone), (False, today)):
+        both = pd.concat({"got": costs(got, dms), "ref": costs(ref, dms)}, axis=1).fillna(0.0)
+        assert len(both) > 0 and (both["ref"] != 0).any()
+        np.testing.assert_allclose(both["got"], both["ref"], rtol=1e-9, err_msg=str(dms))
+    m = {
+        n: r.metrics().set_index(["municipality_code", "year", "metric"])["value"]
+        for n, r in (("got", got), ("today", today), ("alone", alone))
+    }
+    for metric in ("beds_kad", "beds_intermediaer"):
+        mine = m["got"].xs(metric, level="metric")
+        np.testing.assert_allclose(mine, m["alone"].xs(metric, level="metric"), rtol=1e-9)
+    beds = {
+        n: v.xs(("region", "beds"), level=["municipality_code", "metric"]) for n, v in m.items()
+    }
+    assert (beds["got"] > beds["today"]).all()
+    # the legevakt and the office are today's units, with today's members
+    kept = got.units[got.units["service"].isin(["legevakt", "brukerkontor"])]
+    ref = today.units[today.units["service"].isin(["legevakt", "brukerkontor"])]
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), ref.reset_index(drop=True))
+    # Selbu, outside today's DMS, is not touched by removing it
+    selbu = m["got"].xs(SELBU, level="municipality_code")
+    np.testing.assert_allclose(selbu, m["today"].xs(SELBU, level="municipality_code"), rtol=1e-9)
+
+
 def test_scenario_next_to_its_base_in_another_folder(tmp_path):
     (tmp_path / "mine.yaml").write_text("extends: today\nname: mine\nlevers: {max_refusal: 0.02}\n")
     (tmp_path / "child.yaml").write_text("extends: mine\nname: child\n")
@@ -399,6 +450,32 @@ def test_sample_scenario_is_valid_and_equals_today(tmp_path, results):
     )
     res = scenarios.run(scn)
     pd.testing.assert_frame_equal(res.metrics(), results["today"].metrics())
+
+
+def test_sample_scenario_names_todays_units_and_its_unit_example_is_valid(tmp_path):
+    """The sample lists today's units of its municipalities by name (the names a delta changes
+    or removes), and its commented example of unit changes (a change and a removal) is a valid
+    delta on today."""
+    text = scenarios.sample_scenario()
+    today = scenarios.load_scenario("today").organisation.units
+    for u in today:
+        assert f"#   {u.name}: {u.service}, host {u.host}" in text
+    lines = text.splitlines()
+    i = lines.index("#   units:")
+    example = []
+    for line in lines[i:]:
+        if not line.startswith("#   "):
+            break
+        example.append(line.removeprefix("#   "))
+    assert any("remove: true" in e for e in example)
+    body = "extends: today\nname: ex\norganisation:\n" + "\n".join(
+        "  " + e for e in example[: next(k for k, e in enumerate(example) if "remove" in e) + 1]
+    )
+    p = tmp_path / "ex.yaml"
+    p.write_text(body + "\n", encoding="utf-8")
+    names = {u.name: u for u in scenarios.load_scenario(p).organisation.units}
+    assert "Værnesregionen legevakt" not in names
+    assert names[KAD].members == VAERNES
 
 
 def test_real_pay_growth_scales_costs_from_the_base_year(results):

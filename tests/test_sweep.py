@@ -776,3 +776,97 @@ def test_the_cost_key_sweep_compares_against_today(tmp_path):
         "fixed_50_then_use",
     }
     assert (beds.drop("today") < beds["today"]).all()
+
+
+def _shipped_sweep(name: str) -> dict[str, Any]:
+    from planning.io import load_yaml
+
+    return load_yaml(ROOT / "scenarios" / "sweeps" / name)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (ROOT / "scenarios" / "sweeps").glob("*.yaml"))
+)
+def test_shipped_sweeps_are_changes_from_today(name):
+    """Today is the reference: every shipped sweep starts from `today`, every organisation
+    alternative keeps today's units (status_quo) and changes them by name, and one alternative
+    named 'today' changes nothing."""
+    raw = _shipped_sweep(name)
+    assert raw["base"] == "today"
+    orgs = raw.get("grid", {}).get("organisation")
+    if orgs is None:
+        return
+    assert orgs["today"] == {"status_quo": True, "units": []}
+    assert all(alt["status_quo"] is True for alt in orgs.values())
+
+
+@pytest.mark.slow
+def test_the_dms_membership_sweep_compares_against_today(tmp_path):
+    """The shipped DMS-membership sweep (two refusal targets, MMM): its 'today' alternative is
+    scenarios.run('today') (every metric, municipality and year, rtol 1e-9); without a shared
+    DMS each municipality has the KAD and intermediate beds it has in `alone`; pooling needs
+    fewer beds: a DMS for all four < today < Stjørdal and Meråker only <= no shared DMS."""
+    import yaml
+
+    from planning import scenarios
+
+    raw = _shipped_sweep("dms_refusal_migration.yaml")
+    assert set(raw["grid"]["organisation"]) == {
+        "today",
+        "dms_all_four",
+        "dms_stjordal_meraker",
+        "no_shared_dms",
+    }
+    raw["grid"]["levers.max_refusal"] = [0.01, 0.05]
+    raw["grid"]["demography.variant"] = ["MMM"]
+    p = write(tmp_path, yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
+    res = sw.run_sweep(p, tmp_path / "o", workers=1, progress=False)
+    assert res.failed == 0 and res.total == 8
+    t = pd.read_parquet(res.results)
+    key = ["municipality_code", "year", "metric"]
+    for refusal in (0.01, 0.05):
+        mine = t[t["levers.max_refusal"] == refusal]
+        for ref, alt, metrics in (
+            ("today", "today", list(raw["output"]["metrics"])),
+            ("alone", "no_shared_dms", ["beds_kad", "beds_intermediaer"]),
+        ):
+            base = scenarios.apply_overrides(
+                scenarios.load_scenario(ref), {"levers.max_refusal": refusal}
+            )
+            want = scenarios.run(base).metrics()
+            want = want[want["year"].isin(raw["output"]["years"]) & want["metric"].isin(metrics)]
+            got = mine[(mine["organisation"] == alt) & mine["metric"].isin(metrics)]
+            both = got.merge(want, on=key, suffixes=("", "_ref"))
+            assert len(both) == len(got) == len(want) == 5 * 4 * len(metrics), alt
+            np.testing.assert_allclose(both["value"], both["value_ref"], rtol=1e-9, err_msg=alt)
+    beds = t[(t["metric"] == "beds") & (t["municipality_code"] == "region")]
+    beds = beds.pivot_table(
+        index=["levers.max_refusal", "year"], columns="organisation", values="value"
+    )
+    assert (beds["dms_all_four"] < beds["today"]).all()
+    assert (beds["today"] < beds["dms_stjordal_meraker"]).all()
+    assert (beds["dms_stjordal_meraker"] <= beds["no_shared_dms"]).all()
+    assert (beds["today"] < beds["no_shared_dms"]).all()
+
+
+def test_removing_an_unknown_unit_in_a_sweep_is_one_line_before_anything_runs(tmp_path, capsys):
+    """A misspelt unit name to remove in the shipped sweep: `planning sweep` exits 2 with one
+    line naming the file, the key and today's unit names, and writes nothing."""
+    from planning.cli import main
+    from planning.parameters import load_organisation
+
+    text = (ROOT / "scenarios" / "sweeps" / "dms_refusal_migration.yaml").read_text("utf-8")
+    wrong = '{name: "Værnesregionen DMS, intermediære senger", remove: true}'
+    assert text.count(wrong) == 1
+    p = write(tmp_path, text.replace(wrong, wrong.replace("intermediære", "intermediere")))
+    out = tmp_path / "o"
+    assert main(["sweep", str(p), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    got = capsys.readouterr()
+    err = got.err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and not got.out
+    assert err.startswith(f"error: {p} key 'grid.organisation.no_shared_dms'")
+    assert "no unit 'Værnesregionen DMS, intermediere senger' in today's organisation" in err
+    assert "Did you mean Værnesregionen DMS, intermediære senger" in err
+    allowed = err.split("(allowed: ", 1)[1]
+    assert all(u.name in allowed for u in load_organisation().units)
+    assert not out.exists()

@@ -147,9 +147,21 @@ def sample_scenario(overrides: Mapping[str, Any] | None = None) -> str:
         "# A municipality in no unit for a service runs it alone.",
         "# services that can be shared: kad, intermediaer, helsestasjon, skolehelsetjeneste, jordmor,",
         "# kommuneoverlege, legevakt, brukerkontor. cost_key: population | use | fixed_plus_use",
-        "# (with fixed_share 0..1). Example:",
+        "# (with fixed_share 0..1). A removed unit's members run that service alone, the other",
+        "# units stay as today. Example (Selbu joins the DMS; the shared legevakt is removed):",
         "#   units:",
         "#     - {name: 'Værnesregionen DMS, KAD-senger', members: ['5035', '5034', '5032', '5033']}",
+        "#     - {name: 'Værnesregionen legevakt', remove: true}",
+        "# Today's units for these municipalities (names to change or remove):",
+        *(
+            f"#   {_scalar(u.name)}: {u.service}, host {u.host}, members {', '.join(u.members)}"
+            for u in base.organisation.units
+        ),
+        *(
+            []
+            if base.organisation.units
+            else ["#   (none: each municipality runs every service alone)"]
+        ),
         "organisation:",
         f"  status_quo: {_scalar(base.organisation.status_quo)}",
         "  units: []",
