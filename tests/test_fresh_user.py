@@ -264,3 +264,58 @@ def test_a_sweep_in_an_unguarded_script_stops_with_the_reason(tmp_path):
     assert proc.returncode != 0
     assert 'if __name__ == "__main__":' in proc.stderr
     assert "a worker process died" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# one broken scenario among the shipped ones
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def one_broken(tmp_path, monkeypatch):
+    """A copy of scenarios/ with ``aa_broken`` (sorted first) holding a value out of range."""
+    import shutil
+
+    folder = tmp_path / "scn"
+    shutil.copytree(ROOT / "scenarios", folder)
+    (folder / "aa_broken.yaml").write_text("extends: today\nlevers: {max_refusal: 7}\n")
+    monkeypatch.setenv("VAERNES_SCENARIOS_DIR", str(folder))
+    scenarios.clear_cache()
+    yield sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
+    scenarios.clear_cache()
+
+
+def test_report_all_with_one_broken_scenario_renders_the_others(
+    one_broken, tmp_path, monkeypatch, capsys
+):
+    """`planning report --all` refused everything when one scenario file was broken."""
+    import planning.reports
+    from planning.reports.render import ReportResult
+
+    rendered: list[str] = []
+
+    def render(names, out, **kw):  # stands in for the kernels: records what would be rendered
+        rendered.extend(names)
+        return [ReportResult(n, "ok") for n in names], Path(out) / "index.html"
+
+    monkeypatch.setattr(planning.reports, "render_reports", render)
+    code = main(["report", "--all", "--out", str(tmp_path / "rep")])
+    err = capsys.readouterr().err
+    assert code == 2
+    first = err.strip().splitlines()[0]
+    assert first.startswith("error: scenario aa_broken: ") and "key 'levers.max_refusal'" in first
+    assert sorted(rendered) == one_broken  # every other scenario is rendered
+
+
+def test_report_of_one_broken_scenario_is_its_error(one_broken, tmp_path, capsys):
+    assert main(["report", "aa_broken", "--out", str(tmp_path / "rep")]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "aa_broken.yaml key 'levers.max_refusal'" in line
+
+
+def test_scenarios_list_with_one_broken_scenario_lists_the_others(one_broken, capsys):
+    assert main(["scenarios", "list"]) == 2
+    captured = capsys.readouterr()
+    line = _one_line(captured.err)
+    assert line.startswith("error: scenario aa_broken: ") and "levers.max_refusal" in line
+    listed = [x.split()[0] for x in captured.out.splitlines()]
+    assert "aa_broken" in listed
+    assert sorted(n for n in listed if n != "aa_broken") == one_broken  # all the others

@@ -163,15 +163,23 @@ def _announce(name: str, runs: int | None) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from planning import scenarios
+    from planning.errors import PlanningError
 
     lang = _check_lang(args.lang)
     names = scenarios.list_scenarios()
     width = max((len(n) for n in names), default=0)
+    broken = 0
     for name in names:
-        scn = scenarios.load_scenario(name)
+        try:
+            scn = scenarios.load_scenario(name)
+        except PlanningError as e:  # list the others; name this one and what is wrong with it
+            print(f"{name:<{width}}  (invalid: see the error below)")
+            print(f"error: scenario {name}: {e}", file=sys.stderr, flush=True)
+            broken += 1
+            continue
         base = f"  (extends {scn.extends})" if scn.extends else ""
         print(f"{name:<{width}}  {getattr(scn.title, lang)}{base}")
-    return 0
+    return 2 if broken else 0
 
 
 def _show(args: argparse.Namespace) -> int:
