@@ -319,3 +319,19 @@ def test_scenarios_list_with_one_broken_scenario_lists_the_others(one_broken, ca
     listed = [x.split()[0] for x in captured.out.splitlines()]
     assert "aa_broken" in listed
     assert sorted(n for n in listed if n != "aa_broken") == one_broken  # all the others
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["regions", "--region", "nowhere"], "--region"),
+        (["project", "--region", "vaernse"], "--region"),
+        (["run", "today", "--municipalities", "5035", "9999"], "--municipalities"),
+        (["sample-scenario", "--municipalities", "Kristiansan"], "--municipalities"),
+    ],
+)
+def test_a_bad_region_names_the_option_typed(argv, option, capsys):
+    """The line named key 'municipalities' (the scenario's key) for a bad --region."""
+    assert main(argv) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"key '{option}'" in line and "(allowed: " in line, line

@@ -33,10 +33,15 @@ def where(args: argparse.Namespace) -> str | list[str] | None:
     """The region name or municipality list given on the command line (None if neither); each
     is checked against the data here, so a bad one fails before any work is done."""
     from planning import data
+    from planning.errors import InputError
 
     spec: str | list[str] | None = args.municipalities or args.region
     if spec is not None:
-        data.resolve_municipalities(spec)
+        try:
+            data.resolve_municipalities(spec)
+        except InputError as e:  # name the option the user typed, not the scenario key
+            option = "--municipalities" if args.municipalities else "--region"
+            raise InputError(e.problem, file=e.file, key=option, allowed=e.allowed) from None
     return spec
 
 
