@@ -335,3 +335,29 @@ def test_a_bad_region_names_the_option_typed(argv, option, capsys):
     assert main(argv) == 2
     line = _one_line(capsys.readouterr().err)
     assert f"key '{option}'" in line and "(allowed: " in line, line
+
+
+@pytest.mark.parametrize(
+    "argv, option, fragment",
+    [
+        (["report", "today", "--timeout", "-5"], "--timeout", "more than 0"),
+        (["report", "today", "--timeout", "nan"], "--timeout", "more than 0"),
+        (["report", "--all", "--workers", "0"], "--workers", "1 or more"),
+        (["report", "--all", "--runs", "-3"], "--runs", "0 or more"),
+        (["backtest", "--bands", "3"], "--bands", "10 or more"),
+        (["sweep", "x.yaml", "--out", "y", "--workers", "0"], "--workers", "1 or more"),
+        (["sweep", "x.yaml", "--out", "y", "--chunk-size", "0"], "--chunk-size", "1 or more"),
+        (["run", "today", "--seed", "-1"], "--seed", "0 or more"),
+        (["export", "today", "--xlsx", "a.xlsx", "--runs", "-2"], "--runs", "0 or more"),
+        (["project", "--runs", "1e3"], "--runs", "'1e3' is not a whole number"),
+        (["sensitivity", "today", "--top", "0"], "--top", "1 or more"),
+    ],
+)
+def test_numeric_options_are_checked_before_any_work(argv, option, fragment, monkeypatch, capsys):
+    """`report --timeout -5` rendered with a negative timeout; `backtest --bands 3` and
+    `report --workers 0` failed only after the work (the backtest) or the announcement; the line
+    named 'workers', not '--workers'."""
+    _no_work(monkeypatch)
+    assert main(argv) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"key '{option}'" in line and fragment in line, line

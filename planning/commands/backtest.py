@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.commands import add_where, where
+from planning.commands import add_where, where, whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,12 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--bands",
-        type=int,
+        type=whole(10),
         default=None,
         metavar="RUNS",
         help="also check the Monte Carlo P10-P90 band of RUNS runs: how often it held what was observed",
     )
-    p.add_argument("--seed", type=int, default=1, help="seed of the --bands runs (default 1)")
+    p.add_argument("--seed", type=whole(0), default=1, help="seed of the --bands runs (default 1)")
     p.add_argument("--out", type=Path, default=None, help="write the error table to FILE (.csv)")
     p.set_defaults(func=_backtest)
 

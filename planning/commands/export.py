@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.commands import add_where, where_overrides
+from planning.commands import add_where, where_overrides, whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scenario to show the change against (default: the reference of `scenarios.compare`)",
     )
     p.add_argument(
-        "--runs", type=int, default=0, help="Monte Carlo runs (default 0: central run only)"
+        "--runs", type=whole(0), default=0, help="Monte Carlo runs (default 0: central run only)"
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument(
+        "--seed", type=whole(0), default=None, help="random seed (default: the scenario's)"
+    )
     p.add_argument("--lang", default="nb", help="language of headers: nb (default) or en")
     add_where(p)
     p.set_defaults(func=_export)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from planning.commands import add_where, where, where_overrides
+from planning.commands import add_where, seconds, where, where_overrides, whole
 from planning.i18n import LANGUAGES
 
 
@@ -34,16 +34,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--lang", choices=LANGUAGES, default="nb", help="report language: nb (default) or en"
     )
     p.add_argument(
-        "--runs", type=int, default=None, help="Monte Carlo runs (default: the scenario's own)"
+        "--runs", type=whole(0), default=None, help="Monte Carlo runs (default: the scenario's own)"
     )
     p.add_argument(
-        "--seed", type=int, default=None, help="random seed (default: the scenario's own)"
+        "--seed", type=whole(0), default=None, help="random seed (default: the scenario's own)"
     )
     p.add_argument(
-        "--workers", type=int, default=2, help="reports rendered in parallel (default 2)"
+        "--workers", type=whole(1), default=2, help="reports rendered in parallel (default 2)"
     )
     p.add_argument(
-        "--timeout", type=float, default=900.0, help="seconds a notebook cell may run (default 900)"
+        "--timeout",
+        type=seconds,
+        default=900.0,
+        help="seconds a notebook cell may run (default 900)",
     )
     add_where(p)
     p.set_defaults(func=_report)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from planning.commands import add_where, where_overrides
+from planning.commands import add_where, where_overrides, whole
 from planning.errors import InputError
 
 OUTPUT_FORMATS = ("parquet", "csv")
@@ -24,11 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--all", action="store_true", help="run every shipped scenario")
     r.add_argument(
         "--runs",
-        type=int,
+        type=whole(0),
         default=None,
         help="Monte Carlo runs beyond the central run (default: the scenario's)",
     )
-    r.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    r.add_argument(
+        "--seed", type=whole(0), default=None, help="random seed (default: the scenario's)"
+    )
     r.add_argument(
         "--out", type=Path, default=None, help="write the tidy frames into OUT/<scenario>/"
     )

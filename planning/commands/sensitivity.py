@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from planning.commands import whole
 from planning.errors import InputError
 
 
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--reference", default=None, help="scenario to compare with (default: compare()'s)"
     )
-    s.add_argument("--top", type=int, default=10, help="rows per headline (default 10)")
+    s.add_argument("--top", type=whole(1), default=10, help="rows per headline (default 10)")
     s.add_argument("--out", type=Path, default=None, help="write the whole table as CSV")
     s.set_defaults(func=_sensitivity)
 
