@@ -361,3 +361,27 @@ def test_numeric_options_are_checked_before_any_work(argv, option, fragment, mon
     assert main(argv) == 2
     line = _one_line(capsys.readouterr().err)
     assert f"key '{option}'" in line and fragment in line, line
+
+
+@pytest.mark.parametrize(
+    "years, nb",
+    [
+        ([2027, 2028, 2029, 2030, 2035, 2040, 2050], "(2027–2030) og for 2035, 2040 og 2050, per"),
+        ([2027, 2028], "(2027–2028), per kommune"),
+        ([2027], "(2027), per kommune"),
+    ],
+)
+def test_the_budget_sentence_of_a_short_horizon_has_no_empty_list(years, nb):
+    """A scenario ending in 2028 read "... (2027–2028) og for , per kommune ..." in its report."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from planning.reports.tables import budget_intro
+
+    frame = pd.DataFrame({"year": years})
+    result = SimpleNamespace(provenance={"price_year": 2023})
+    reference = SimpleNamespace(name="today")
+    text = budget_intro(frame, result, reference, "nb")
+    assert nb in text and "for ," not in text and "  " not in text
+    assert " for ," not in budget_intro(frame, result, reference, "en")
