@@ -385,3 +385,24 @@ def test_the_budget_sentence_of_a_short_horizon_has_no_empty_list(years, nb):
     text = budget_intro(frame, result, reference, "nb")
     assert nb in text and "for ," not in text and "  " not in text
     assert " for ," not in budget_intro(frame, result, reference, "en")
+
+
+def test_year_axes_of_a_short_horizon_tick_whole_years():
+    """A scenario ending in 2028 had year ticks '2 026,5' and '2 027,5' in its report's charts."""
+    from planning import plots
+    from planning.scenario.schema import Horizon
+
+    base = scenarios.load_scenario("shared_dms")
+    short = base.model_copy(update={"horizon": Horizon(base_year=2026, end_year=2028)})
+    res = scenarios.run(short, runs=0)
+    figures = [
+        plots.staff_by_service(res.staff),
+        plots.age_group_growth(res.population),
+    ]
+    for fig in figures:
+        years = [a for a in fig.layout if a.startswith("xaxis") and fig.layout[a].tickformat]
+        assert years, fig.layout.title.text
+        for a in years:
+            assert fig.layout[a].tickformat == "d" and fig.layout[a].dtick == 1
+    long = plots.staff_by_service(scenarios.run("shared_dms", runs=0).staff)
+    assert long.layout.xaxis.tickformat == "d" and long.layout.xaxis.dtick is None
