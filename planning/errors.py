@@ -73,16 +73,15 @@ def location(loc: Iterable[object]) -> list[str]:
     return [str(p) for p in loc if not (str(p).endswith("]") and "[" in str(p))]
 
 
-def data_error_inside(err: object) -> DataError | None:
-    """The :class:`DataError` a validator raised while checking a value against the data (a
-    missing or corrupt data file found while validating a scenario's ``base_year``), if any, from
-    a pydantic ``ValidationError``: it is the data file that is wrong, not the file being read,
-    so callers raise it as it is instead of naming the user's file and key."""
+def raise_data_error(err: object) -> None:
+    """Raise the :class:`DataError` a validator raised while checking a value against the data (a
+    missing or corrupt data file found while validating a scenario's ``base_year``), if a pydantic
+    ``ValidationError`` holds one: it is the data file that is wrong, not the file being read, so
+    it is raised as it is instead of naming the user's file and key."""
     for e in getattr(err, "errors", lambda: [])():
         inner = (e.get("ctx") or {}).get("error")
         if isinstance(inner, DataError):
-            return inner
-    return None
+            raise inner
 
 
 def require_columns(

@@ -342,7 +342,13 @@ def check_output(path: str | Path, key: str, *, folder: bool = False) -> Path:
     while not nearest.exists() and nearest != nearest.parent:
         nearest = nearest.parent
     if not nearest.is_dir():
-        raise InputError(f"{nearest} is a file, not a folder", file=p, key=key)
+        raise InputError(
+            f"cannot write (a part of the path is a file, not a folder: {nearest})", file=p, key=key
+        )
+    if os.statvfs(nearest).f_flag & os.ST_RDONLY:
+        raise OutputError(
+            f"cannot write (the file system is read-only: {nearest})", file=p, key=key
+        )
     if not os.access(nearest, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write (permission denied in {nearest})", file=p, key=key)
     return p

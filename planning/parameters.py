@@ -38,8 +38,8 @@ from planning.errors import (
     DataError,
     PlanningError,
     ScenarioError,
-    data_error_inside,
     location,
+    raise_data_error,
     suggest,
 )
 from planning.overhead import Overhead
@@ -652,13 +652,14 @@ class Levers(_Model):
 
 
 # ------------------------------------------------------------------------------------------------
-# ------------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------------
 def format_validation_error(err: ValidationError) -> tuple[str, str]:
     """(key, problem) of the most telling error in a pydantic ValidationError (an unknown key,
     usually a typo, before the missing key it causes), each on one line. The tag of a service
-    entry's kind (which pydantic puts into the location) is left out of the key."""
+    entry's kind (which pydantic puts into the location) is left out of the key. A data file
+    found missing or corrupt by a validator raises its own DataError (raise_data_error)."""
+    raise_data_error(err)
     errors = err.errors()
     e = next((x for x in errors if x.get("type") == "extra_forbidden"), errors[0])
     loc = location(e["loc"])
@@ -684,8 +685,6 @@ def _validate(model: type[BaseModel], raw: Any, file: str | Path, error: type[Pl
     try:
         out = model.model_validate(raw)
     except ValidationError as err:
-        if (data_problem := data_error_inside(err)) is not None:
-            raise data_problem from None
         key, msg = format_validation_error(err)
         allowed = None
         if msg == "unknown key":

@@ -777,7 +777,7 @@ CASES.update(
             lambda ctx: ["run", "shared_dms", "--runs", "many"],
             None,
             "--runs",
-            "'many' is not a whole number (allowed: a whole number)",
+            "'many' is not a whole number (allowed: 0 or more)",
         ),
         "fresh_argument_not_a_choice": Case(
             lambda ctx: ["run", "shared_dms", "--format", "xls"],

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from planning import data
-from planning.errors import InputError, ScenarioError, data_error_inside, suggest
+from planning.errors import InputError, ScenarioError, suggest
 from planning.parameters import (
     format_validation_error,
 )
@@ -232,8 +232,6 @@ def _validate(merged: dict[str, Any], owner: Any) -> Scenario:
     try:
         scn = Scenario.model_validate(merged)
     except ValidationError as err:
-        if (data_problem := data_error_inside(err)) is not None:
-            raise data_problem from None
         key, msg = format_validation_error(err)
         key = _unit_key_as_written(key, merged, changes)
         first = err.errors()[0]

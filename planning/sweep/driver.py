@@ -18,23 +18,17 @@ import pandas as pd
 
 from planning.errors import DataError, InputError, PlanningError, ScenarioError, suggest
 from planning.sweep.assembly import SweepOutcome, _assemble
-from planning.sweep.backends import _backend, _chunks, _InlineBackend
+from planning.sweep.backends import MAIN_GUARD_HINT, _backend, _chunks, _InlineBackend
 from planning.sweep.chunks import ChunkJob, Selection
 from planning.sweep.engine import Engine, ScenarioEngine
 from planning.sweep.outdir import OutDir, _scan_parts, _write_part
 from planning.sweep.spec import FORMAT_VERSION, SweepSpec, _canonical, _spec_file, load_sweep
 from planning.sweep.variants import variants_of
 
+
 # ------------------------------------------------------------------------------------------------
 # driver
 # ------------------------------------------------------------------------------------------------
-#: What to do when a script's top-level sweep() runs again inside its own worker processes.
-MAIN_GUARD_HINT = (
-    'a script that runs a sweep must call it under `if __name__ == "__main__":` (the local '
-    "workers are spawned processes that import the script; docs/sweeps.md)"
-)
-
-
 def _not_in_a_starting_worker() -> None:
     """Refuse a sweep started while a spawned worker process imports the user's script (its
     top-level ``sweep()`` call without a ``__main__`` guard): without this the worker would wait

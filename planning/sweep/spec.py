@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import ScenarioError, data_error_inside, location
+from planning.errors import ScenarioError, location, raise_data_error
 from planning.sourced import NumbersModel
 
 #: Columns of the results table that are not parameters (an axis may not use these names).
@@ -248,8 +248,7 @@ def load_sweep(source: str | Path | Mapping[str, Any]) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as err:
-        if (data_problem := data_error_inside(err)) is not None:
-            raise data_problem from None
+        raise_data_error(err)
         raise _spec_error(err, file) from None
     updates: dict[str, Any] = {}
     if file is not None:
