@@ -149,6 +149,7 @@ def clear_cache() -> None:
         _population,
         _population_norway,
         _municipalities,
+        _municipality_lookup,
         _regions,
         _csv_cached,
         _kostra,
@@ -306,6 +307,17 @@ def _municipalities() -> pd.DataFrame:
     return df
 
 
+@functools.lru_cache(maxsize=1)
+def _municipality_lookup() -> tuple[frozenset[str], dict[str, str]]:
+    """(every municipality code, {lower-case name: code}) of the registry, made once."""
+    m = _municipalities()
+    by_name = {
+        n.split(" - ")[0].split("-")[0].strip().lower(): c
+        for c, n in zip(m["municipality_code"], m["municipality_name"], strict=True)
+    }
+    return frozenset(m["municipality_code"]), by_name
+
+
 def load_municipalities() -> pd.DataFrame:
     """Municipality registry: municipality_code, municipality_name, county_code, county_name."""
     return _municipalities().copy()
@@ -429,12 +441,7 @@ def resolve_municipalities(spec: str | Iterable[str]) -> list[str]:
             + ", ".join(region_names(kind="named"))
             + ", a county such as agder, norway)",
         )
-    m = _municipalities()
-    codes = set(m["municipality_code"])
-    by_name = {
-        n.split(" - ")[0].split("-")[0].strip().lower(): c
-        for c, n in zip(m["municipality_code"], m["municipality_name"], strict=True)
-    }
+    codes, by_name = _municipality_lookup()
     out: list[str] = []
     for item in items:
         s = str(item).strip()

@@ -46,6 +46,7 @@ import pandas as pd
 
 from planning import data, plots, scenarios
 from planning.budget import AVOIDED
+from planning.explore import sums
 from planning.i18n import check_language, fmt_number, fmt_signed, t
 
 #: The last year the horizon control allows (and the year every projection is made to).
@@ -106,54 +107,9 @@ def later(job: Callable[[], Any]) -> None:
     loop.call_soon(job)
 
 
-def _region(population: Any) -> pd.DataFrame:
-    """A population (arrays or a tidy frame) summed over its municipalities: one row per year,
-    sex and age (and run), municipality_code 'region'; small, for the charts' sums."""
-    if hasattr(population, "values") and hasattr(population, "with_run"):
-        from planning.population import to_frame
-
-        v = population.values.sum(axis=1, keepdims=True)
-        return to_frame(("region",), population.years, v, population.with_run)
-    keys = ["year", "sex", "age"] + (["run"] if "run" in population.columns else [])
-    out = population.groupby(keys, as_index=False, observed=True)["population"].sum()
-    return out.assign(municipality_code="region")
-
-
 def _tidy(x: Any) -> Any:
     """The tidy frame of a chain stage (arrays with ``.frame()``), or the frame itself."""
     return x.frame() if hasattr(x, "frame") else x
-
-
-def _headline(frames: Mapping[str, pd.DataFrame], v: Mapping[str, Any]) -> dict[str, float]:
-    y1 = int(v["end_year"])
-    cap, staff, costs = frames["capacity"], frames["staff"], frames["costs"]
-    beds = cap[
-        (cap["year"] == y1)
-        & (cap["measure"] == "beds")
-        & cap["service"].isin(["kad", "intermediaer"])
-    ]
-    fte = staff[(staff["year"] == y1) & (staff["measure"] == "fte")]
-    return {
-        "beds": float(beds["value"].sum()),
-        "fte": float(fte["value"].sum()),
-        "cost_nok": float(costs.loc[costs["year"] == y1, "nok"].sum()),
-    }
-
-
-def _avoided(capacity: pd.DataFrame, end_year: int) -> dict[str, dict[str, float]]:
-    """What the prevention units of the scenario avoid in the year ``end_year``, summed over the
-    region: {service: {'users_avoided' or 'fte_avoided': value}} from the capacity measures that
-    :mod:`planning.services.mitigation` writes (home care's users and FTE where a unit with a
-    mitigator runs); only measures with something avoided, so empty without such a unit."""
-    a = capacity[
-        (capacity["year"] == end_year) & capacity["measure"].astype(str).str.endswith("_avoided")
-    ]
-    sums = a.groupby(["service", "measure"], observed=True)["value"].sum()
-    out: dict[str, dict[str, float]] = {}
-    for (service, measure), value in sums.items():
-        if value > 0:
-            out.setdefault(str(service), {})[str(measure)] = float(value)
-    return out
 
 
 def _cut(frame: pd.DataFrame, end_year: int) -> pd.DataFrame:
@@ -162,6 +118,30 @@ def _cut(frame: pd.DataFrame, end_year: int) -> pd.DataFrame:
 
 def _central(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["run"] == 0].drop(columns="run") if "run" in frame.columns else frame
+
+
+class _PlanFrames(Mapping[str, pd.DataFrame]):
+    """The tidy frames of a central plan (capacity, staff, costs, cost_shares; the
+    :class:`planning.capacity.ServicePlan`'s) cut to ``end_year``, each built on first use: the
+    charts and the status line read the plan's arrays (:mod:`planning.explore.sums`), so a
+    control change builds no frame nobody reads."""
+
+    def __init__(self, plan: Any, end_year: int) -> None:
+        self._plan, self._end_year = plan, int(end_year)
+        self._built: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in _PLAN_FRAMES:
+            raise KeyError(name)
+        if name not in self._built:
+            self._built[name] = _cut(_central(getattr(self._plan, name)), self._end_year)
+        return self._built[name]
+
+    def __iter__(self) -> Any:
+        return iter(_PLAN_FRAMES)
+
+    def __len__(self) -> int:
+        return len(_PLAN_FRAMES)
 
 
 class Explorer:
@@ -207,18 +187,20 @@ class Explorer:
         self._shapes: dict[str, tuple] = {}
         # central run (small: many kept) and all runs (large: a few kept); chart data
         self._pop0, self._dem0, self._plan = _LRU(64), _LRU(64), _LRU(128)
+        self._scenarios = _LRU(64)  # _inputs of each value of the controls but the horizon
         self._pop, self._dem, self._sum = _LRU(8), _LRU(8), _LRU(512)
         self.bands_later = bool(bands_later)
         self.bands_pending = False
         self._titles: dict[str, str] = {}
         self._keys: dict[str, Any] = {}
-        self._coverage: dict[str, pd.DataFrame] = {}  # national coverage fit per catalogue
+        self._coverage: dict[Any, Any] = {}  # national coverage fit (and its rows) per catalogue
         self._map_data: tuple[Any, pd.DataFrame, pd.DataFrame] | None = None
+        self._map_index: Any = None  # plots.MapIndex of the map data (outlines read once)
         self._near: dict[str, frozenset[str]] = {}  # each municipality's neighbours (map)
         self._maps = _LRU(64)  # the map figure of each set of municipalities
-        self._stages_full: dict[str, pd.DataFrame] = {}
+        self._stages_full: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
-        self.frames: dict[str, pd.DataFrame] = {}
+        self.frames: Mapping[str, pd.DataFrame] = {}
 
     # ---- scenario ---------------------------------------------------------------------------
     def scenario(
@@ -281,16 +263,22 @@ class Explorer:
 
     # ---- stages -----------------------------------------------------------------------------
     def _inputs(self, v: Mapping[str, Any]) -> tuple[Any, ...]:
-        """(codes, scenario to MAX_END_YEAR, frozen services, catalogue, levers, cache keys)."""
+        """(codes, scenario to MAX_END_YEAR, frozen services, catalogue, levers, cache keys),
+        once per value of the controls other than the horizon (the answer, its bands and the
+        reference ask for the same)."""
         codes = tuple(str(c) for c in v["municipalities"])
-        scn = self.scenario(v, end_year=MAX_END_YEAR)
-        services_json = scenarios._freeze(scn.services)
-        catalogue = scenarios._catalogue_for(services_json)
-        levers = scn.levers.with_defaults(catalogue)
         pop_key = (codes, v["variant"])
         dem_key = (pop_key, v["healthy_ageing"])
         plan_key = (dem_key, v["max_refusal"], v["occupancy_target"], tuple(v["shared"]))
-        return codes, scn, services_json, catalogue, levers, (pop_key, dem_key, plan_key)
+
+        def make() -> tuple[Any, ...]:
+            scn = self.scenario(v, end_year=MAX_END_YEAR)
+            services_json = scenarios._freeze(scn.services)
+            catalogue = scenarios._catalogue_for(services_json)
+            levers = scn.levers.with_defaults(catalogue)
+            return codes, scn, services_json, catalogue, levers, (pop_key, dem_key, plan_key)
+
+        return self._scenarios.get_or(plan_key, make)
 
     def _central_stages(self, v: Mapping[str, Any]) -> dict[str, Any]:
         """The central run: population and demand (run 0 alone, to MAX_END_YEAR) and the plan,
@@ -309,12 +297,11 @@ class Explorer:
             ),
         )
 
-        def plan() -> dict[str, pd.DataFrame]:
+        def plan() -> dict[str, Any]:
             # the one sequence behind scenarios.run and the tornado: demand -> travel ->
             # calibrated staffing -> capacity, staff and costs (with today's units' one-off costs)
             _, p = plan_services(scn, population, catalogue, levers, services_json, demand=demand)
-            p = _with_real_growth(p, scn)
-            return {k: _central(_tidy(getattr(p, k))) for k in _PLAN_FRAMES}
+            return {"plan": _with_real_growth(p, scn).central()}  # arrays; frames when read
 
         self._keys.update({"population0": (pop_key, 0), "demand0": (dem_key, 0), "plan": plan_key})
         return {
@@ -387,7 +374,11 @@ class Explorer:
         """The coverage model of ``codes``: the national fit (every municipality, made once per
         catalogue) restricted to ``codes``. The fit pools over the whole national panel whatever
         the municipalities asked for, so this equals ``scenarios._coverage_rates(codes, ...)``
-        (tested) and a new set of municipalities needs no new fit."""
+        (tested) and a new set of municipalities needs no new fit. The rows of each
+        municipality are found once per fit, so restricting takes the set's rows rather than
+        scanning the national model (the same rows in the same order; tested)."""
+        import numpy as np
+
         from planning.coverage import restrict
 
         national = self._coverage.get(services_json)
@@ -396,13 +387,14 @@ class Explorer:
             national = self._coverage[services_json] = scenarios._coverage_rates(
                 every, services_json
             )
-        return restrict(national, list(codes))
-
-    def _region_of(self, stage: str) -> pd.DataFrame:
-        """The population of ``stage`` ('population0', 'population') summed over the set's
-        municipalities (:func:`_region`), once per stage."""
-        key = ("region", self._keys[stage])
-        return self._sum.get_or(key, lambda: _region(self._stages_full[stage]))
+        key = ("coverage_rows", services_json)
+        rows = self._coverage.get(key)
+        if rows is None:
+            rows = self._coverage[key] = national.groupby("municipality_code", sort=False).indices
+        if not all(c in rows for c in codes):  # a municipality without KOSTRA: national values
+            return restrict(national, list(codes))
+        at = np.sort(np.concatenate([rows[c] for c in set(codes)]))
+        return restrict(national.take(at), list(codes))
 
     def _summary(self, what: str, make: Callable[[], Any], part: Any = None) -> Any:
         """Chart data computed once per population/demand/plan (to MAX_END_YEAR; or per
@@ -446,8 +438,8 @@ class Explorer:
         stages = self._stages(new, bands=not (self.bands_later and self.charts))
         self._stages_full = stages
         y1 = int(new["end_year"])
-        # the plan is small: cut it now; population and demand (all runs) only when a chart is rebuilt
-        self.frames = {k: _cut(stages[k], y1) for k in _PLAN_FRAMES}
+        # the plan's frames and the tidy population and demand only when read (a full rebuild)
+        self.frames = _PlanFrames(stages["plan"], y1)
         self.values = new
         timings = {"compute": time.perf_counter() - t0}
         for name, inputs in CHART_INPUTS.items():
@@ -464,7 +456,8 @@ class Explorer:
         """Beds (KAD and intermediate), FTE and yearly cost of the region at the end year,
         central run."""
         key = ("headline", self._keys.get("plan"), self.values["end_year"])
-        return dict(self._sum.get_or(key, lambda: _headline(self.frames, self.values)))
+        plan, y1 = self._stages_full["plan"], int(self.values["end_year"])
+        return dict(self._sum.get_or(key, lambda: sums.headline(plan, y1)))
 
     def reference(self) -> dict[str, float]:
         """:meth:`headline` of the reference for the same municipalities, horizon and levers:
@@ -480,7 +473,7 @@ class Explorer:
             return self.headline()
         else:
             plan = self._plan.get_or(self._inputs(v)[-1][-1], lambda: self._today_plan(v))
-        return _headline({k: _cut(plan[k], int(v["end_year"])) for k in plan}, v)
+        return sums.headline(plan["plan"], int(v["end_year"]))
 
     def _today_explorer(self) -> Explorer:
         """An explorer of ``today`` (central run) for :meth:`reference` on another base; it
@@ -497,10 +490,10 @@ class Explorer:
             self._today = ref
         return self._today
 
-    def _today_plan(self, v: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    def _today_plan(self, v: Mapping[str, Any]) -> dict[str, Any]:
         keys = dict(self._keys)
         try:
-            return {k: self._central_stages(v)[k] for k in _PLAN_FRAMES}
+            return {"plan": self._central_stages(v)["plan"]}
         finally:
             self._keys = keys
 
@@ -511,9 +504,19 @@ class Explorer:
         one row per (year, service, measure) to MAX_END_YEAR, ``value`` summed over the units of
         the central run's capacity; municipality_code 'region'. Only services that run (a value
         above zero in some year). Once per plan."""
-        from planning.explore.charts import served_frame
+        return self._sum.get_or(
+            ("served", self._keys.get("plan")), lambda: sums.served_frame(*self._served_lines())
+        )
 
-        return self._sum.get_or(("served", self._keys.get("plan")), lambda: served_frame(self))
+    def _served_lines(self) -> tuple[Any, dict[tuple[str, str], Any]]:
+        """(years, {(service, measure): central run's users}) of :meth:`served`, once per plan."""
+        st = self._stages_full
+        return self._sum.get_or(
+            ("served_lines", self._keys.get("plan")),
+            lambda: sums.served_lines(
+                st["plan"], list(st["demand0"].columns), self.base.catalogue()
+            ),
+        )
 
     def avoided(self) -> dict[str, dict[str, float]]:
         """Home-care users and FTE that the prevention units avoid at the end year, central run
@@ -521,7 +524,7 @@ class Explorer:
         the økonomiplan shows as 'Hjemmetjenester, unngått ved forebygging')."""
         y1 = int(self.values["end_year"])
         key = ("avoided", self._keys.get("plan"), y1)  # once per plan and year
-        kept = self._sum.get_or(key, lambda: _avoided(self.frames["capacity"], y1))
+        kept = self._sum.get_or(key, lambda: sums.avoided(self._stages_full["plan"], y1))
         return {service: dict(values) for service, values in kept.items()}
 
     def status(self) -> str:
@@ -576,15 +579,15 @@ class Explorer:
 
     def figure(self, name: str) -> Any:
         """The full plotly figure of chart ``name`` for the current values (from planning.plots)."""
-        f, lang = {k: self.frame(k) for k in ("population", "demand")} | self.frames, self.lang
+        f, lang = self.frame, self.lang  # only the frames this chart reads are built
         y0, y1 = int(self.base.horizon.base_year), int(self.values["end_year"])
         if name == "pyramid":
-            return plots.population_pyramid(f["population"], years=[y0, y1], lang=lang)
+            return plots.population_pyramid(f("population"), years=[y0, y1], lang=lang)
         if name == "growth":
-            return plots.age_group_growth(f["population"], lang=lang)
+            return plots.age_group_growth(f("population"), lang=lang)
         if name == "demand":
             return plots.demand_by_service(
-                f["demand"],
+                f("demand"),
                 lang=lang,
                 service_labels=self.labels,
                 catalogue=self.base.catalogue(),
@@ -595,9 +598,9 @@ class Explorer:
                 self._beds(), lang=lang, service_labels=self.labels, year=y1
             )
         if name == "fte":
-            return plots.staff_by_service(f["staff"], lang=lang, service_labels=self.labels)
+            return plots.staff_by_service(f("staff"), lang=lang, service_labels=self.labels)
         if name == "cost":
-            return plots.costs_by_municipality(f["costs"], year=y1, lang=lang, names=self.names)
+            return plots.costs_by_municipality(f("costs"), year=y1, lang=lang, names=self.names)
         if name == "map":
             geometry, places, travel = self._map_inputs()
             codes = list(self.values["municipalities"])
@@ -620,6 +623,8 @@ class Explorer:
         if name == "map":
             codes = tuple(self.values["municipalities"])
             geometry, places, travel = self._map_inputs()
+            if self._map_index is None:
+                self._map_index = plots.MapIndex(geometry, places, travel)
 
             def make() -> tuple[list[Any], dict[str, Any]]:
                 traces, layout = plots.region_map_parts(
@@ -629,6 +634,7 @@ class Explorer:
                     list(codes),
                     lang=self.lang,
                     around=self._around(codes),
+                    index=self._map_index,
                 )
                 title = layout.pop("title")
                 return traces, {**layout, "title.text": title}
@@ -650,22 +656,24 @@ class Explorer:
         kept, layout = self._sum.get_or(key, styles)
         return [{**style, **data} for style, data in zip(kept, series, strict=True)], layout
 
-    def _around(self, codes: tuple[str, ...]) -> Any:
-        """The neighbours the map draws around ``codes`` (:func:`planning.plots.neighbours`),
-        from each member's neighbours found once: the polygons touching the buffered region are
-        those touching any member's buffered polygon (a buffer of a union is the union of the
-        buffers), so this equals ``neighbours(geometry, codes)`` (tested)."""
+    def _around(self, codes: tuple[str, ...]) -> list[str]:
+        """The municipality codes of the neighbours the map draws around ``codes``
+        (:func:`planning.plots.neighbours`), from each member's neighbours found once: the
+        polygons touching the buffered region are those touching any member's buffered polygon
+        (a buffer of a union is the union of the buffers), so these are the codes of
+        ``neighbours(geometry, codes)`` (tested), sorted."""
         geometry = self._map_inputs()[0]
         near: set[str] = set()
         for c in codes:
             if c not in self._near:
                 self._near[c] = frozenset(plots.neighbours(geometry, [c])["municipality_code"])
             near |= self._near[c]
-        return geometry[geometry["municipality_code"].isin(sorted(near - set(codes)))]
+        return sorted(near - set(codes))
 
     def _beds(self) -> pd.DataFrame:
-        from planning.reports import bed_pooling
-
+        """Beds of KAD and intermediate beds at the end year when each municipality plans alone
+        against one pooled unit, central run (:func:`planning.explore.sums.pooled_beds`: the
+        beds frame of :func:`planning.reports.bed_pooling`, from the demand's arrays)."""
         v = self.values
         key = (
             "beds",
@@ -677,14 +685,12 @@ class Explorer:
         )
         return self._plan.get_or(
             key,
-            lambda: bed_pooling(
-                self.frame("demand"),
-                list(v["municipalities"]),
+            lambda: sums.pooled_beds(
+                self._stages_full["demand0"],
                 int(v["end_year"]),
                 float(v["max_refusal"]),
-                names=self.names,
-                catalogue=self.base.catalogue(),
-            )[1],
+                self.base.catalogue(),
+            ),
         )
 
     def series(self, name: str) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:

@@ -1,6 +1,7 @@
 """The trace data of each chart of the explore notebook, in the order :mod:`planning.plots`
 draws the traces: what :meth:`planning.explore.Explorer.series` puts into a live chart (one
-restyle), computed from the explorer's cached stages and kept per stage
+restyle), computed from the arrays of the explorer's cached stages
+(:mod:`planning.explore.sums`, no tidy frame) and kept per stage
 (:meth:`planning.explore.Explorer._summary`)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planning import plots
-from planning.explore import Explorer, _central, _tidy
+from planning.explore import Explorer, sums
 from planning.i18n import fmt_number, t
 
 _Arrays = tuple[np.ndarray, ...]
@@ -23,14 +24,8 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
     years = sorted({y0, y1})
 
     def make(year: int) -> dict[tuple[int, str], _Arrays]:  # one year's bars, kept per year
-        pf = plots.pyramid_frame(ex._region_of("population0"), [year])
-        return {
-            (int(y), str(sex)): (
-                g["band"].to_numpy(dtype=object),
-                g["population"].to_numpy(dtype=float),
-            )
-            for (y, sex), g in pf.groupby(["year", "sex"], sort=False)
-        }
+        bars = sums.pyramid_bars(ex._stages_full["population0"], year)
+        return {(year, sex): bars[sex] for sex in bars}
 
     full = {}
     for year in years:
@@ -62,13 +57,11 @@ def _pyramid_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str
     return (len(years), tuple(d["y"].size for d in traces)), traces, layout
 
 
-def _band_central_full(d: pd.DataFrame, value: str) -> tuple[_Arrays | None, _Arrays]:
-    """P10/P90 by year over runs 1..N (as plots.band) and the central run of a frame summed to
-    one row per (year, run), as arrays."""
-    b = plots.band(d, ["year"], value=value)
-    c = _central(d)
-    bands = None if b is None else (b["year"].to_numpy(), b["p10"].to_numpy(), b["p90"].to_numpy())
-    return bands, (c["year"].to_numpy(), c[value].to_numpy(dtype=float))
+def _full(line: tuple[np.ndarray, np.ndarray, np.ndarray | None]) -> tuple[_Arrays | None, _Arrays]:
+    """(band as (years, p10, p90) or None, central line as (years, values)) of one panel from
+    (years, central, (p10, p90) or None)."""
+    years, central, band = line
+    return (None if band is None else (years, band[0], band[1])), (years, central)
 
 
 def _band_central(
@@ -95,8 +88,7 @@ _GROUPS = ("67+", "80+", "90+")
 
 def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> list[Any]:
-        totals = plots.age_group_totals(ex._region_of("population"), _GROUPS)
-        return [_band_central_full(totals[totals["group"] == g], "population") for g in _GROUPS]
+        return [_full(x) for x in sums.age_group_lines(ex._stages_full["population"], _GROUPS)]
 
     y1 = int(ex.values["end_year"])
     traces: list[dict[str, Any]] = []
@@ -105,58 +97,24 @@ def _growth_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
     return ("growth", len(traces)), traces, {}
 
 
-def served_frame(ex: Explorer) -> pd.DataFrame:
-    """What :meth:`planning.explore.Explorer.served` keeps, from the central plan's capacity."""
-    cap = ex._stages_full["capacity"]
-    demand_pairs = list(ex._stages_full["demand0"].columns)
-    pairs = cap[["service", "measure"]].astype(str).drop_duplicates()
-    keep = plots.served_in_capacity(
-        demand_pairs, pairs.itertuples(index=False), ex.base.catalogue()
-    )
-    cols = ["municipality_code", "year", "service", "measure", "value"]
-    if not keep:
-        return pd.DataFrame(columns=cols)
-    c = cap[pd.MultiIndex.from_frame(cap[["service", "measure"]].astype(str)).isin(keep)]
-    g = c.groupby(["service", "measure", "year"], as_index=False, observed=True)["value"].sum()
-    g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
-    runs = g.groupby(["service", "measure"], observed=True)["value"].transform("max") > 0
-    return g[runs].assign(municipality_code="region")[cols].reset_index(drop=True)
+def _panels(pairs: list[tuple[str, str]], ex: Explorer) -> list[tuple[str, str]]:
+    """:func:`planning.plots.demand_panels` of these (service, measure) pairs."""
+    frame = pd.DataFrame(pairs, columns=["service", "measure"], dtype=object)
+    return plots.demand_panels(frame, ex.base.catalogue())
 
 
 def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> tuple[list[tuple[str, str]], list[Any]]:
-        demand = _tidy(ex._stages_full["demand"])
-        panels = plots.demand_panels(demand, ex.base.catalogue())
-        if "run" not in demand.columns:  # the central run alone: sums by panel with numpy
-            g = demand.groupby(["service", "measure", "year"], sort=True, observed=True)["value"]
-            s = g.sum()
-            svc = s.index.get_level_values(0).astype(str).to_numpy()
-            msr = s.index.get_level_values(1).astype(str).to_numpy()
-            yrs, val = s.index.get_level_values(2).to_numpy(), s.to_numpy(dtype=float)
-            parts = []
-            for p_s, p_m in panels:
-                keep = (svc == p_s) & (msr == p_m)
-                parts.append((None, (yrs[keep], val[keep])))
-            return panels, parts
-        keys = ["year"] + (["run"] if "run" in demand.columns else [])
-        g = demand.groupby(
-            ["service", "measure", *keys], as_index=False, sort=False, observed=True
-        )["value"].sum()
-        g["service"], g["measure"] = g["service"].astype(str), g["measure"].astype(str)
-        by_panel = {
-            (str(s), str(m)): d.drop(columns=["service", "measure"])
-            for (s, m), d in g.groupby(["service", "measure"], sort=False, observed=True)
-        }
-        return panels, [_band_central_full(by_panel[p], "value") for p in panels]
+        demand = ex._stages_full["demand"]
+        panels = ex._sum.get_or(
+            ("panels", tuple(demand.columns)), lambda: _panels(list(demand.columns), ex)
+        )
+        return panels, [_full(x) for x in sums.demand_lines(demand, panels)]
 
     def make_served() -> list[tuple[tuple[str, str], Any]]:
         # users the capacity holds (psykisk helse og rus, prevention units): central run only
-        served = ex.served()
-        return [
-            ((s, m), (None, (d["year"].to_numpy(), d["value"].to_numpy(dtype=float))))
-            for s, m in plots.demand_panels(served, ex.base.catalogue())
-            for d in [served[(served["service"] == s) & (served["measure"] == m)]]
-        ]
+        years, lines = ex._served_lines()
+        return [((s, m), (None, (years, lines[(s, m)]))) for s, m in _panels(list(lines), ex)]
 
     panels, parts = ex._summary("demand", make)
     extra = ex._summary("served", make_served)
@@ -174,15 +132,15 @@ def _demand_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str,
 
 
 def _beds_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
-    d = ex._beds().groupby(["service", "arrangement"], as_index=False)["beds"].sum()
+    rows = ex._beds().to_dict("records")  # one row per service and arrangement, services sorted
     traces = []
     for arr in ("separate", "pooled"):
-        g = d[d["arrangement"] == arr]
+        g = [r for r in rows if r["arrangement"] == arr]
         traces.append(
             {
-                "x": [ex.labels.get(str(s), str(s)) for s in g["service"]],
-                "y": g["beds"].to_numpy(),
-                "text": [fmt_number(v, ex.lang) for v in g["beds"]],
+                "x": [ex.labels.get(str(r["service"]), str(r["service"])) for r in g],
+                "y": np.array([r["beds"] for r in g], dtype=float),
+                "text": [fmt_number(r["beds"], ex.lang) for r in g],
             }
         )
     layout = {"title.text": t("beds_title", ex.lang, year=int(ex.values["end_year"]))}
@@ -191,12 +149,9 @@ def _beds_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, A
 
 def _fte_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> dict[str, _Arrays]:
-        st = _central(ex._stages_full["staff"])
-        d = st[st["measure"] == "fte"].groupby(["service", "year"], as_index=False)["value"].sum()
-        return {
-            str(s): (g["year"].to_numpy(), g["value"].to_numpy(dtype=float))
-            for s, g in d.groupby("service", sort=True)
-        }
+        plan = ex._stages_full["plan"]
+        years = np.asarray(plan.years)
+        return {s: (years, v) for s, v in sums.staff_fte_by_service(plan).items()}
 
     y1 = int(ex.values["end_year"])
     full = ex._summary("fte", make)
@@ -206,18 +161,9 @@ def _fte_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, An
 
 def _cost_series(ex: Explorer) -> tuple[tuple, list[dict[str, Any]], dict[str, Any]]:
     def make() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-        c = _central(ex._stages_full["costs"])
-        g = c.groupby(["municipality_code", "item", "year"], as_index=False, observed=True)[
-            "nok"
-        ].sum()
-        codes = sorted(map(str, g["municipality_code"].unique()))
-        items = sorted(map(str, g["item"].unique()))
-        years = np.arange(int(g["year"].min()), int(g["year"].max()) + 1)
-        arr = np.zeros((len(codes), len(items), len(years)))
-        ci = pd.Index(codes).get_indexer(g["municipality_code"].astype(str))
-        ii = pd.Index(items).get_indexer(g["item"].astype(str))
-        arr[ci, ii, g["year"].to_numpy() - years[0]] = g["nok"].to_numpy(dtype=float)
-        return codes, items, years, arr
+        plan = ex._stages_full["plan"]
+        codes, items, arr = sums.costs_by_municipality_item(plan)
+        return codes, items, np.asarray(plan.years), arr
 
     y1 = int(ex.values["end_year"])
     codes, items, years, arr = ex._summary("cost", make)

@@ -28,7 +28,7 @@ from planning.plots.common import (
     band_columns,
     line_and_band,
 )
-from planning.plots.maps import map_hub, neighbours, region_map, region_map_parts
+from planning.plots.maps import MapIndex, map_hub, neighbours, region_map, region_map_parts
 from planning.plots.population import (
     age_group_bands,
     age_group_growth,
@@ -56,11 +56,13 @@ from planning.plots.units import (
     refusals_chart,
     served_bands,
     served_in_capacity,
+    served_sums,
     shared_travel,
 )
 from planning.plots.workforce import profession_bars, workforce_ratios
 
 __all__ = [
+    "MapIndex",
     "BAND_QUANTILES",
     "FEMALE_COLOUR",
     "MALE_COLOUR",
@@ -95,6 +97,7 @@ __all__ = [
     "region_map",
     "region_map_parts",
     "served_bands",
+    "served_sums",
     "served_in_capacity",
     "shared_travel",
     "staff_by_service",

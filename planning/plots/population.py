@@ -141,6 +141,20 @@ def age_group_totals(
     return pd.concat(parts, ignore_index=True)[["group", *keys, "population"]]
 
 
+def age_group_sums(population: Any, groups: Sequence[str]) -> list[dict[str, np.ndarray]]:
+    """Persons per age group and year of a :class:`planning.population.Population` (its arrays),
+    summed over municipalities, sexes and the group's ages and reduced over runs by
+    :func:`band_columns`: per group {'value': central run 0, 'p10', 'p90': over runs 1..N (blank
+    without runs)}, arrays over ``population.years``. InputError for a bad group label."""
+    bounds = [_group_bounds(g) for g in groups]
+    region = population.by_age().sum(axis=1)  # (runs, years, ages)
+    ages = np.arange(region.shape[-1])
+    return [
+        band_columns(region[..., (ages >= lo) & (ages <= hi)].sum(axis=-1), population.with_run)
+        for lo, hi in bounds
+    ]
+
+
 def age_group_bands(population: Any, groups: Sequence[str] = ("67+", "80+", "90+")) -> pd.DataFrame:
     """Persons per age group and year summed over municipalities and sexes, reduced over runs:
     group, year, population (central run 0), p10, p90 (over runs 1..N; blank without runs):
@@ -149,7 +163,8 @@ def age_group_bands(population: Any, groups: Sequence[str] = ("67+", "80+", "90+
     of :func:`planning.scenarios.run`, or a tidy population frame (:func:`age_group_totals`)."""
     from planning.population import Population
 
-    bounds = [_group_bounds(g) for g in groups]  # checks the labels first
+    for g in groups:  # checks the labels first
+        _group_bounds(g)
     if not isinstance(population, Population | pd.DataFrame):
         arrays = population.arrays("population")  # a ScenarioResult
         population = arrays if arrays is not None else population.population
@@ -164,11 +179,7 @@ def age_group_bands(population: Any, groups: Sequence[str] = ("67+", "80+", "90+
             b = band_columns(wide.to_numpy(), has_run)
             parts.append(pd.DataFrame({"group": g, "year": wide.columns.to_numpy(), **b}))
     else:
-        region = population.by_age().sum(axis=1)  # (runs, years, ages)
-        ages = np.arange(region.shape[-1])
-        for g, (lo, hi) in zip(groups, bounds, strict=True):
-            v = region[..., (ages >= lo) & (ages <= hi)].sum(axis=-1)  # (runs, years)
-            b = band_columns(v, population.with_run)
+        for g, b in zip(groups, age_group_sums(population, groups), strict=True):
             parts.append(pd.DataFrame({"group": g, "year": population.years, **b}))
     out = pd.concat(parts, ignore_index=True).rename(columns={"value": "population"})
     out["year"] = out["year"].astype(np.int64)

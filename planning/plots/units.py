@@ -88,6 +88,43 @@ def served_in_capacity(
     ]
 
 
+def served_sums(
+    plan: Any, demand_pairs: Iterable[tuple[str, str]], catalogue: Any
+) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray], bool]:
+    """The region's users of the services whose users the capacity holds
+    (:func:`served_in_capacity` of ``demand_pairs``, the demand's (service, measure) pairs):
+    (years, {(service, measure): (runs, years) array summed over the units}, with_run), in the
+    order the capacity first has each pair. ``plan``: a :class:`planning.capacity.ServicePlan`
+    (its arrays, runs × units × years: no tidy frame built) or a tidy capacity frame (unit, year,
+    service, measure, value[, run]); ``with_run``: the plan or frame has Monte Carlo runs (a plan
+    always says True: :func:`planning.plots.band_columns` leaves the band blank when it holds run
+    0 only). Every pair the capacity has is summed, also one that is zero in every run. What
+    :func:`served_bands` (the report) and :meth:`planning.explore.Explorer.served` reduce."""
+    sums: dict[tuple[str, str], np.ndarray] = {}
+    if not isinstance(plan, pd.DataFrame):
+        years = np.asarray(plan.years, dtype=np.int64)
+        blocks = [
+            ((str(lab["service"]), str(lab["measure"])), v) for lab, v, _ in plan.parts("cap")
+        ]
+        keep = set(served_in_capacity(demand_pairs, [k for k, _ in blocks], catalogue))
+        for key, v in blocks:
+            if key in keep:
+                s = np.broadcast_to(v, (len(plan.runs), v.shape[1], len(years)))
+                s = s.sum(axis=1, dtype=float)
+                sums[key] = sums[key] + s if key in sums else s
+        return years, sums, True
+    cap = plan
+    with_run = "run" in cap.columns
+    years = np.sort(cap["year"].unique()).astype(np.int64)
+    pairs = cap[["service", "measure"]].astype(str).drop_duplicates().itertuples(index=False)
+    for s, m in served_in_capacity(demand_pairs, pairs, catalogue):
+        c = cap[(cap["service"] == s) & (cap["measure"] == m)]
+        c = c if with_run else c.assign(run=0)
+        wide = c.groupby(["run", "year"])["value"].sum().unstack("year")
+        sums[(s, m)] = wide.reindex(columns=years, fill_value=0.0).to_numpy(dtype=float)
+    return years, sums, with_run
+
+
 def served_bands(result: Any) -> pd.DataFrame:
     """The region's users of the services whose users the capacity holds
     (:func:`served_in_capacity`), reduced over runs like :func:`planning.plots.demand_bands`
@@ -108,32 +145,8 @@ def served_bands(result: Any) -> pd.DataFrame:
         .drop_duplicates()
         .itertuples(index=False)
     )
-    sums: dict[tuple[str, str], np.ndarray] = {}  # (service, measure): (runs, years)
-    if result.plan is not None:
-        years = np.asarray(result.plan.years, dtype=np.int64)
-        with_run = True  # band_columns leaves the band blank when the plan has run 0 only
-        blocks = [
-            ((str(lab["service"]), str(lab["measure"])), v)
-            for lab, v, _ in result.plan.parts("cap")
-        ]
-        keep = set(
-            served_in_capacity(demand_pairs, [k for k, _ in blocks], result.scenario.catalogue())
-        )
-        for key, v in blocks:
-            if key in keep:
-                s = np.broadcast_to(v, (len(result.plan.runs), v.shape[1], len(years)))
-                s = s.sum(axis=1, dtype=float)
-                sums[key] = sums[key] + s if key in sums else s
-    else:
-        cap = result.capacity
-        with_run = "run" in cap.columns
-        years = np.sort(cap["year"].unique()).astype(np.int64)
-        pairs = cap[["service", "measure"]].astype(str).drop_duplicates().itertuples(index=False)
-        for s, m in served_in_capacity(demand_pairs, pairs, result.scenario.catalogue()):
-            c = cap[(cap["service"] == s) & (cap["measure"] == m)]
-            c = c if with_run else c.assign(run=0)
-            wide = c.groupby(["run", "year"])["value"].sum().unstack("year")
-            sums[(s, m)] = wide.reindex(columns=years, fill_value=0.0).to_numpy(dtype=float)
+    source = result.plan if result.plan is not None else result.capacity
+    years, sums, with_run = served_sums(source, demand_pairs, result.scenario.catalogue())
     parts = []
     for (s, m), v in sums.items():
         if not (v > 0).any():

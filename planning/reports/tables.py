@@ -19,6 +19,37 @@ BED_SERVICES: tuple[str, ...] = ("kad", "intermediaer")
 DAYS_PER_YEAR = 365.0  # offered load = bed-days per year / 365 (as in planning.capacity)
 
 
+def pooling_beds(
+    service: str, loads: Any, max_refusal: float, catalogue: Any = None
+) -> tuple[Any, int, list[dict[str, Any]]]:
+    """Beds of one bed service when each municipality plans alone against one pooled unit for
+    all of them, from the offered loads (Erlangs, one per municipality, in the order of the
+    codes; bed-days a year / 365): (beds of each municipality alone (int array), pooled beds,
+    the rows 'separate' then 'pooled' of :func:`bed_pooling`'s beds frame: service,
+    arrangement, beds, offered_load). Alone: the fewest beds with Erlang-B refusal <=
+    ``max_refusal``, or :func:`planning.capacity.beds_alone` where the catalogue's entry sets
+    ``alone_occupancy``; pooled: one unit for the summed load at ``max_refusal``. The one rule
+    of the report's table and the explorer's chart."""
+    import numpy as np
+
+    from planning.capacity import beds_alone, beds_for_blocking
+
+    loads = np.asarray(loads, dtype=float)
+    pooled_load = float(loads.sum())
+    spec = getattr(catalogue, service, None) if catalogue is not None else None
+    alone_occupancy = getattr(spec, "alone_occupancy", None)
+    if alone_occupancy is not None:
+        sep_beds = np.asarray(beds_alone(loads, alone_occupancy.value))
+    else:
+        sep_beds = np.asarray(beds_for_blocking(loads, max_refusal))
+    pooled_beds = int(beds_for_blocking(pooled_load, max_refusal))
+    rows = [
+        {"service": service, "arrangement": arr, "beds": float(b), "offered_load": pooled_load}
+        for arr, b in (("separate", sep_beds.sum()), ("pooled", pooled_beds))
+    ]
+    return sep_beds, pooled_beds, rows
+
+
 def bed_pooling(
     demand: Any,
     municipalities: Sequence[str],
@@ -40,7 +71,7 @@ def bed_pooling(
     import numpy as np
     import pandas as pd
 
-    from planning.capacity import beds_alone, beds_for_blocking, erlang_b
+    from planning.capacity import erlang_b
 
     d = demand[
         (demand["year"] == year)
@@ -59,30 +90,11 @@ def bed_pooling(
     curves, beds = [], []
     for service, g in d.groupby("service", sort=False):
         loads = g.groupby("municipality_code")["value"].sum() / DAYS_PER_YEAR
-        pooled_load = float(loads.sum())
-        spec = getattr(catalogue, str(service), None) if catalogue is not None else None
-        alone_occupancy = getattr(spec, "alone_occupancy", None)
-        if alone_occupancy is not None:
-            sep_beds = np.asarray(beds_alone(loads.to_numpy(), alone_occupancy.value))
-        else:
-            sep_beds = np.asarray(beds_for_blocking(loads.to_numpy(), max_refusal))
-        pooled_beds = int(beds_for_blocking(pooled_load, max_refusal))
-        beds.append(
-            {
-                "service": service,
-                "arrangement": "separate",
-                "beds": float(sep_beds.sum()),
-                "offered_load": pooled_load,
-            }
+        sep_beds, pooled_beds, rows = pooling_beds(
+            str(service), loads.to_numpy(), max_refusal, catalogue
         )
-        beds.append(
-            {
-                "service": service,
-                "arrangement": "pooled",
-                "beds": float(pooled_beds),
-                "offered_load": pooled_load,
-            }
-        )
+        pooled_load = rows[0]["offered_load"]
+        beds += [{**r, "service": service} for r in rows]
         top = int(max(pooled_beds, sep_beds.max(initial=0)) * 1.5) + 2
         c = np.arange(0, top + 1)
         for code, load in loads.items():
