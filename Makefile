@@ -26,6 +26,7 @@ reports: $(STAMP)
 test: $(STAMP)
 	-bash scripts/install-browser.sh
 	$(BIN)/ruff check planning tests bench
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP)
@@ -33,7 +34,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check planning tests bench
-	$(BIN)/ruff format --check planning tests bench
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -95,6 +95,31 @@ def _runs(value: Any, n: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1), (n,)).astype(float)
 
 
+#: The KOSTRA indicators :func:`staffing_table` calibrates from (age group 'total').
+STAFFING_INDICATORS: tuple[str, ...] = (
+    "home_health_hours_per_week",
+    "home_service_users",
+    "long_term_residents",
+    "residents_24h_housing",
+    "nurse_fte",
+)
+
+
+def calibration_rows(kostra: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of a KOSTRA panel that :func:`staffing_table` reads for calibration year
+    ``year``, every municipality: the :data:`STAFFING_INDICATORS` for age group 'total' in the
+    three years up to ``year``, with a value; in the panel's order. Taking them once and passing
+    them as ``kostra`` gives the same table (a caller calibrating many sets of municipalities
+    need not scan the national panel each time)."""
+    return kostra[
+        kostra["indicator"].isin(STAFFING_INDICATORS)
+        & (kostra["age_group"] == "total")
+        & (kostra["year"] <= year)
+        & (kostra["year"] > year - 3)
+        & kostra["value"].notna()
+    ]
+
+
 def staffing_table(
     kostra: pd.DataFrame,
     catalogue: ServiceCatalogue,
@@ -154,23 +179,11 @@ def staffing_table(
         else np.zeros((n, 1))
     )
 
-    indicators = (
-        "home_health_hours_per_week",
-        "home_service_users",
-        "long_term_residents",
-        "residents_24h_housing",
-        "nurse_fte",
-    )
+    indicators = STAFFING_INDICATORS
     # the latest figure of each indicator per municipality within three years up to the
     # calibration year (as _latest), all five in one pass
-    k = kostra[
-        kostra["municipality_code"].astype(str).isin(codes)
-        & kostra["indicator"].isin(indicators)
-        & (kostra["age_group"] == "total")
-        & (kostra["year"] <= year)
-        & (kostra["year"] > year - 3)
-        & kostra["value"].notna()
-    ]
+    k = calibration_rows(kostra, year)
+    k = k[k["municipality_code"].astype(str).isin(codes)]
     k = k.sort_values("year", kind="stable")
     last = k.groupby([k["indicator"].astype(str), k["municipality_code"].astype(str)])["value"]
     latest = last.last().to_dict()  # {(indicator, code): value}

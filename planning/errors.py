@@ -9,6 +9,9 @@ it never shows a traceback for these.
 from __future__ import annotations
 
 import difflib
+import os
+import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -82,6 +85,29 @@ def raise_data_error(err: object) -> None:
         inner = (e.get("ctx") or {}).get("error")
         if isinstance(inner, DataError):
             raise inner
+
+
+class PlanningDeprecationWarning(DeprecationWarning):
+    """An old name of this package's API is used (``scenarios.run('baseline')``,
+    ``compare(baseline=...)``); the message names the new one. The test suite turns these, and
+    only these, into errors (``pyproject.toml``: ``filterwarnings``)."""
+
+
+#: This package's folder as written and as resolved (frames inside it are skipped when a
+#: deprecation is attributed to its caller).
+_PACKAGE_DIRS = tuple(
+    {str(Path(__file__).parent) + os.sep, str(Path(__file__).resolve().parent) + os.sep}
+)
+
+
+def warn_deprecated(message: str) -> None:
+    """Warn with :class:`PlanningDeprecationWarning`, attributed to the first caller outside
+    this package (the line of the user's code or notebook that used the old name), however deep
+    inside ``planning`` the old name was noticed."""
+    level, frame = 2, sys._getframe(1)  # stacklevel 2: the caller of warn_deprecated
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, PlanningDeprecationWarning, stacklevel=level)
 
 
 def require_columns(

@@ -502,18 +502,27 @@ def fmt_number(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 0)
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     text = f"{float(x):,.{decimals}f}"
+    if text.startswith("-") and _is_zero(text):
+        text = text[1:]  # -0.4 shows as '0', not '−0': nothing is left to have a sign
     if lang == "nb":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", _NBSP)
         text = text.replace("-", "\u2212")
     return text
 
 
+def _is_zero(text: str) -> bool:
+    """True when a formatted number shows no digit but 0 ('-0', '0.00', '-0,0')."""
+    return not any(c in "123456789" for c in text)
+
+
 def fmt_signed(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
-    """Like :func:`fmt_number` with an explicit sign ('+1 234' / '−56')."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    sign = "+" if x > 0 else ""
-    return sign + fmt_number(x, lang, decimals)
+    """Like :func:`fmt_number` with an explicit sign ('+1 234' / '−56'). A change that rounds
+    to zero at ``decimals`` has no sign: 0.4 and −0.4 read '0', 0.04 with one decimal '0,0'
+    (nb) / '0.0' (en), as Norwegian tables write an unchanged figure."""
+    text = fmt_number(x, lang, decimals)
+    if text == "–" or _is_zero(text):
+        return text
+    return "+" + text if x is not None and x > 0 else text
 
 
 def fmt_nok(x: float | None, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:

@@ -62,10 +62,8 @@ TORNADO_COLUMNS = [
 def default_reference() -> str:
     """The reference scenario of :func:`planning.scenarios.compare` (its default argument)."""
     params = inspect.signature(scenarios.compare).parameters
-    for name in ("reference", "baseline"):
-        if name in params and isinstance(params[name].default, str):
-            return params[name].default
-    return "baseline"
+    default = params["reference"].default if "reference" in params else None
+    return default if isinstance(default, str) else scenarios.REFERENCE
 
 
 def _central_population(scn: scenarios.Scenario) -> pd.DataFrame:

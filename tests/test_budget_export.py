@@ -20,7 +20,7 @@ from planning.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def baseline():
+def alone():
     return scenarios.run("alone", runs=0)
 
 
@@ -30,8 +30,8 @@ def shared():
 
 
 @pytest.fixture(scope="module")
-def frame(shared, baseline):
-    return budget.budget_frame(shared, baseline)
+def frame(shared, alone):
+    return budget.budget_frame(shared, alone)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_totals_equal_the_scenario_metrics(frame, shared):
     assert users["value"].iloc[0] == pytest.approx(hj)
 
 
-def test_the_change_against_the_reference_is_the_difference_of_the_metrics(frame, shared, baseline):
+def test_the_change_against_the_reference_is_the_difference_of_the_metrics(frame, shared, alone):
     diff = frame[frame["group"] == "difference"]
     assert set(diff["indicator"]) >= {
         "Årsverk i alt",
@@ -131,7 +131,7 @@ def test_the_change_against_the_reference_is_the_difference_of_the_metrics(frame
         budget.PLACE_LABELS["kad"]["nb"],
     }
     a = shared.metrics().set_index(["municipality_code", "year", "metric"])["value"]
-    b = baseline.metrics().set_index(["municipality_code", "year", "metric"])["value"]
+    b = alone.metrics().set_index(["municipality_code", "year", "metric"])["value"]
     for row in diff[diff["indicator"] == "Kostnad i alt"].itertuples():
         key = (row.municipality_code, row.year, "cost_nok")
         assert row.value == pytest.approx((a[key] - b[key]) / 1e6, abs=1e-9)
@@ -209,8 +209,8 @@ def test_profession_fte_is_measured_from_today_and_sums_to_the_total(shared):
 # spreadsheet
 # ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sheets(shared, baseline):
-    return export.report_sheets(shared, baseline, "nb")
+def sheets(shared, alone):
+    return export.report_sheets(shared, alone, "nb")
 
 
 def test_xlsx_round_trip_gives_back_the_frames_with_numbers_as_numbers(sheets, tmp_path):
@@ -267,10 +267,10 @@ def test_xlsx_totals_equal_the_report_tables(sheets, frame, shared):
     assert summary[head].iloc[-1] == pytest.approx(shared.headline()["cost_nok"])
 
 
-def test_download_link_holds_the_workbook(shared, baseline):
+def test_download_link_holds_the_workbook(shared, alone):
     import openpyxl
 
-    link = export.report_download(shared, baseline, "en")
+    link = export.report_download(shared, alone, "en")
     m = re.search(r'download="shared_dms.xlsx" href="data:([^;]+);base64,([^"]+)"', link)
     assert m and m.group(1) == export.XLSX_MIME
     wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(m.group(2))), read_only=True)

@@ -169,3 +169,21 @@ def test_the_coverage_of_a_set_takes_its_rows_of_the_national_fit_as_restrict_do
         got = ex.coverage(codes, services_json)
         pd.testing.assert_frame_equal(got, restrict(national, list(codes)))
         assert set(got["municipality_code"]) == set(codes)
+
+
+def test_staffing_calibrated_from_the_calibration_rows_equals_the_whole_kostra_panel():
+    """The pipeline calibrates each set's staffing from the KOSTRA rows the calibration reads
+    (taken from the national panel once per process): the same table as from the whole panel."""
+    from planning import data, scenarios
+    from planning.calibration import calibration_rows, staffing_table
+    from planning.scenario import pipeline
+
+    cat = scenarios.load_scenario("today").catalogue()
+    year = int(cat.calibration.year.value)
+    assert len(calibration_rows(data.load_kostra(), year)) < len(data.load_kostra()) / 5
+    for codes in (CODES, ("5032", "5033"), ("4204", "4223", "5001")):
+        units = pipeline._status_quo_units(codes)
+        want = staffing_table(data.load_kostra(), cat, list(codes), units=units)
+        got = staffing_table(pipeline._calibration_kostra(year), cat, list(codes), units=units)
+        pd.testing.assert_frame_equal(got, want)
+        assert (got["nurse_source"] != "catalogue").any()  # calibrated from KOSTRA figures

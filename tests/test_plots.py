@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from planning import i18n, plots
 from planning.errors import InputError, PlanningError
@@ -85,6 +87,48 @@ def test_number_formats_follow_the_language():
     assert i18n.fmt_signed(2.0, "en") == "+2"
     assert i18n.fmt_number(float("nan"), "en") == "–"
     assert i18n.fmt_percent(0.123, "nb") == "12,3\u00a0%"
+
+
+@pytest.mark.parametrize(
+    ("x", "decimals", "nb", "en"),
+    [
+        (0.4, 0, "0", "0"),
+        (-0.4, 0, "0", "0"),
+        (0.6, 0, "+1", "+1"),
+        (-0.6, 0, "\u22121", "-1"),
+        (0.0, 0, "0", "0"),
+        (-0.0, 0, "0", "0"),
+        (0.04, 1, "0,0", "0.0"),
+        (-0.04, 1, "0,0", "0.0"),
+        (0.05001, 1, "+0,1", "+0.1"),
+        (-0.06, 1, "\u22120,1", "-0.1"),
+        (0.004, 2, "0,00", "0.00"),
+        (0.006, 2, "+0,01", "+0.01"),
+        (1234.5678, 1, "+1\u00a0234,6", "+1,234.6"),
+        (-1234.4, 0, "\u22121\u00a0234", "-1,234"),
+        (float("nan"), 1, "–", "–"),
+        (None, 0, "–", "–"),
+    ],
+)
+def test_a_signed_change_that_rounds_to_zero_has_no_sign(x, decimals, nb, en):
+    """fmt_signed: '+' only when the shown figure is above zero, '−' only when below; a
+    change that rounds to zero reads 0 (no '+0', no '−0') in both languages."""
+    assert i18n.fmt_signed(x, "nb", decimals) == nb
+    assert i18n.fmt_signed(x, "en", decimals) == en
+
+
+@given(x=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), d=st.integers(0, 3))
+def test_signed_and_plain_numbers_agree_on_the_figure(x, d):
+    """fmt_signed is fmt_number with a sign: the digits are the same, a sign shows only on a
+    figure that is not zero, and it matches the sign of x."""
+    for lang in ("nb", "en"):
+        signed, plain = i18n.fmt_signed(x, lang, d), i18n.fmt_number(x, lang, d)
+        if not any(c in "123456789" for c in plain):  # shown as zero
+            assert signed == plain and plain[0] == "0"
+        elif x > 0:
+            assert signed == "+" + plain
+        else:
+            assert signed == plain and plain[0] in "-\u2212"
 
 
 def test_every_string_exists_in_both_languages():

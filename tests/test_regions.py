@@ -192,9 +192,9 @@ def test_regions_command_lists_and_resolves():
     [
         ("project", "--region", "knutepunkt", "--end-year", "2030"),
         ("backtest", "--municipalities", "1601"),
-        ("scenarios", "show", "baseline", "--region", "agdr"),
+        ("scenarios", "show", "alone", "--region", "agdr"),
         ("sample-scenario", "--municipalities", "Kristiansan"),
-        ("run", "baseline", "--municipalities"),
+        ("run", "alone", "--municipalities"),
     ],
 )
 def test_every_command_rejects_bad_where_with_one_line(args):
@@ -209,7 +209,7 @@ def test_project_and_show_take_any_region():
     r = _cli("project", "--region", "knutepunkt_sorlandet", "--end-year", "2027")
     assert r.returncode == 0, r.stderr
     assert "4204" in r.stdout and "Vennesla" in r.stdout
-    r = _cli("scenarios", "show", "baseline", "--municipalities", "4204", "Vennesla")
+    r = _cli("scenarios", "show", "alone", "--municipalities", "4204", "Vennesla")
     assert r.returncode == 0, r.stderr
     assert "# municipalities: 4204, 4223" in r.stdout
     r = _cli("sample-scenario", "--region", "agder")

@@ -149,6 +149,30 @@ def test_baseline_is_a_deprecated_name_for_alone():
     assert scn.name == "alone" and scn.organisation.units == []
 
 
+def test_old_names_warn_from_the_callers_line_and_fail_this_suite():
+    """The package's deprecations are PlanningDeprecationWarning (a DeprecationWarning),
+    attributed to the caller's line (not to a module inside planning, however deep the old name
+    was noticed), and this suite turns them into errors (pyproject filterwarnings), so no test,
+    notebook helper or module of ours can go on using an old name unnoticed."""
+    import warnings
+
+    from planning.errors import PlanningDeprecationWarning
+
+    old = "base" + "line"
+    with pytest.warns(PlanningDeprecationWarning) as got:
+        scenarios.load_scenario(old)
+    with pytest.warns(PlanningDeprecationWarning) as got2, pytest.raises(InputError):
+        scenarios.compare([], **{old: "today"})
+    assert len(got) == len(got2) == 1
+    for w in (*got, *got2):
+        assert w.filename == __file__, w.filename
+    assert issubclass(PlanningDeprecationWarning, DeprecationWarning)
+    with pytest.raises(PlanningDeprecationWarning):
+        scenarios.run(old)  # the suite's filter makes our own deprecation an error
+    with warnings.catch_warnings(record=True):  # the suite's filters, recorded not shown
+        warnings.warn("a third party's deprecation", DeprecationWarning, stacklevel=1)  # no error
+
+
 def test_delta_merge_rules(tmp_path):
     """Mappings merge key by key; units merge by name; remove: true drops a unit; region and
     municipalities replace each other."""

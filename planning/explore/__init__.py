@@ -25,8 +25,9 @@ computes only what it does:
   the browser); when its traces change in number or kind it gets new traces, with the styles
   :mod:`planning.plots` gave that shape (kept) and the map's as plain data, without a new figure.
 
-The trace data of each chart is in :mod:`planning.explore.charts`. The base is today's
-organisation (``today``) unless told otherwise; :meth:`Explorer.reference`
+The trace data of each chart is in :mod:`planning.explore.charts`, summed from the stages'
+arrays (:mod:`planning.explore.sums`; the plan's tidy frames are built only when read). The base
+is today's organisation (``today``) unless told otherwise; :meth:`Explorer.reference`
 gives the same municipalities and levers as they are organised today (scenario ``today``,
 whatever the base), for the status line's change from today. The demand chart also shows the
 users the capacity holds (psykisk helse og rus, prevention units; :meth:`Explorer.served`), as

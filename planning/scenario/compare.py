@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from planning.errors import InputError
+from planning.errors import InputError, warn_deprecated
 from planning.scenario.files import load_scenario
 from planning.scenario.names import ALONE, DEPRECATED_NAMES, REFERENCE
 from planning.scenario.overrides import apply_overrides
@@ -104,12 +104,8 @@ def compare(
     import pandas as pd
 
     if baseline is not None:
-        import warnings
-
-        warnings.warn(
-            "compare(baseline=...) is now compare(reference=...); the default reference is 'today'",
-            DeprecationWarning,
-            stacklevel=2,
+        warn_deprecated(
+            "compare(baseline=...) is now compare(reference=...); the default reference is 'today'"
         )
         reference = baseline
     items = list(results.values()) if isinstance(results, Mapping) else list(results)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from planning.errors import ScenarioError
+from planning.errors import ScenarioError, warn_deprecated
 from planning.scenario.schema import _NAME_RE
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -63,12 +63,8 @@ def _deprecated(name: str, folders: list[Path]) -> str:
     new = DEPRECATED_NAMES.get(name)
     if new is None or any((f / f"{name}.yaml").is_file() for f in folders):
         return name
-    import warnings
-
-    warnings.warn(
+    warn_deprecated(
         f"scenario '{name}' is now called '{new}' (each municipality alone); comparisons are "
-        f"made against '{REFERENCE}' by default. Use '{new}'.",
-        DeprecationWarning,
-        stacklevel=4,
+        f"made against '{REFERENCE}' by default. Use '{new}'."
     )
     return new

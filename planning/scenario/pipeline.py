@@ -189,7 +189,7 @@ def calibrated_staffing(
         per = by_age @ np.asarray(bed_rates_by_age(getattr(catalogue, s))[1], dtype=float).T
         bed_days[s] = dict(zip(codes, per, strict=True))  # code -> bed-days (or per run)
     return staffing_table(
-        data.load_kostra(),
+        _calibration_kostra(year),
         catalogue,
         list(codes),
         bed_days=bed_days,
@@ -197,6 +197,16 @@ def calibrated_staffing(
         max_refusal=max_refusal,
         runs=runs,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _calibration_kostra(year: int) -> Any:
+    """The KOSTRA rows the staffing calibration reads for ``year``
+    (:func:`planning.calibration.calibration_rows`), taken from the national panel once per
+    process: each set of municipalities is then calibrated from these few thousand rows."""
+    from planning.calibration import calibration_rows
+
+    return calibration_rows(data.load_kostra(), year)
 
 
 @functools.lru_cache(maxsize=32)
@@ -285,6 +295,7 @@ def clear_cache() -> None:
         _coverage_rates,
         _staffing,
         _calibration_ages,
+        _calibration_kostra,
         _ages_by_municipality,
         _status_quo_units,
         _organisation,
