@@ -8,6 +8,7 @@ from pathlib import Path
 
 from planning.commands import whole
 from planning.errors import InputError
+from planning.i18n import fmt_signed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,7 +84,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         for r in top.itertuples(index=False):
             print(
                 f"  {r.parameter:<58} {r.low:>11.4g} .. {r.high:<11.4g} "
-                f"{r.at_low:>16,.1f} -> {r.at_high:<16,.1f} swing {r.swing:+,.1f}"
+                f"{r.at_low:>16,.1f} -> {r.at_high:<16,.1f} swing {fmt_signed(r.swing, 'en', 1)}"
             )
     quiet = sensitivity.not_material(table)
     print(f"\nMove no headline by 1 % or more ({len(quiet)}): {', '.join(quiet)}")
