@@ -18,6 +18,7 @@ import pandas as pd
 
 from planning import coverage, data, demography, stats
 from planning.errors import InputError
+from planning.i18n import fmt_signed
 
 GROUPS = ("total", "0-5", "6-15", "16-66", "67-79", "80+", "90+")
 
@@ -174,6 +175,12 @@ def summarise(result: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+def _signed1(x: float) -> str:
+    """A signed % error with one decimal for the generated tables ('+1.7', '-9.0', '0.0' when
+    it rounds to zero: never '+0.0' or '-0.0')."""
+    return fmt_signed(x, "en", 1)
+
+
 def markdown(result: pd.DataFrame) -> str:
     """Markdown tables: end-year % error per municipality and method, then MAPE / MALPE."""
     names = data.municipality_names()
@@ -189,15 +196,15 @@ def markdown(result: pd.DataFrame) -> str:
         index=["municipality_code", "method"], columns="age_group", values="pe", observed=True
     )
     for (code, method), row in wide.iterrows():
-        cells = " | ".join(f"{row[g]:+.1f}" for g in groups)
+        cells = " | ".join(_signed1(row[g]) for g in groups)
         lines.append(f"| {code} {names.get(code, '')} | {method} | {cells} |")
     s = summarise(result)
     n_kept = int(s["n"].max())  # municipalities kept (without boundary changes)
     for measure in ("mape", "malpe"):
         w = s.pivot_table(index="method", columns="age_group", values=measure, observed=True)
         for method, row in w.iterrows():
-            fmt = "{:.1f}" if measure == "mape" else "{:+.1f}"
-            cells = " | ".join(fmt.format(row[g]) for g in groups)
+            fmt = "{:.1f}".format if measure == "mape" else _signed1
+            cells = " | ".join(fmt(row[g]) for g in groups)
             lines.append(
                 f"| **{measure.upper()}** ({n_kept} municipalities) | {method} | {cells} |"
             )
@@ -596,7 +603,11 @@ def demand_markdown(result: pd.DataFrame, per_municipality: bool | None = None) 
             cells = []
             for s in services:
                 pe, pr = g.loc[s, "pe"], g.loc[s, "pe_reference"]
-                cells.append("–" if not np.isfinite(pe) else f"{pe:+.0f} / {pr:+.0f}")
+                cells.append(
+                    "–"
+                    if not np.isfinite(pe)
+                    else f"{fmt_signed(pe, 'en')} / {fmt_signed(pr, 'en')}"
+                )
             lines.append(f"| {code} {names.get(code, '')} | {pop} | " + " | ".join(cells) + " |")
         lines.append("")
     s = summarise_demand(result)
@@ -609,7 +620,7 @@ def demand_markdown(result: pd.DataFrame, per_municipality: bool | None = None) 
     for (pop, method), g in s.groupby(["population", "method"], sort=False):
         g = g.set_index("service")
         cells = [
-            f"{g.loc[x, 'mape']:.1f} / {g.loc[x, 'medape']:.1f} / {g.loc[x, 'total_pe']:+.1f}"
+            f"{g.loc[x, 'mape']:.1f} / {g.loc[x, 'medape']:.1f} / {_signed1(g.loc[x, 'total_pe'])}"
             for x in services
         ]
         lines.append(f"| {pop} | {method} | {int(g['n'].max())} | " + " | ".join(cells) + " |")

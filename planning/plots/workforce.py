@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from planning.i18n import check_language, fmt_number, t
+from planning.i18n import check_language, fmt_number, fmt_signed, t
 from planning.plots.common import (
     PALETTE,
     _layout,
@@ -125,10 +125,9 @@ def profession_bars(
                 y=d["fte"],
                 name=str(y),
                 marker_color=(grey + PALETTE)[k % (len(PALETTE) + 1)],
-                customdata=np.c_[d["fte"] - d["fte_today"]],
-                hovertemplate="%{x}: %{y:,.1f} (%{customdata[0]:+,.1f})<extra>"
-                + str(y)
-                + "</extra>",
+                # the change as text: plotly's '+,.1f' would show '+0.0' / '−0.0' for none
+                customdata=np.c_[[fmt_signed(v, lang, 1) for v in d["fte"] - d["fte_today"]]],
+                hovertemplate="%{x}: %{y:,.1f} (%{customdata[0]})<extra>" + str(y) + "</extra>",
             )
         )
     fig.update_layout(barmode="group")
