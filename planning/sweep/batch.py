@@ -201,7 +201,7 @@ def plan_chunks(
         if len(members) < 2:
             single.extend(members)
             continue
-        n = max(2, min(cap, -(-len(members) // max(1, slots))))
+        n = max(1, min(cap, -(-len(members) // max(1, slots))))
         out.extend((members[i : i + n], True) for i in range(0, len(members), n))
     single.sort(key=lambda v: v.index)
     out.extend((c, False) for c in _chunks(single, size))
