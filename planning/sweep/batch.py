@@ -33,8 +33,10 @@ import pandas as pd
 from planning.sweep.spec import _canonical
 
 #: Overrides naming the real pay growth (the vectorised path takes it per run).
-PRICE_PATHS = {"prices.real_pay_growth": "prices.real_pay_growth"}
-PRICE_PATHS["prices.real_pay_growth.value"] = "prices.real_pay_growth"
+PRICE_PATHS = {
+    "prices.real_pay_growth": "prices.real_pay_growth",
+    "prices.real_pay_growth.value": "prices.real_pay_growth",
+}
 
 
 def value_path(path: str) -> str | None:
