@@ -150,9 +150,10 @@ _YEARS = (1900, 2200)
 
 
 def _year_axes(fig: go.Figure) -> None:
-    """Format every x axis whose traces are all whole years as years: '2027', never '2 026,5'
-    (plotly's automatic ticks of a short horizon fall between years) or '2 030' (thousands
-    separator). A span of six years or less gets a tick every year."""
+    """Give every x axis whose traces are all whole years spanning six years or less a tick per
+    year formatted '2027': plotly's automatic ticks of such a short horizon fall between years
+    ('2 026,5'). Longer spans keep plotly's ticks (whole years already), so a chart whose data
+    is later replaced in place (the explorer) never keeps a one-year tick it no longer needs."""
     by_axis: dict[str, list[Any]] = {}
     for trace in fig.data:
         x = getattr(trace, "x", None)
@@ -169,10 +170,8 @@ def _year_axes(fig: go.Figure) -> None:
             continue
         if values.min() < _YEARS[0] or values.max() > _YEARS[1]:
             continue
-        update: dict[str, Any] = {"tickformat": "d"}
         if values.max() - values.min() <= 6:
-            update["dtick"] = 1
-        fig.layout["xaxis" + axis[1:]].update(update)
+            fig.layout["xaxis" + axis[1:]].update(tickformat="d", dtick=1)
 
 
 def _layout(fig: go.Figure, title: str, lang: str, **kw: object) -> go.Figure:
