@@ -17,17 +17,49 @@ import errno
 import importlib
 import os
 import pkgutil
+import re
 import signal
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from planning import __version__
 from planning.errors import PlanningError
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2 (argparse's own
+    print the usage block first). Subcommand parsers are of the same class (argparse creates
+    them with ``type(parent)``)."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{argument_error(message)} (see `{self.prog} --help`)")
+        raise SystemExit(2)
+
+
+_TYPE_NAMES = {"int": "a whole number", "float": "a number"}
+
+
+def argument_error(message: str) -> str:
+    """argparse's error ``message`` as the project's one line: the option as the key, what is
+    wrong, and what is allowed ("argument --runs: invalid int value: 'abc'" becomes
+    "key '--runs': 'abc' is not a whole number (allowed: a whole number)")."""
+    key, problem, allowed = None, " ".join(message.split()), None
+    if problem.startswith("argument ") and ": " in problem:
+        key, problem = problem.removeprefix("argument ").split(": ", 1)
+    if m := re.fullmatch(r"invalid (\w+) value: (.*)", problem):
+        kind = _TYPE_NAMES.get(m.group(1), m.group(1))
+        problem, allowed = f"{m.group(2)} is not {kind}", kind
+    elif m := re.fullmatch(r"unrecognized arguments: (.*)", problem):
+        key, problem = m.group(1), "unknown option or extra argument"
+    elif m := re.fullmatch(r"invalid choice: (.*) \(choose from (.*)\)", problem):
+        problem, allowed = f"unknown value {m.group(1)}", m.group(2).replace("'", "")
+    return str(PlanningError(problem, key=key, allowed=allowed))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="planning",
         description=(
             "Værnes planning model: population projection, service demand, capacity, costs and "
@@ -66,7 +98,10 @@ def _fail(message: str, code: int = 2) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or an argument error already reported
+        return e.code if isinstance(e.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -652,8 +652,9 @@ def load_travel(overrides: pd.DataFrame | str | Path | None = None) -> pd.DataFr
         return travel
     src = str(overrides) if not isinstance(overrides, pd.DataFrame) else "travel overrides"
     if not isinstance(overrides, pd.DataFrame):
-        if not Path(overrides).is_file():
-            raise InputError("travel overrides file not found", file=src)
+        from planning.io import require_file
+
+        require_file(overrides, InputError, what="travel overrides file")
         overrides = read_csv_file(
             overrides, ["from_id", "to_id"], numeric=("distance_km", "minutes"), error=InputError
         )

@@ -69,6 +69,24 @@ class LimitError(InputError):
     physical bound (``planning.limits``)."""
 
 
+def location(loc: Iterable[object]) -> list[str]:
+    """A pydantic error location as the parts of a dotted key, without the tags pydantic adds
+    for the branch of a union it tried ('list[any]', 'function-after[...]'): no key of a file
+    has brackets in it."""
+    return [str(p) for p in loc if not (str(p).endswith("]") and "[" in str(p))]
+
+
+def raise_data_error(err: object) -> None:
+    """Raise the :class:`DataError` a validator raised while checking a value against the data (a
+    missing or corrupt data file found while validating a scenario's ``base_year``), if a pydantic
+    ``ValidationError`` holds one: it is the data file that is wrong, not the file being read, so
+    it is raised as it is instead of naming the user's file and key."""
+    for e in getattr(err, "errors", lambda: [])():
+        inner = (e.get("ctx") or {}).get("error")
+        if isinstance(inner, DataError):
+            raise inner
+
+
 class PlanningDeprecationWarning(DeprecationWarning):
     """An old name of this package's API is used (``scenarios.run('baseline')``,
     ``compare(baseline=...)``); the message names the new one. The test suite turns these, and

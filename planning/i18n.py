@@ -370,10 +370,10 @@ STRINGS.update(
             "en": "Budget years and long-term needs",
         },
         "budget_intro": {
-            "nb": "Tallene for årene i økonomiplanperioden ({first}–{last}) og for {later}, per kommune og for regionen "
+            "nb": "Tallene for årene i økonomiplanperioden ({years}){later}, per kommune og for regionen "
             "(hovedløpet). Plasser i felles enheter og årsverk er fordelt på kommunene etter kostnadsandel. "
             "Kostnader i mill. kr ({price_year}-kroner). «Endring mot referansen» er mot scenarioet «{reference}».",
-            "en": "The figures for the years of the økonomiplan period ({first}–{last}) and for {later}, per municipality "
+            "en": "The figures for the years of the økonomiplan period ({years}){later}, per municipality "
             "and for the region (central run). Places in shared units and FTE are attributed to the municipalities by "
             "cost share. Costs in NOK million ({price_year} prices). 'Change against the reference' is against the "
             "scenario '{reference}'.",

@@ -188,6 +188,19 @@ def decode_utf8(raw: bytes, file: str | Path, error: type[PlanningError] = Scena
         ) from None
 
 
+def require_file(
+    path: str | Path, error: type[PlanningError] = ScenarioError, what: str = "file"
+) -> Path:
+    """``path`` as a :class:`Path` if it is a file; a folder or a missing path raises ``error``
+    naming it ("is a folder, not a file" / "file not found")."""
+    p = Path(path)
+    if p.is_dir():
+        raise error("is a folder, not a file", file=p)
+    if not p.is_file():
+        raise error(f"{what} not found", file=p)
+    return p
+
+
 def load_yaml(
     source: str | Path, *, error: type[PlanningError] = ScenarioError, text: str | None = None
 ) -> Any:
@@ -310,6 +323,34 @@ def make_dir(path: str | Path, key: str | None = "--out") -> Path:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise os_error(e, file=p, key=key) from None
+    return p
+
+
+def check_output(path: str | Path, key: str, *, folder: bool = False) -> Path:
+    """Check, before any work is done, that the output file ``path`` (with ``folder``: the
+    output folder) could be written, so that a long run does not end in a failed write: it must
+    not be a folder (a file), the nearest part of it that exists must be a folder, and that
+    folder must be writable. Raises :class:`InputError` / :class:`OutputError` naming the path
+    and the option ``key``; creates nothing."""
+    p = Path(path)
+    if p.exists():
+        if folder and not p.is_dir():
+            raise InputError("exists and is not a folder", file=p, key=key)
+        if not folder and p.is_dir():
+            raise InputError("is a folder, not a file", file=p, key=key)
+    nearest = p.absolute() if folder else p.absolute().parent
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise InputError(
+            f"cannot write (a part of the path is a file, not a folder: {nearest})", file=p, key=key
+        )
+    if os.statvfs(nearest).f_flag & os.ST_RDONLY:
+        raise OutputError(
+            f"cannot write (the file system is read-only: {nearest})", file=p, key=key
+        )
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write (permission denied in {nearest})", file=p, key=key)
     return p
 
 

@@ -34,7 +34,14 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import DataError, PlanningError, ScenarioError, suggest
+from planning.errors import (
+    DataError,
+    PlanningError,
+    ScenarioError,
+    location,
+    raise_data_error,
+    suggest,
+)
 from planning.overhead import Overhead
 from planning.services import ENTRY_KINDS, KINDS, ServiceEntry
 from planning.services.base import ServiceSpec
@@ -645,16 +652,17 @@ class Levers(_Model):
 
 
 # ------------------------------------------------------------------------------------------------
-# ------------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------------
 def format_validation_error(err: ValidationError) -> tuple[str, str]:
     """(key, problem) of the most telling error in a pydantic ValidationError (an unknown key,
     usually a typo, before the missing key it causes), each on one line. The tag of a service
-    entry's kind (which pydantic puts into the location) is left out of the key."""
+    entry's kind (which pydantic puts into the location) is left out of the key. A data file
+    found missing or corrupt by a validator raises its own DataError (raise_data_error)."""
+    raise_data_error(err)
     errors = err.errors()
     e = next((x for x in errors if x.get("type") == "extra_forbidden"), errors[0])
-    loc = [str(p) for p in e["loc"]]
+    loc = location(e["loc"])
     if len(loc) > 1 and loc[1] in KINDS:  # a service entry: drop the kind tag pydantic adds
         loc = [loc[0], *loc[2:]]
     key = ".".join(loc)
@@ -720,9 +728,9 @@ def _read_yaml(path: str | Path | None, name: str) -> tuple[Any, str]:
         from planning.data import data_dir, load_yaml
 
         return load_yaml(name), str(data_dir() / name)
-    p = Path(path)
-    if not p.is_file():
-        raise DataError("file not found", file=p)
+    from planning.io import require_file
+
+    p = require_file(path, DataError)
     try:
         with open(p, encoding="utf-8") as f:
             return yaml.safe_load(f), str(p)

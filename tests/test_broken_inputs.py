@@ -104,6 +104,7 @@ class Case:
     key: str | None  # the key the line must name (prefix)
     fragment: str | None = None  # a fragment of the problem
     env: dict[str, str] = field(default_factory=dict)
+    absent: str | None = None  # a text the line must not hold (a file or key wrongly blamed)
 
 
 def _run_case(case: Case, tmp_path: Path, monkeypatch, capsys) -> str:
@@ -127,6 +128,8 @@ def _run_case(case: Case, tmp_path: Path, monkeypatch, capsys) -> str:
         assert f"key '{case.key}" in line, line
     if case.fragment is not None:
         assert case.fragment in line, line
+    if case.absent is not None:
+        assert case.absent not in line, line
     assert _snapshot(tmp_path) == before, "a file outside --out or an earlier result changed"
     return line
 
@@ -692,6 +695,126 @@ CASES["line_sweep_not_utf8"] = Case(
     "sweep.yaml",
     None,
     "not UTF-8",
+)
+
+
+# --- found by a new user from a fresh clone (session 6) ---------------------------------------
+def _folder(name: str, cmd: str) -> Callable[[Ctx], list[str]]:
+    """`planning CMD USER/NAME` where NAME is a folder, not a file."""
+
+    def setup(ctx: Ctx) -> list[str]:
+        (ctx.user_dir / name).mkdir()
+        out = ["--out", str(ctx.out / "sw"), "--no-progress"] if cmd == "sweep" else []
+        return [cmd, str(ctx.user_dir / name), *out]
+
+    return setup
+
+
+CASES.update(
+    {
+        # YAML true/false where a number is expected: pydantic read it as 1 or 0
+        "fresh_yes_no_for_a_lever": Case(
+            scenario(DELTA + "levers: {healthy_ageing: true}\n"),
+            "mine.yaml",
+            "levers.healthy_ageing",
+            "not a yes/no value",
+        ),
+        "fresh_yes_no_for_runs": Case(
+            scenario(DELTA + "demography: {runs: false}\n"),
+            "mine.yaml",
+            "demography.runs",
+            "not a yes/no value",
+        ),
+        "fresh_yes_no_for_a_unit_share": Case(
+            scenario(
+                DELTA
+                + "organisation: {units: [{name: x, service: jordmor, host: '5035', "
+                + "members: ['5035', '5034'], cost_key: fixed_plus_use, fixed_share: true}]}\n"
+            ),
+            "mine.yaml",
+            "organisation.units",
+            "not a yes/no value",
+        ),
+        "fresh_yes_no_for_pay_growth": Case(
+            scenario(DELTA + "prices: {real_pay_growth: true}\n"),
+            "mine.yaml",
+            "prices.real_pay_growth",
+            "not a yes/no value",
+        ),
+        "fresh_yes_no_in_a_sweep_grid": Case(
+            sweep(SWEEP + "grid: {levers.max_refusal: [0.02, true]}\n"),
+            "sweep.yaml",
+            "grid.levers.max_refusal",
+            "not a yes/no value",
+        ),
+        # a municipality code as a YAML number that is not four digits (0301 reads as 193)
+        "fresh_code_number_not_four_digits": Case(
+            scenario(DELTA + "region: null\nmunicipalities: [0301]\n"),
+            "mine.yaml",
+            "municipalities.0",
+            "in quotes",
+        ),
+        # a folder given where a file is expected was "file not found"
+        "fresh_scenario_file_is_a_folder": Case(
+            _folder("dir.yaml", "run"), "dir.yaml", None, "is a folder, not a file"
+        ),
+        "fresh_scenario_path_is_a_folder": Case(
+            _folder("plans", "run"), "plans", None, "is a folder, not a file"
+        ),
+        "fresh_sweep_file_is_a_folder": Case(
+            _folder("s.yaml", "sweep"), "s.yaml", None, "is a folder, not a file"
+        ),
+        # pydantic's union tag ('list[any]') leaked into the key
+        "fresh_grid_axis_not_a_list": Case(
+            sweep(SWEEP + "grid: {levers.max_refusal: 0.02}\n"),
+            "sweep.yaml",
+            "grid.levers.max_refusal",
+            "key 'grid.levers.max_refusal': a grid axis takes a list",
+            absent="[any]",
+        ),
+        # argparse's own errors printed the usage block first (several lines)
+        "fresh_argument_not_a_number": Case(
+            lambda ctx: ["run", "shared_dms", "--runs", "many"],
+            None,
+            "--runs",
+            "'many' is not a whole number (allowed: 0 or more)",
+        ),
+        "fresh_argument_not_a_choice": Case(
+            lambda ctx: ["run", "shared_dms", "--format", "xls"],
+            None,
+            "--format",
+            "(allowed: parquet, csv)",
+        ),
+        "fresh_unknown_command": Case(
+            lambda ctx: ["rnu", "shared_dms"], None, "COMMAND", "unknown value 'rnu'"
+        ),
+        # corrupt data found while a scenario's base_year is checked blamed the scenario file
+        "fresh_data_corrupt_under_a_scenario": Case(
+            edited("population.parquet", _flip_byte, cmd=("run", "today")),
+            "population.parquet",
+            None,
+            "changed since datapackage.json",
+            absent="today.yaml",
+        ),
+        "fresh_data_corrupt_under_a_sweep": Case(
+            lambda ctx: (
+                edited("population.parquet", _flip_byte)(ctx)[:0]
+                + sweep(SWEEP + "grid: {levers.max_refusal: [0.02]}\n")(ctx)
+            ),
+            "population.parquet",
+            None,
+            "changed since datapackage.json",
+            absent="sweep.yaml",
+        ),
+        # an output path under a file was found only after the work was done, and --table's
+        # failure named --out
+        "fresh_table_under_a_file": Case(
+            lambda ctx: ["run", "shared_dms", "--table", str(ctx.work / "outside.txt" / "t.csv")],
+            "t.csv",
+            "--table",
+            "is a file, not a folder",
+        ),
+    }
 )
 
 

@@ -65,7 +65,11 @@ def build_snapshot(source: Path, out: Path) -> dict:
     """Build every shipped data file from raw sources in ``source`` into ``out``."""
     source, out = Path(source), Path(out)
     if not source.is_dir():
-        raise DataError("raw source folder not found", file=source)
+        raise DataError(
+            "raw source folder not found (the raw sources are in the development tree only; "
+            "a clone ships data/ built: `planning data verify` checks it)",
+            file=source,
+        )
     out.mkdir(parents=True, exist_ok=True)
     resources: list[Resource] = []
     for builder in BUILDERS:

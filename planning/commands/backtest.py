@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.commands import add_where, where
+from planning.commands import add_where, where, whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,12 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--bands",
-        type=int,
+        type=whole(10),
         default=None,
         metavar="RUNS",
         help="also check the Monte Carlo P10-P90 band of RUNS runs: how often it held what was observed",
     )
-    p.add_argument("--seed", type=int, default=1, help="seed of the --bands runs (default 1)")
+    p.add_argument("--seed", type=whole(0), default=1, help="seed of the --bands runs (default 1)")
     p.add_argument("--out", type=Path, default=None, help="write the error table to FILE (.csv)")
     p.set_defaults(func=_backtest)
 
@@ -67,6 +67,10 @@ def _backtest(args: argparse.Namespace) -> int:
     from planning import backtest, demography
 
     spec = where(args) or "vaernesregionen"
+    if args.out is not None:
+        from planning.io import check_output
+
+        check_output(args.out, "--out")
     if args.demand:
         return _demand(args, spec)
     args.end_year = 2026 if args.end_year is None else args.end_year
@@ -213,7 +217,9 @@ def _demand(args: argparse.Namespace, spec) -> int:
                 f"({100 * row['sum'] / row['count']:.0f} %)"
             )
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(args.out, index=False)
+        from planning.io import make_dir, write_frame
+
+        make_dir(args.out.parent)
+        write_frame(res, args.out, "csv")
         print(f"wrote {len(res)} rows to {args.out}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.commands import add_where, where_overrides
+from planning.commands import add_where, where_overrides, whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scenario to show the change against (default: the reference of `scenarios.compare`)",
     )
     p.add_argument(
-        "--runs", type=int, default=0, help="Monte Carlo runs (default 0: central run only)"
+        "--runs", type=whole(0), default=0, help="Monte Carlo runs (default 0: central run only)"
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument(
+        "--seed", type=whole(0), default=None, help="random seed (default: the scenario's)"
+    )
     p.add_argument("--lang", default="nb", help="language of headers: nb (default) or en")
     add_where(p)
     p.set_defaults(func=_export)
@@ -53,6 +55,9 @@ def _export(args: argparse.Namespace) -> int:
         )
     if not path.resolve().parent.is_dir():
         raise InputError(f"{path}: folder {path.resolve().parent} does not exist", key="--xlsx")
+    from planning.io import check_output
+
+    check_output(path, "--xlsx")
     scn = scenarios.apply_overrides(scenarios.load_scenario(args.scenario), where_overrides(args))
     result = scenarios.run(scn, runs=args.runs, seed=args.seed)
     ref_name = args.reference or export.default_reference()

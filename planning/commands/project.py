@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from planning.commands import add_where, where
+from planning.commands import add_where, where, whole
 from planning.errors import InputError
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -34,9 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="letters L/M/H for fertility, life expectancy, migration (default MMM)",
     )
     p.add_argument(
-        "--runs", type=int, default=0, help="Monte Carlo runs beyond the central run (default 0)"
+        "--runs",
+        type=whole(0),
+        default=0,
+        help="Monte Carlo runs beyond the central run (default 0)",
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed for --runs")
+    p.add_argument("--seed", type=whole(0), default=None, help="random seed for --runs")
     p.add_argument(
         "--out", type=Path, default=None, help="write the tidy frame to FILE (.csv or .parquet)"
     )
@@ -98,6 +101,10 @@ def _project(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown output format '{args.out.suffix}'", key="--out", allowed=", ".join(FORMATS)
         )
+    if args.out is not None:
+        from planning.io import check_output
+
+        check_output(args.out, "--out")
     from planning import data, limits
     from planning.errors import LimitError
 

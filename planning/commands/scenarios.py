@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from planning.commands import add_where, where_overrides
+from planning.commands import add_where, where_overrides, whole
 from planning.errors import InputError
 
 OUTPUT_FORMATS = ("parquet", "csv")
@@ -24,11 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--all", action="store_true", help="run every shipped scenario")
     r.add_argument(
         "--runs",
-        type=int,
+        type=whole(0),
         default=None,
         help="Monte Carlo runs beyond the central run (default: the scenario's)",
     )
-    r.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    r.add_argument(
+        "--seed", type=whole(0), default=None, help="random seed (default: the scenario's)"
+    )
     r.add_argument(
         "--out", type=Path, default=None, help="write the tidy frames into OUT/<scenario>/"
     )
@@ -96,6 +98,12 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             f"unknown table format '{args.table.suffix}'", key="--table", allowed=".csv, .parquet"
         )
+    from planning.io import check_output
+
+    if args.out is not None:
+        check_output(args.out, "--out", folder=True)
+    if args.table is not None:
+        check_output(args.table, "--table")
     overrides = where_overrides(args)
     from planning.errors import PlanningError
 
@@ -130,8 +138,9 @@ def _run(args: argparse.Namespace) -> int:
             path = args.table
             if len(names) > 1:
                 path = path.with_name(f"{path.stem}_{name}{path.suffix}")
-            make_dir(path.parent)
-            write_frame(table, path, "csv" if path.suffix.lower() == ".csv" else "parquet")
+            make_dir(path.parent, key="--table")
+            fmt = "csv" if path.suffix.lower() == ".csv" else "parquet"
+            write_frame(table, path, fmt, key="--table")
             print(
                 f"wrote {len(table):,} rows ({table['municipality_code'].nunique()} municipalities) to {path}"
             )
@@ -156,15 +165,23 @@ def _announce(name: str, runs: int | None) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from planning import scenarios
+    from planning.errors import PlanningError
 
     lang = _check_lang(args.lang)
     names = scenarios.list_scenarios()
     width = max((len(n) for n in names), default=0)
+    broken = 0
     for name in names:
-        scn = scenarios.load_scenario(name)
+        try:
+            scn = scenarios.load_scenario(name)
+        except PlanningError as e:  # list the others; name this one and what is wrong with it
+            print(f"{name:<{width}}  (invalid: see the error below)")
+            print(f"error: scenario {name}: {e}", file=sys.stderr, flush=True)
+            broken += 1
+            continue
         base = f"  (extends {scn.extends})" if scn.extends else ""
         print(f"{name:<{width}}  {getattr(scn.title, lang)}{base}")
-    return 0
+    return 2 if broken else 0
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from planning.commands import whole
 from planning.errors import InputError
 from planning.i18n import fmt_signed
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--reference", default=None, help="scenario to compare with (default: compare()'s)"
     )
-    s.add_argument("--top", type=int, default=10, help="rows per headline (default 10)")
+    s.add_argument("--top", type=whole(1), default=10, help="rows per headline (default 10)")
     s.add_argument("--out", type=Path, default=None, help="write the whole table as CSV")
     s.set_defaults(func=_sensitivity)
 
@@ -51,14 +52,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _write(frame, out: Path | None) -> None:
     if out is None:
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(out)
-    except OSError as e:
-        raise InputError(f"cannot write ({e.strerror})", key="--out", file=out) from None
+    from planning.io import make_dir, write_frame
+
+    make_dir(out.parent)
+    write_frame(frame, out, "csv")
     print(f"wrote {out}")
+
+
+def _check_out(out: Path | None) -> None:
+    """Before the work: --out must be a file that can be written (planning.io.check_output)."""
+    if out is not None:
+        from planning.io import check_output
+
+        check_output(out, "--out")
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -66,6 +72,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise InputError(f"--top must be at least 1, got {args.top}", key="--top", allowed=">= 1")
+    _check_out(args.out)
     table = sensitivity.tornado(args.scenario, args.reference)
     ref = table.attrs["reference"]
     print(f"Tornado for {table.attrs['scenario']} (reference {ref}); region, horizon year")
@@ -90,6 +97,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _decompose(args: argparse.Namespace) -> int:
     from planning import decomposition
 
+    _check_out(args.out)
     table = decomposition.waterfall(args.scenario, args.reference)
     print(decomposition.format_waterfall(table))
     _write(table, args.out)

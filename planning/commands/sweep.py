@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from planning.commands import add_where, where_overrides
+from planning.commands import add_where, where_overrides, whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("sweep_file", type=Path, metavar="SWEEP.yaml", help="sweep file")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("--resume", action="store_true", help="skip variants already finished in --out")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    p.add_argument(
+        "--workers", type=whole(1), default=None, help="local processes (default: all cores)"
+    )
     backend = p.add_mutually_exclusive_group()
     backend.add_argument(
         "--scheduler", default=None, metavar="tcp://HOST:8786", help="address of a dask scheduler"
@@ -32,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     backend.add_argument(
         "--dask", choices=["local"], default=None, help="run on a dask LocalCluster on this machine"
     )
-    p.add_argument("--chunk-size", type=int, default=None, help="variants per task (default: auto)")
+    p.add_argument(
+        "--chunk-size", type=whole(1), default=None, help="variants per task (default: auto)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--dry-run", action="store_true", help="check the file and list the variants; run nothing"
@@ -44,8 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     from planning import sweep as sw
     from planning.errors import InputError
+    from planning.io import check_output
 
     spec = sw.load_sweep(args.sweep_file)
+    if not args.dry_run:
+        check_output(args.out, "--out", folder=True)
     overrides = where_overrides(args)
     engine = sw.ScenarioEngine(base_overrides=json.dumps(overrides) if overrides else "")
     if args.chunk_size is not None and args.chunk_size < 1:

@@ -5,6 +5,7 @@ small helpers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,38 @@ def _band_trace(b: pd.DataFrame, colour: str, **kw: object) -> go.Scatter:
     )
 
 
+#: x values all whole numbers in this range make a year axis (calendar years of the model).
+_YEARS = (1900, 2200)
+
+
+def _year_axes(fig: go.Figure) -> None:
+    """Format every x axis whose traces are all whole years as years: '2027', never '2 026,5'
+    (plotly's automatic ticks of a short horizon fall between years) or '2 030' (thousands
+    separator). A span of six years or less gets a tick every year."""
+    by_axis: dict[str, list[Any]] = {}
+    for trace in fig.data:
+        x = getattr(trace, "x", None)
+        if x is None:
+            continue
+        by_axis.setdefault(getattr(trace, "xaxis", None) or "x", []).append(x)
+    for axis, xs in by_axis.items():
+        try:
+            values = np.concatenate([np.asarray(x, dtype=float).ravel() for x in xs])
+        except (TypeError, ValueError):  # categories, dates: not a year axis
+            continue
+        values = values[np.isfinite(values)]
+        if values.size == 0 or not np.all(values == np.round(values)):
+            continue
+        if values.min() < _YEARS[0] or values.max() > _YEARS[1]:
+            continue
+        update: dict[str, Any] = {"tickformat": "d"}
+        if values.max() - values.min() <= 6:
+            update["dtick"] = 1
+        fig.layout["xaxis" + axis[1:]].update(update)
+
+
 def _layout(fig: go.Figure, title: str, lang: str, **kw: object) -> go.Figure:
+    _year_axes(fig)
     fig.update_layout(
         title=dict(text=title, x=0.01, xanchor="left"),
         font=_FONT,

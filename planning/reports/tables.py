@@ -507,12 +507,12 @@ def budget_intro(frame: Any, result: Any, reference: Any | None, lang: str = "nb
         if len(later) > 1
         else "".join(map(str, later))
     )
+    # a short horizon has no years after the budget period (and maybe a one-year period)
     return t(
         "budget_intro",
         lang,
-        first=plan[0],
-        last=plan[-1],
-        later=later_text,
+        years=f"{plan[0]}–{plan[-1]}" if plan[-1] != plan[0] else str(plan[0]),
+        later=f"{joint}for {later_text}" if later_text else "",
         price_year=result.provenance.get("price_year"),
         reference=getattr(reference, "name", "–"),
     )

@@ -384,15 +384,13 @@ def _chain_files(path: Path) -> list[Path]:
 
 
 def _as_path(name_or_path: str | Path) -> Path:
+    from planning.io import require_file
+
     if isinstance(name_or_path, Path):
-        if not name_or_path.is_file():
-            raise ScenarioError("file not found", file=name_or_path)
-        return name_or_path
+        return require_file(name_or_path, ScenarioError)
     s = str(name_or_path)
     looks_like_path = s.endswith((".yaml", ".yml")) or "/" in s or "\\" in s
-    if looks_like_path and Path(s).is_file():
-        return Path(s)
-    if looks_like_path and s.endswith((".yaml", ".yml")):
-        raise ScenarioError("file not found", file=s)
+    if looks_like_path and (Path(s).exists() or s.endswith((".yaml", ".yml"))):
+        return require_file(s, ScenarioError)
     safe_name(s)
     return _locate(s, None, key="name")

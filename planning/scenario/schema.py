@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -31,6 +30,7 @@ from planning.parameters import (
     Sourced,
 )
 from planning.scenario.catalogue import _catalogue_for, _freeze
+from planning.sourced import MunicipalityRef, NumbersModel
 
 #: A scenario name: letters, digits, '_' and '-', starting with a letter or digit (no path
 #: characters, so a name can never point outside a folder it is joined to).
@@ -45,7 +45,7 @@ ScenarioName = Annotated[str, Field(pattern=NAME_PATTERN)]
 # ------------------------------------------------------------------------------------------------
 # schema
 # ------------------------------------------------------------------------------------------------
-class _Model(BaseModel):
+class _Model(NumbersModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -108,7 +108,7 @@ class Demography(_Model):
 def _number_to_sourced(v: Any) -> Any:
     """A bare number given where a sourced value is expected becomes a labelled assumption."""
     if isinstance(v, bool):
-        return v
+        raise ValueError("expected a number, not a yes/no value")
     if isinstance(v, int | float):
         return {
             "value": float(v),
@@ -163,7 +163,7 @@ class Scenario(_Model):
     title: Text
     description: Text
     region: str | None = None
-    municipalities: list[str] | None = None
+    municipalities: list[MunicipalityRef] | None = None
     horizon: Horizon
     demography: Demography
     levers: Levers = Field(default_factory=Levers)

@@ -78,6 +78,13 @@ class _InlineBackend:
         return None
 
 
+#: What to do when a script's top-level sweep() runs again inside its own worker processes.
+MAIN_GUARD_HINT = (
+    'a script that runs a sweep must call it under `if __name__ == "__main__":` (the local '
+    "workers are spawned processes that import the script; docs/sweeps.md)"
+)
+
+
 class _PoolBackend:
     """A local process pool (spawned processes: safe with threads, same on every platform)."""
 
@@ -103,7 +110,8 @@ class _PoolBackend:
             return future.result()
         except cf.process.BrokenProcessPool as e:
             raise InputError(
-                f"a worker process died ({e}); finished variants are saved, re-run with --resume"
+                f"a worker process died ({e}); finished variants are saved, re-run with --resume; "
+                f"if it died at once, {MAIN_GUARD_HINT}"
             ) from None
 
     def close(self, cancel: bool) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from planning.errors import InputError, PlanningError, ScenarioError, suggest
+from planning.errors import DataError, InputError, PlanningError, ScenarioError, suggest
 from planning.sweep.assembly import SweepOutcome, _assemble
-from planning.sweep.backends import _backend, _chunks, _InlineBackend
+from planning.sweep.backends import MAIN_GUARD_HINT, _backend, _chunks, _InlineBackend
 from planning.sweep.chunks import ChunkJob, Selection
 from planning.sweep.engine import Engine, ScenarioEngine
 from planning.sweep.outdir import OutDir, _scan_parts, _write_part
@@ -29,6 +29,16 @@ from planning.sweep.variants import variants_of
 # ------------------------------------------------------------------------------------------------
 # driver
 # ------------------------------------------------------------------------------------------------
+def _not_in_a_starting_worker() -> None:
+    """Refuse a sweep started while a spawned worker process imports the user's script (its
+    top-level ``sweep()`` call without a ``__main__`` guard): without this the worker would wait
+    for ever on the output folder's lock, which the parent sweep holds."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise InputError(f"sweep started inside a starting worker process: {MAIN_GUARD_HINT}")
+
+
 def _resolve_selection(spec: SweepSpec, engine: Any, base: Any, probe: pd.DataFrame) -> Selection:
     """Turn ``output`` into a :class:`Selection`, checking names against the base run."""
     file = _spec_file(spec)
@@ -84,6 +94,8 @@ def load_base(spec: SweepSpec, engine: Any) -> Any:
     """The sweep's base scenario; errors name the sweep file and key ``base``."""
     try:
         return engine.load_base(spec.base)
+    except DataError:  # a missing or corrupt data file: its own line, not the sweep file's
+        raise
     except PlanningError as e:
         raise ScenarioError(
             f"{spec.base}: {e.problem}", file=_spec_file(spec), key="base", allowed=e.allowed
@@ -204,6 +216,7 @@ def run_sweep(
     total)`` is called after each chunk (for benchmarks). ``limit``: evaluate at most this many
     new variants, then stop without assembling (for tests and trial runs).
     """
+    _not_in_a_starting_worker()
     t0 = time.perf_counter()
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     engine = engine if engine is not None else ScenarioEngine()

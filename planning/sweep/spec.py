@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -24,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from planning.errors import ScenarioError
+from planning.errors import ScenarioError, location, raise_data_error
+from planning.sourced import NumbersModel
 
 #: Columns of the results table that are not parameters (an axis may not use these names).
 RESERVED_COLUMNS: tuple[str, ...] = (
@@ -55,7 +55,7 @@ class SweepWarning(UserWarning):
 # ------------------------------------------------------------------------------------------------
 # sweep file schema
 # ------------------------------------------------------------------------------------------------
-class _Strict(BaseModel):
+class _Strict(NumbersModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -210,7 +210,7 @@ class SweepSpec(_Strict):
 
 def _spec_error(err: ValidationError, file: str | None) -> ScenarioError:
     e = err.errors()[0]
-    loc = [str(p) for p in e["loc"]]
+    loc = location(e["loc"])
     msg = str(e["msg"]).removeprefix("Value error, ")
     allowed = None
     if e.get("type") == "extra_forbidden":
@@ -223,6 +223,9 @@ def _spec_error(err: ValidationError, file: str | None) -> ScenarioError:
         allowed = ", ".join(fields) if fields else None
     elif e.get("type") == "missing":
         msg = "required key is missing"
+    elif loc[:1] == ["grid"] and e.get("type") in ("list_type", "dict_type"):
+        msg = f"a grid axis takes a list of values or named alternatives (got {e.get('input')!r})"
+        allowed = "[v1, v2, ...] or {name: value, ...}"
     return ScenarioError(msg, file=file, key=".".join(loc) or None, allowed=allowed)
 
 
@@ -235,18 +238,17 @@ def load_sweep(source: str | Path | Mapping[str, Any]) -> SweepSpec:
     if isinstance(source, Mapping):
         raw: Any = dict(source)
     else:
-        from planning.io import load_yaml
+        from planning.io import load_yaml, require_file
 
-        p = Path(source)
+        p = require_file(source, ScenarioError, what="sweep file")
         file = str(p)
-        if not p.is_file():
-            raise ScenarioError("sweep file not found", file=p)
         raw = load_yaml(p, error=ScenarioError)
     if not isinstance(raw, dict):
         raise ScenarioError("expected a mapping at the top level", file=file)
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as err:
+        raise_data_error(err)
         raise _spec_error(err, file) from None
     updates: dict[str, Any] = {}
     if file is not None:
