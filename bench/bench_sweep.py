@@ -3,9 +3,11 @@
     .venv/bin/python bench/bench_sweep.py --variants 2000 --workers 2
     .venv/bin/python bench/bench_sweep.py --variants 10000 --workers 2   # the issue's target
 
-The sweep is the Værnes region, each municipality alone (4 municipalities, 2026-2050) with the DMS organisation
-as named alternatives (none / all four / Selbu outside) crossed with a Latin-hypercube sample over
-four levers; every variant is deterministic (run 0 only). Default output: years 2026, 2030, 2040,
+The sweep starts from today's organisation (the reference: Værnes region, 4 municipalities,
+2026-2050) with the DMS membership as named alternatives (today / all four / Stjørdal and Meråker
+only) crossed with a Latin-hypercube sample over four levers; every variant is deterministic (run
+0 only). The variants of one organisation differ only in lever values, so the sweep evaluates
+them in batches (planning/sweep/batch.py); ``--one-at-a-time`` turns batching off. Default output: years 2026, 2030, 2040,
 2050, all metrics. Target (issue 7): at least 20 variants/s on 2 cores, memory flat.
 
 Reports: wall time, overall and steady-state rate (variants/s after the workers are warm), and
@@ -28,37 +30,30 @@ import psutil
 
 from planning import sweep as sw
 
+#: today's two DMS units (data/organisation.yaml, by name) with Selbu in, or with Selbu and Tydal out
 DMS_ALL = [
+    {"name": "Værnesregionen DMS, KAD-senger", "members": ["5035", "5034", "5032", "5033"]},
     {
-        "name": "dms_kad",
-        "service": "kad",
-        "host": "5035",
+        "name": "Værnesregionen DMS, intermediære senger",
         "members": ["5035", "5034", "5032", "5033"],
-        "cost_key": "population",
-    },
-    {
-        "name": "dms_intermediaer",
-        "service": "intermediaer",
-        "host": "5035",
-        "members": ["5035", "5034", "5032", "5033"],
-        "cost_key": "population",
     },
 ]
-DMS_NO_SELBU = [{**u, "members": ["5035", "5034", "5033"]} for u in DMS_ALL]
+DMS_STJORDAL_MERAKER = [{**u, "members": ["5035", "5034"]} for u in DMS_ALL]
 
 
-def bench_spec(n_variants: int, seed: int = 20261123) -> dict:
-    """Sweep of about ``n_variants`` variants: 3 organisations x LHS samples over 4 levers."""
+def bench_spec(n_variants: int, seed: int = 20261123, base: str = "today") -> dict:
+    """Sweep of about ``n_variants`` variants: 3 organisations x LHS samples over 4 levers, from
+    today's organisation."""
     n = max(1, n_variants // 3)
     return {
         "name": "bench",
-        "base": "alone",
+        "base": base,
         "seed": seed,
         "grid": {
             "organisation": {
-                "alone": {"units": []},
-                "dms_all_four": {"units": DMS_ALL},
-                "dms_selbu_outside": {"units": DMS_NO_SELBU},
+                "today": {"status_quo": True, "units": []},
+                "dms_all_four": {"status_quo": True, "units": DMS_ALL},
+                "dms_stjordal_meraker": {"status_quo": True, "units": DMS_STJORDAL_MERAKER},
             }
         },
         "samples": {
@@ -81,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dask", action="store_true", help="run on a dask LocalCluster instead")
+    ap.add_argument("--one-at-a-time", action="store_true", help="no batching: every variant alone")
+    ap.add_argument("--base", default="today", help="base scenario (default: today)")
     ap.add_argument("--out", type=Path, default=None, help="keep the output here (default: temp)")
     ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
     args = ap.parse_args(argv)
 
-    spec = sw.load_sweep(bench_spec(args.variants))
+    spec = sw.load_sweep(bench_spec(args.variants, base=args.base))
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     me = psutil.Process()
     samples: list[tuple[float, int, float, float]] = []  # (t, done, driver MB, total MB)
@@ -110,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler="local" if args.dask else None,
         progress=sys.stderr.isatty(),
         on_chunk=on_chunk,
+        engine=sw.ScenarioEngine(batch=not args.one_at_a_time),
     )
     wall = time.perf_counter() - t0
     total = outcome.total
@@ -123,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         marks[f"{int(frac * 100)}%"] = {"driver_mb": round(s[2], 1), "all_mb": round(s[3], 1)}
     figures = {
         "variants": total,
+        "base": args.base,
+        "batched": outcome.info.get("batched_this_call", 0),
         "failed": outcome.failed,
         "workers": args.workers,
         "backend": outcome.backend,

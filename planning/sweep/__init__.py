@@ -10,7 +10,10 @@ path into the scenario document (``levers.max_refusal``, ``demography.variant``,
   ``{choices: [...]}``), by Latin hypercube (``lhs``, scipy.stats.qmc) or plain ``random``
   sampling from a seed. With a grid as well, every grid point is crossed with the same samples.
 
-Each variant gets a stable id (a hash of its overrides) and a running index. Variants are
+Each variant gets a stable id (a hash of its overrides) and a running index. Variants that
+differ only in parameter values (levers, catalogue values, real pay growth) are evaluated
+together in one vectorised pass (``batch``: the same records as one at a time); the others one
+at a time. Variants are
 evaluated in chunks on a local process pool (default) or on dask.distributed; the driver writes
 each finished chunk atomically to ``OUT/parts/`` (temp file + ``os.replace``), so a sweep that is
 killed can be resumed: finished variants are skipped and the final table is the same. A variant
@@ -21,7 +24,8 @@ Public API: :func:`load_sweep`, :func:`plan_variants`, :func:`run_sweep` (files 
 :func:`sweep` (the results table, also ``planning.sweep.sweep``), :func:`read_sweep`.
 
 The code lives in this package, one concept per module in data-flow order: ``spec`` (the sweep
-file schema), ``variants`` (ids, grid, samples), ``engine`` (how one variant is evaluated),
+file schema), ``variants`` (ids, grid, samples), ``engine`` (how one variant is evaluated), ``batch``
+(variants that differ only in parameter values, evaluated together),
 ``chunks`` (a chunk in a worker), ``outdir`` (the parts on disk), ``backends`` (inline, process
 pool, dask), ``assembly`` (the results table and the outcome), ``driver`` (``run_sweep``),
 ``api`` (``sweep``, ``read_sweep``, ``describe``). The sweep imports :mod:`planning.scenarios`;

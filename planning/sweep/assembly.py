@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from planning.errors import InputError
 from planning.sweep.chunks import _add_run
-from planning.sweep.outdir import OutDir, _part_records, _scan_parts
+from planning.sweep.outdir import OutDir, _scan_parts
 from planning.sweep.spec import SweepSpec
 from planning.sweep.variants import Variant, _variants_table
 
@@ -90,13 +90,16 @@ def _assemble(
     vframe = pd.concat([vtable.to_pandas(), status], axis=1)
     axis_arrays = {a: vtable.column(a).combine_chunks() for a in spec.axes}
 
-    parts = sorted({p for p, _ in done.values()}, key=lambda p: p.name)
+    owned: dict[Path, list[int]] = {}
+    for v in variants:  # each variant's rows from the part that finished it first
+        owned.setdefault(done[v.id][0], []).append(v.index)
+    parts = sorted(owned, key=lambda p: p.name)
     with_run = any("run" in pq.read_schema(p).names for p in parts)
     schema = _results_schema(spec, axis_arrays, with_run)
     target = out.path("results.parquet")
     tmp = target.with_name(f".tmp-{uuid.uuid4().hex}-results.parquet")
     try:
-        rows = _stream_parts(parts, tmp, schema, spec, axis_arrays, with_run)
+        rows = _stream_parts({p: owned[p] for p in parts}, tmp, schema, spec, axis_arrays, with_run)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -111,46 +114,71 @@ def _assemble(
     )
 
 
-def _stream_parts(parts, tmp, schema, spec, axis_arrays, with_run) -> int:
-    """Write the parts' rows (first copy of each variant) into ``tmp``; returns the rows."""
+#: Rows written per window of variants when assembling ``results.parquet`` (bounds memory).
+WINDOW_ROWS = 500_000
+
+
+def _read_part(part: Path) -> pa.Table:
+    try:
+        return pq.read_table(part)
+    except (OSError, pa.ArrowException) as e:
+        first = str(e).strip().splitlines()
+        raise InputError(
+            f"part file is damaged ({first[0][:120] if first else type(e).__name__}); "
+            "delete it and re-run with --resume (its variants run again)",
+            file=part,
+        ) from None
+
+
+def _stream_parts(owned, tmp, schema, spec, axis_arrays, with_run) -> int:
+    """Write the parts' rows into ``tmp`` in variant order; returns the rows.
+
+    ``owned``: part file → the variant indices whose rows it holds (the first copy of a variant
+    written twice). A batched chunk holds variants that are not consecutive, so the table is
+    written a window of variant indices at a time (about :data:`WINDOW_ROWS` rows): every part
+    that holds a variant of the window is read and filtered, and the window's rows are ordered
+    by ``variant_index`` (stable: a variant's rows keep their order). Memory stays bounded by
+    the window; a part is read once for each window it overlaps."""
+    owned = {p: np.sort(np.asarray(ix, dtype=np.int64)) for p, ix in owned.items() if len(ix)}
+    if not owned:
+        with pq.ParquetWriter(tmp, schema, compression="zstd"):
+            return 0
+    try:
+        total = sum(pq.read_metadata(p).num_rows for p in owned)
+    except (OSError, pa.ArrowException):
+        total = 0  # a damaged part is named when it is read below
+    indices = np.sort(np.concatenate(list(owned.values())))
+    per_variant = max(1, total // len(indices))
+    window = max(1, WINDOW_ROWS // per_variant)
     rows = 0
-    seen: set[str] = set()
-    buffer: list[pa.Table] = []
-    buffered = 0
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for part in parts:
-            try:
-                t = pq.read_table(part)
-            except (OSError, pa.ArrowException) as e:
-                first = str(e).strip().splitlines()
-                raise InputError(
-                    f"part file is damaged ({first[0][:120] if first else type(e).__name__}); "
-                    "delete it and re-run with --resume (its variants run again)",
-                    file=part,
-                ) from None
-            ids = {r["variant"] for r in _part_records(part)}
-            if ids & seen:  # a variant written twice: keep the first copy only
-                mask = pa.array([x not in seen for x in t.column("variant").to_pylist()])
-                t = t.filter(mask)
-            seen |= ids
-            if t.num_rows == 0:
+        for start in range(0, len(indices), window):
+            lo, hi = indices[start], indices[min(start + window, len(indices)) - 1]
+            pieces: list[pa.Table] = []
+            for part, mine in owned.items():
+                keep = mine[(mine >= lo) & (mine <= hi)]
+                if not len(keep):
+                    continue
+                t = _read_part(part)
+                idx = t.column("variant_index").to_numpy()
+                t = t.filter(pa.array(np.isin(idx, keep)))
+                if t.num_rows == 0:
+                    continue
+                if "run" not in t.column_names and with_run:
+                    t = _add_run(t)
+                idx = t.column("variant_index").to_numpy()
+                cols = [t.column("variant"), t.column("variant_index")]
+                cols += [axis_arrays[a].take(pa.array(idx)) for a in spec.axes]
+                cols += [t.column(c) for c in ("municipality_code", "year", "metric", "value")]
+                if with_run:
+                    cols.append(t.column("run"))
+                pieces.append(pa.Table.from_arrays(cols, schema=schema))
+            if not pieces:
                 continue
-            if "run" not in t.column_names and with_run:
-                t = _add_run(t)
-            idx = t.column("variant_index").to_numpy()
-            cols = [t.column("variant"), t.column("variant_index")]
-            cols += [axis_arrays[a].take(pa.array(idx)) for a in spec.axes]
-            cols += [t.column(c) for c in ("municipality_code", "year", "metric", "value")]
-            if with_run:
-                cols.append(t.column("run"))
-            buffer.append(pa.Table.from_arrays(cols, schema=schema))
-            buffered += t.num_rows
+            t = pa.concat_tables(pieces)
+            order = np.argsort(t.column("variant_index").to_numpy(), kind="stable")
+            writer.write_table(t.take(pa.array(order)))
             rows += t.num_rows
-            if buffered >= 500_000:
-                writer.write_table(pa.concat_tables(buffer))
-                buffer, buffered = [], 0
-        if buffer:
-            writer.write_table(pa.concat_tables(buffer))
     return rows
 
 

@@ -172,7 +172,9 @@ class _DaskBackend:
 SPAWN_OVERHEAD_S = 1.0
 
 
-def _backend(scheduler: Any, workers: int | None, n_todo: int, cold_s: float, warm_s: float) -> Any:
+def _backend(
+    scheduler: Any, workers: int | None, n_todo: float, cold_s: float, warm_s: float
+) -> Any:
     """Dask when a scheduler is given; else local processes. With ``workers`` unset, a sweep too
     small to repay starting the workers (each pays a cold start of ``cold_s`` + spawn) runs in
     the driver, whose caches are already warm."""

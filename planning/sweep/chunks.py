@@ -33,12 +33,15 @@ class Selection:
 
 @dataclass(frozen=True)
 class ChunkJob:
-    """A run of consecutive variants for one worker: (index, id, overrides) each."""
+    """Variants for one worker: (index, id, overrides) each. Either a run of consecutive
+    variants evaluated one at a time, or (``batch``) the variants of one batch group
+    (:mod:`planning.sweep.batch`), evaluated together through ``engine.evaluate_batch``."""
 
     engine: Any
     base: Any
     variants: tuple[tuple[int, str, dict[str, Any]], ...]
     selection: Selection
+    batch: bool = False
 
 
 @dataclass
@@ -50,6 +53,7 @@ class ChunkResult:
     records: list[dict[str, Any]]
     seconds: float  # wall time in the worker
     cpu_seconds: float  # CPU time of the worker process
+    batched: int = 0  # variants evaluated in one batched pass (the others one at a time)
 
 
 def _one_line(e: BaseException) -> str:
@@ -86,30 +90,57 @@ def _metrics_table(df: pd.DataFrame, vid: str, index: int) -> pa.Table:
     return pa.table(cols)
 
 
+def _error_record(vid: str, index: int, e: BaseException) -> dict[str, Any]:
+    return {
+        "variant": vid,
+        "variant_index": index,
+        "status": "error",
+        "error": _one_line(e),
+        "error_type": type(e).__name__,
+        "traceback": "".join(traceback.format_exception(e)[-6:]),
+    }
+
+
+def _batched(job: ChunkJob) -> list[pd.DataFrame | Exception] | None:
+    """The batch's frames (or errors) per variant, or None: evaluate one at a time instead (no
+    batch, an engine without ``evaluate_batch``, a group it cannot batch, or a batched pass that
+    raised: then every variant runs alone and records its own error)."""
+    fn = getattr(job.engine, "evaluate_batch", None)
+    if not job.batch or fn is None or len(job.variants) < 2:
+        return None
+    try:
+        frames = fn(job.base, [ov for _, _, ov in job.variants])
+    except Exception:  # noqa: BLE001 - the one-at-a-time path then says which variant fails
+        return None
+    if frames is None or len(frames) != len(job.variants):
+        return None
+    return frames
+
+
 def evaluate_chunk(job: ChunkJob) -> ChunkResult:
-    """Evaluate the variants of ``job`` one after the other; a variant that raises is recorded
-    with its error and the chunk goes on. Pure apart from what the engine reads."""
+    """Evaluate the variants of ``job`` (together when it is a batch the engine can batch,
+    otherwise one after the other); a variant that raises is recorded with its error and the
+    chunk goes on. Pure apart from what the engine reads."""
     t0, c0 = time.perf_counter(), time.process_time()
     tables: list[pa.Table] = []
     records: list[dict[str, Any]] = []
-    for index, vid, overrides in job.variants:
+    frames = _batched(job)
+    for k, (index, vid, overrides) in enumerate(job.variants):
         try:
-            df = _select(job.engine.evaluate(job.base, overrides), job.selection)
+            if frames is None:
+                df = job.engine.evaluate(job.base, overrides)
+            elif isinstance(frames[k], Exception):
+                raise frames[k]  # type: ignore[misc]
+            else:
+                df = frames[k]
+            df = _select(df, job.selection)
             tables.append(_metrics_table(df, vid, index))
             records.append({"variant": vid, "variant_index": index, "status": "ok"})
         except Exception as e:  # noqa: BLE001 - any failure of one variant is recorded
-            records.append(
-                {
-                    "variant": vid,
-                    "variant_index": index,
-                    "status": "error",
-                    "error": _one_line(e),
-                    "error_type": type(e).__name__,
-                    "traceback": "".join(traceback.format_exception(e)[-6:]),
-                }
-            )
+            records.append(_error_record(vid, index, e))
     table = _concat_metric_tables(tables)
-    return ChunkResult(table, records, time.perf_counter() - t0, time.process_time() - c0)
+    batched = 0 if frames is None else len(job.variants)
+    return ChunkResult(table, records, time.perf_counter() - t0, time.process_time() - c0, batched)
 
 
 def _concat_metric_tables(tables: list[pa.Table]) -> pa.Table:

@@ -19,6 +19,7 @@ import pandas as pd
 from planning.errors import DataError, InputError, PlanningError, ScenarioError, suggest
 from planning.sweep.assembly import SweepOutcome, _assemble
 from planning.sweep.backends import MAIN_GUARD_HINT, _backend, _chunks, _InlineBackend
+from planning.sweep.batch import BATCHED_COST, batchable, plan_chunks
 from planning.sweep.chunks import ChunkJob, Selection
 from planning.sweep.engine import Engine, ScenarioEngine
 from planning.sweep.outdir import OutDir, _scan_parts, _write_part
@@ -260,21 +261,30 @@ def run_sweep(
             t = time.perf_counter()
             engine.evaluate(base, {})
             warm_s = time.perf_counter() - t
-        backend = (
-            _backend(scheduler, workers, len(todo), cold_s, warm_s) if todo else _InlineBackend()
-        )
+        key_of = getattr(engine, "batch_key", None)
+        # the work in warm single evaluations: a batched variant costs a fraction of one
+        work = len(todo) - (1 - BATCHED_COST) * batchable(todo, key_of, base)
+        backend = _backend(scheduler, workers, work, cold_s, warm_s) if todo else _InlineBackend()
         if progress and todo:  # interactive: say how long before anything is run
             from planning.limits import announce
 
             parallel = 1 if isinstance(backend, _InlineBackend) else max(1, backend.slots // 2)
-            announce(len(todo) * warm_s / parallel, f"{len(todo):,} variants")
+            announce(work * warm_s / parallel, f"{len(todo):,} variants")
         size = chunk_size or max(1, min(50, math.ceil(len(todo) / max(1, backend.slots * 4))))
+        chunks = (
+            plan_chunks(todo, lambda ov: key_of(base, ov), size, backend.slots, chunk_size)
+            if key_of is not None
+            else [(c, False) for c in _chunks(todo, size)]
+        )
         jobs = iter(
-            ChunkJob(engine, base, tuple((v.index, v.id, v.overrides) for v in chunk), selection)
-            for chunk in _chunks(todo, size)
+            ChunkJob(
+                engine, base, tuple((v.index, v.id, v.overrides) for v in chunk), selection, batch
+            )
+            for chunk, batch in chunks
         )
         bar = _progress_bar(len(variants), skipped, progress)
         ran = 0
+        batched = 0
         cpu = 0.0
         cancel = True
         try:
@@ -287,6 +297,7 @@ def run_sweep(
                     result = backend.result(fut)
                     _write_part(outdir, result)
                     ran += len(result.records)
+                    batched += result.batched
                     cpu += result.cpu_seconds
                     if bar is not None:
                         bar.update(len(result.records))
@@ -301,7 +312,11 @@ def run_sweep(
                 bar.close()
             backend.close(cancel)
         seconds = time.perf_counter() - t0
-        info = {**info, "cpu_seconds_this_call": round(cpu, 3)}
+        info = {
+            **info,
+            "cpu_seconds_this_call": round(cpu, 3),
+            "batched_this_call": batched,  # variants evaluated in batched passes
+        }
         if limit is not None and skipped + ran < len(variants):
             return SweepOutcome(
                 outdir.root,

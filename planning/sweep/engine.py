@@ -80,9 +80,12 @@ class ScenarioEngine:
     as two more metrics (:data:`planning.overhead.ONE_OFF_METRICS`: ``one_off_cost_nok`` in
     each year, already inside ``cost_nok``, and ``one_off_total_nok``). ``base_overrides``
     (JSON of a mapping, e.g. ``'{"region": "agder"}'`` from ``--region``) is applied to the base
-    scenario first."""
+    scenario first. ``batch`` (default True): variants that differ only in parameter values
+    are evaluated together (:mod:`planning.sweep.batch`, the same records); False evaluates
+    every variant alone (for comparison and benchmarks)."""
 
     base_overrides: str = ""
+    batch: bool = True
 
     def load_base(self, ref: str) -> Any:
         from planning import scenarios
@@ -107,6 +110,22 @@ class ScenarioEngine:
         metrics = res.metrics()
         return pd.concat([metrics, one_off_metrics(res.costs, metrics)], ignore_index=True)
 
+    def batch_key(self, base: Any, overrides: Mapping[str, Any]) -> str | None:
+        """Variants with the same key differ only in parameter values and may be evaluated
+        together (:mod:`planning.sweep.batch`); None: evaluate one at a time."""
+        from planning.sweep.batch import batch_key
+
+        return batch_key(overrides) if self.batch else None
+
+    def evaluate_batch(
+        self, base: Any, overrides_list: list[Mapping[str, Any]]
+    ) -> list[pd.DataFrame | Exception] | None:
+        """What :meth:`evaluate` gives for each variant of one batch group (an exception for a
+        refused variant), in one vectorised pass; None when the group cannot be batched."""
+        from planning.sweep.batch import evaluate_batch
+
+        return evaluate_batch(base, overrides_list)
+
     def default_years(self, base: Any) -> list[int]:
         h = base.horizon
         return _milestones(int(h.base_year), int(h.end_year))
@@ -125,6 +144,9 @@ class ScenarioEngine:
 MODEL_MODULES = (
     "scenarios",
     "scenario",
+    "sensitivity",
+    "overhead",
+    "sweep.batch",
     "demography",
     "demand",
     "coverage",
