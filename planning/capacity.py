@@ -105,6 +105,15 @@ def municipality_travel(travel: pd.DataFrame, places: pd.DataFrame | None = None
     return out.reset_index(drop=True)
 
 
+def _by_municipality(travel: pd.DataFrame) -> bool:
+    """True for a frame :func:`municipality_travel` would only copy: by municipality, with the
+    codes as text (as the pipeline's cached travel is); :func:`_travel_matrix` only reads it."""
+    cols = {"from_code", "to_code", "minutes", "distance_km"}
+    return cols <= set(travel.columns) and all(
+        pd.api.types.is_string_dtype(travel[c]) for c in ("from_code", "to_code")
+    )
+
+
 def _travel_matrix(travel: pd.DataFrame | None, codes: list[str], pairs: set[tuple[str, str]]):
     """(minutes, km) matrices over ``codes``; every (member, host) pair in ``pairs`` must be known
     in either direction. Returns zero matrices when no pair is needed."""
@@ -412,7 +421,10 @@ def evaluate(
     inhabitants = _inhabitants(population, runs, codes, years, has_run)
 
     prov = {s: _providers(s, organisation, codes) for s in shareable}
-    travel_mun = municipality_travel(travel, places) if travel is not None else None
+    if travel is None or _by_municipality(travel):
+        travel_mun = travel  # already by municipality (the pipeline's): read, never changed
+    else:
+        travel_mun = municipality_travel(travel, places)
     pairs = {
         (codes[m], codes[p.hosts[i]])
         for p in prov.values()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -344,9 +345,26 @@ def with_values(
     return catalogue, levers
 
 
+#: id(catalogue) -> (weak reference to it, paths of its array-over-runs values)
+_RUN_PATHS: dict[int, tuple[weakref.ref, frozenset[str]]] = {}
+
+
+def _run_paths(catalogue: ServiceCatalogue) -> frozenset[str]:
+    """Paths of the catalogue values that are arrays over runs, found once per catalogue object:
+    a catalogue and every model in it are frozen, so its values never change (a changed value is
+    a new catalogue, :func:`with_values`). The entry goes when the catalogue does."""
+    key = id(catalogue)
+    hit = _RUN_PATHS.get(key)
+    if hit is not None and hit[0]() is catalogue:
+        return hit[1]
+    paths = frozenset(p for p, s in _walk(catalogue, "") if isinstance(s.value, np.ndarray))
+    _RUN_PATHS[key] = (weakref.ref(catalogue, lambda _, k=key: _RUN_PATHS.pop(k, None)), paths)
+    return paths
+
+
 def has_run_values(catalogue: ServiceCatalogue, levers: Levers) -> bool:
     """True when any value of the catalogue or levers is an array over runs."""
-    return any(isinstance(s.value, np.ndarray) for _, s in _walk(catalogue, "")) or any(
+    return bool(_run_paths(catalogue)) or any(
         isinstance(getattr(levers, n), np.ndarray) for n in type(levers).model_fields
     )
 
@@ -355,8 +373,10 @@ def map_run_values(
     catalogue: ServiceCatalogue, levers: Levers, fn: Callable[[np.ndarray], Any]
 ) -> tuple[ServiceCatalogue, Levers]:
     """Apply ``fn`` to every array-over-runs value (e.g. index it by each row's run); scalar
-    values are left as they are. Returns the inputs themselves when nothing is an array."""
-    arrays = {p: fn(s.value) for p, s in _walk(catalogue, "") if isinstance(s.value, np.ndarray)}
+    values are left as they are. Returns the inputs themselves when nothing is an array (the
+    catalogue is walked once per catalogue object to know, :func:`_run_paths`)."""
+    paths = _run_paths(catalogue)
+    arrays = {p: fn(s.value) for p, s in _walk(catalogue, "") if p in paths} if paths else {}
     arrays.update(
         {
             f"levers.{n}": fn(getattr(levers, n))

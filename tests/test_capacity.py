@@ -446,3 +446,25 @@ def test_municipality_travel_from_places():
     assert set(zip(out.from_code, out.to_code, strict=True)) == {("5035", "5034"), ("5034", "5035")}
     with pytest.raises(InputError):
         municipality_travel(travel)
+
+
+def test_travel_by_municipality_in_any_form_gives_the_same_plan(catalogue):
+    """evaluate reads a frame already by municipality with text codes as it is (the pipeline's,
+    pandas 'string' codes, or plain str objects) and converts any other (integer codes): the
+    plan of a shared unit, with its added travel, is the same for all."""
+    pop = _population(SIZES)
+    demand = project_demand(pop, catalogue)
+    org = _shared("kad")
+    text = _travel(list(SIZES), minutes=55.0, km=60.0)
+    forms = {
+        "object": text,
+        "string": text.astype({"from_code": "string", "to_code": "string"}),
+        "integer": text.astype({"from_code": int, "to_code": int}),
+    }
+    plans = {k: evaluate(pop, demand, catalogue, org, travel=tr) for k, tr in forms.items()}
+    c = plans["object"].capacity
+    assert (c[c.measure == "added_travel_minutes"].value > 0).any()
+    for k in ("string", "integer"):
+        for name in ("capacity", "staff", "costs"):
+            pd.testing.assert_frame_equal(getattr(plans[k], name), getattr(plans["object"], name))
+    assert forms["integer"]["from_code"].dtype == np.int64  # the caller's frame is not changed

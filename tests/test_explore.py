@@ -422,3 +422,24 @@ def test_the_map_of_a_set_is_drawn_from_its_members_neighbours_as_region_map_dra
         assert _plain(a[0]) == _plain(b[0]), codes
         assert _plain(a[1]) == _plain({**b[1], "title.text": title}), codes
         assert len(ex.charts["map"].fig.data) == len(b[0])
+
+
+def test_widgets_update_a_live_figurewidget_in_place():
+    """planning.explore.widgets on a real FigureWidget: new data into the same traces (names and
+    kinds kept), new traces, and a whole new figure, with the layout keys given."""
+    import plotly.graph_objects as go
+
+    from planning.explore import widgets
+
+    fig = go.Figure([go.Scatter(x=[1, 2], y=[3, 4], name="a"), go.Bar(x=[1], y=[5], name="b")])
+    chart = widgets.figure_widget(fig)
+    assert isinstance(chart, go.FigureWidget) and widgets.can_update(chart)
+    widgets.restyle(chart, [{"y": [7, 8]}, {"y": [9]}], {"title.text": "T"})
+    assert [tuple(d.y) for d in chart.data] == [(7, 8), (9,)]
+    assert [d.name for d in chart.data] == ["a", "b"] and chart.layout.title.text == "T"
+    widgets.replace_traces(chart, [go.Bar(x=[1], y=[2], name="c")], {"height": 300})
+    assert [(d.type, d.name) for d in chart.data] == [("bar", "c")]
+    assert chart.layout.height == 300 and chart.layout.title.text == "T"  # other keys kept
+    widgets.replace_figure(chart, fig.update_layout(title_text="U"))
+    assert [d.name for d in chart.data] == ["a", "b"] and chart.layout.title.text == "U"
+    assert widgets.can_update(chart) and not widgets.can_update(object())

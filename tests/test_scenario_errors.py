@@ -258,3 +258,53 @@ def test_overrides_are_all_validated_before_any_is_applied():
         scenarios.apply_overrides(base, {"levers.max_refusal": 0.02, "levers.occupancy_target": 5})
     assert base.fingerprint() == fp
     assert base.levers.max_refusal is None
+
+
+def _today_units_touching(codes):
+    from planning.parameters import load_organisation
+
+    return [u.name for u in load_organisation().units if set(codes) & set(u.members)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "codes"),
+    [
+        ("", ["5035", "5034", "5032", "5033"]),  # today's region: Værnes
+        ("municipalities: ['5036', '5031']\n", ["5036", "5031"]),  # Frosta and Malvik
+        ("region: knutepunkt_sorlandet\n", ["4204", "4215", "4216", "4223", "4218"]),
+    ],
+)
+def test_unknown_unit_to_remove_lists_the_units_of_these_municipalities(
+    tmp_path, capsys, extra, codes
+):
+    """A delta on today that removes a unit nobody has: exit 2, one line naming the file, the
+    key and, as allowed, today's units that touch the scenario's municipalities; not the units
+    of other regions (Trondheim, Innherred, Kristiansand...)."""
+    from planning.parameters import load_organisation
+
+    p = tmp_path / "mine.yaml"
+    p.write_text(
+        "name: mine\nextends: today\n"
+        + extra
+        + "organisation:\n  units:\n    - {name: 'Værnesregionen DMS, KAD-seng', remove: true}\n",
+        encoding="utf-8",
+    )
+    assert main(["scenarios", "validate", str(p)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {p} key 'organisation.units.0.name': no unit ")
+    assert "in today's organisation to remove" in err
+    allowed = err.split("(allowed: ", 1)[1]
+    here = _today_units_touching(codes)
+    assert here and all(name in allowed for name in here)
+    others = [u.name for u in load_organisation().units if u.name not in here]
+    assert others and not [name for name in others if name in allowed]
+    assert all(code in allowed.split(":")[0] for code in codes)  # says whose units these are
+
+
+def test_unknown_unit_to_remove_lists_every_unit_when_the_municipalities_are_unknown():
+    from planning.parameters import load_organisation
+
+    with pytest.raises(ScenarioError) as e:
+        scenarios.merge_units([], [{"name": "nobody", "remove": True}], status_quo=True)
+    assert all(u.name in e.value.allowed for u in load_organisation().units)

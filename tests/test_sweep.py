@@ -851,7 +851,8 @@ def test_the_dms_membership_sweep_compares_against_today(tmp_path):
 
 def test_removing_an_unknown_unit_in_a_sweep_is_one_line_before_anything_runs(tmp_path, capsys):
     """A misspelt unit name to remove in the shipped sweep: `planning sweep` exits 2 with one
-    line naming the file, the key and today's unit names, and writes nothing."""
+    line naming the file, the key and the names of today's units in the base's region (not
+    other regions'), and writes nothing."""
     from planning.cli import main
     from planning.parameters import load_organisation
 
@@ -868,5 +869,9 @@ def test_removing_an_unknown_unit_in_a_sweep_is_one_line_before_anything_runs(tm
     assert "no unit 'Værnesregionen DMS, intermediere senger' in today's organisation" in err
     assert "Did you mean Værnesregionen DMS, intermediære senger" in err
     allowed = err.split("(allowed: ", 1)[1]
-    assert all(u.name in allowed for u in load_organisation().units)
+    vaernes = {"5035", "5034", "5032", "5033"}  # the base's region: only its units are listed
+    here = [u.name for u in load_organisation().units if vaernes & set(u.members)]
+    others = [u.name for u in load_organisation().units if u.name not in here]
+    assert here and all(name in allowed for name in here)
+    assert others and not [name for name in others if name in allowed]
     assert not out.exists()

@@ -207,3 +207,23 @@ def test_ranges_table_and_band_statement():
     assert not t.loc[t["parameter"] == "levers.max_refusal", "in_band"].item()
     assert "befolkningen" in uncertainty.band_statement(["a"], 10, "nb")
     assert "do not hold choices" in uncertainty.band_statement(["a"], 10, "en")
+
+
+def test_run_values_are_found_for_each_catalogue_it_is_given():
+    """map_run_values / has_run_values remember, per catalogue object, which values are arrays
+    over runs: a catalogue made from a remembered one with new arrays (with_values) or with
+    them taken out (map_run_values) is looked at afresh."""
+    cat = load_catalogue()
+    lv = cat.default_levers()
+    same = uncertainty.map_run_values(cat, lv, lambda a: a[0])
+    assert same[0] is cat and same[1] is lv and not uncertainty.has_run_values(cat, lv)
+    runs, _ = uncertainty.with_values(cat, lv, {"kad.fte_per_bed": np.array([1.0, 2.0])})
+    assert uncertainty.has_run_values(runs, lv) and not uncertainty.has_run_values(cat, lv)
+    for i in (1, 0, 1):  # asked again: the same answer
+        one, _ = uncertainty.map_run_values(runs, lv, lambda a, i=i: a[i])
+        assert one.kad.fte_per_bed.value == [1.0, 2.0][i]
+        assert not uncertainty.has_run_values(one, lv)
+    lv_runs = lv.model_copy(update={"max_refusal": np.array([0.02, 0.05])})
+    assert uncertainty.has_run_values(cat, lv_runs)
+    _, lv1 = uncertainty.map_run_values(cat, lv_runs, lambda a: a[1])
+    assert lv1.max_refusal == 0.05

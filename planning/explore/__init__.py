@@ -23,7 +23,8 @@ computes only what it does:
 * each chart knows which controls it depends on (:data:`CHART_INPUTS`); a chart whose inputs did
   not change is left alone, and a chart that changes gets new trace data in place (one message to
   the browser); when its traces change in number or kind it gets new traces, with the styles
-  :mod:`planning.plots` gave that shape (kept) and the map's as plain data, without a new figure.
+  :mod:`planning.plots` gave that shape (kept) and the map's as plain data, without a new figure
+  (the widget side of this, and :func:`later`, is :mod:`planning.explore.widgets`).
 
 The trace data of each chart is in :mod:`planning.explore.charts`, summed from the stages'
 arrays (:mod:`planning.explore.sums`; the plan's tidy frames are built only when read). The base
@@ -37,7 +38,6 @@ scenario (tested).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -48,6 +48,14 @@ import pandas as pd
 from planning import data, plots, scenarios
 from planning.budget import AVOIDED
 from planning.explore import sums
+from planning.explore.widgets import (
+    can_update,
+    figure_widget,
+    replace_figure,
+    replace_traces,
+    restyle,
+)
+from planning.explore.widgets import later as later  # the notebook's explore.later(fill_bands)
 from planning.i18n import check_language, fmt_number, fmt_signed, t
 
 #: The last year the horizon control allows (and the year every projection is made to).
@@ -94,18 +102,6 @@ class _LRU(OrderedDict):
         while len(self) > self.size:
             self.popitem(last=False)
         return value
-
-
-def later(job: Callable[[], Any]) -> None:
-    """Run ``job`` after the current message: on the running asyncio loop (in Jupyter the
-    kernel's, so the answer of a control change reaches the browser before ``job`` starts and
-    the next control message waits for it), else at once."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        job()
-        return
-    loop.call_soon(job)
 
 
 def _tidy(x: Any) -> Any:
@@ -183,7 +179,7 @@ class Explorer:
             "occupancy_target": float(lv.occupancy_target),
             "shared": (),
         }
-        self.make_chart = make_chart or _figure_widget
+        self.make_chart = make_chart or figure_widget
         self.charts: dict[str, Any] = {}
         self._shapes: dict[str, tuple] = {}
         # central run (small: many kept) and all runs (large: a few kept); chart data
@@ -711,7 +707,7 @@ class Explorer:
         if not traces and not layout and name in self.charts and self._shapes.get(name) == shape:
             return
         chart = self.charts.get(name)
-        if chart is None or not hasattr(chart, "batch_update"):  # a new chart, or the fallback
+        if chart is None or not can_update(chart):  # a new chart, or the fallback
             fig = self.figure(name)
             if name in BAND_CHARTS and not self.bands_pending:
                 self._titles[name] = str(fig.layout.title.text or "")
@@ -720,7 +716,7 @@ class Explorer:
             if chart is None:
                 self.charts[name] = self.make_chart(fig)
             else:
-                _replace(chart, fig)
+                replace_figure(chart, fig)
             n = len(fig.data)
         elif self._shapes.get(name) != shape:  # traces change in number or kind: new traces
             new, relayout = self._parts(name, shape, traces)
@@ -728,16 +724,10 @@ class Explorer:
                 self._titles[name] = str(relayout.get("title", {}).get("text", ""))
             if "title.text" in layout:  # the series' title (a year, a pending note) wins
                 relayout = {k: v for k, v in relayout.items() if k != "title"}
-            _replace_traces(chart, new, {**relayout, **layout})
+            replace_traces(chart, new, {**relayout, **layout})
             n = len(new)
         else:  # new data into the same traces: one restyle (no re-validation of the figure)
-            restyle: dict[str, list[Any]] = {}
-            for i, props in enumerate(traces):
-                for key, value in props.items():
-                    restyle.setdefault(key, [None] * len(traces))[i] = value
-            chart.plotly_restyle(restyle, list(range(len(traces))))
-            if layout:
-                chart.plotly_relayout(layout)
+            restyle(chart, traces, layout)
             n = len(traces)
         # a figure drawn from the central run alone has fewer traces than the series: the next
         # update rebuilds it rather than restyle the wrong traces
@@ -760,39 +750,3 @@ def _largest(codes: tuple[str, ...], year: int) -> str:
     Stjørdal is not a member)."""
     pop = data.load_population(list(codes), [year]).groupby("municipality_code")["population"].sum()
     return str(pop.idxmax())
-
-
-def _figure_widget(fig: Any) -> Any:
-    """A FigureWidget showing ``fig``; without the anywidget package an Output widget that
-    redraws ``fig`` (the charts then cannot update in place)."""
-    import plotly.graph_objects as go
-
-    try:
-        return go.FigureWidget(fig)
-    except ImportError:  # plotly >= 6 needs anywidget for FigureWidget
-        import ipywidgets as widgets
-
-        out = widgets.Output()
-        _replace(out, fig)
-        return out
-
-
-def _replace_traces(chart: Any, traces: list[Any], layout: Mapping[str, Any]) -> None:
-    """Put new traces and layout properties into a live FigureWidget: the traces are replaced,
-    the layout keys given are set (the chart keeps its template and the keys not given)."""
-    with chart.batch_update():
-        chart.data = []
-        chart.add_traces(traces)
-        chart.plotly_relayout(dict(layout))
-
-
-def _replace(chart: Any, fig: Any) -> None:
-    """Show a new figure in ``chart``: replace all traces and the layout of a FigureWidget, or
-    clear and redraw an Output widget."""
-    if hasattr(chart, "batch_update"):
-        with chart.batch_update():
-            chart.update(data=fig.data, layout=fig.layout, overwrite=True)
-    else:
-        with chart:
-            chart.clear_output(wait=True)
-            fig.show()

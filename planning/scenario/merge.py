@@ -19,14 +19,22 @@ from planning.scenario.schema import _resolve_codes
 UNIT_LIST = "organisation.units"
 
 
-def merge_delta(base: Any, delta: Any, path: str = "", file: str | Path | None = None) -> Any:
+def merge_delta(
+    base: Any,
+    delta: Any,
+    path: str = "",
+    file: str | Path | None = None,
+    codes: list[str] | None = None,
+) -> Any:
     """Merge ``delta`` onto ``base`` by the project's one rule and return a new object (inputs
     untouched): mappings merge key by key; the unit list ``organisation.units`` merges by unit
     ``name`` (see :func:`merge_units`); every other value (numbers, text, other lists) replaces
     the base's. ``region`` and ``municipalities`` replace each other. ``path`` is the dotted
-    place of ``delta`` in the scenario (``""`` for a whole file); directive errors name ``file``."""
+    place of ``delta`` in the scenario (``""`` for a whole file); directive errors name ``file``.
+    ``codes``: the scenario's municipalities when the caller knows them (a whole file works them
+    out from the merged ``region`` / ``municipalities``); they narrow the names an error lists."""
     if path == UNIT_LIST:
-        return merge_units(base, delta, path, file)
+        return merge_units(base, delta, path, file, codes=codes)
     if isinstance(base, dict) and isinstance(delta, dict):
         out = dict(base)
         if not path:
@@ -34,15 +42,30 @@ def merge_delta(base: Any, delta: Any, path: str = "", file: str | Path | None =
                 out.pop("municipalities", None)
             if "municipalities" in delta and "region" not in delta:
                 out.pop("region", None)
+            if codes is None and "organisation" in delta:
+                where = ("region", "municipalities")
+                codes = _codes_of({k: delta[k] if k in delta else out.get(k) for k in where})
         sq = path == "organisation" and delta.get("status_quo", base.get("status_quo")) is True
         for k, v in delta.items():
             sub = f"{path}.{k}" if path else str(k)
             if sub == UNIT_LIST:
-                out[k] = merge_units(base.get(k, []), v, sub, file, status_quo=sq)
+                out[k] = merge_units(base.get(k, []), v, sub, file, status_quo=sq, codes=codes)
                 continue
-            out[k] = merge_delta(out[k], v, sub, file) if k in out else copy.deepcopy(v)
+            out[k] = merge_delta(out[k], v, sub, file, codes) if k in out else copy.deepcopy(v)
         return out
     return copy.deepcopy(delta)
+
+
+def units_touching(codes: list[str] | None) -> list[str]:
+    """Names of today's units (``data/organisation.yaml``) with a member among ``codes``, in file
+    order; every unit of today (all regions) when ``codes`` is None (not known)."""
+    from planning.parameters import load_organisation
+
+    units = load_organisation().units
+    if codes is not None:
+        wanted = set(codes)
+        units = [u for u in units if wanted.intersection(u.members)]
+    return [str(u.name) for u in units]
 
 
 def _apply_unit_changes(base: list[Any], changes: list[Any]) -> list[Any]:
@@ -134,6 +157,7 @@ def merge_units(
     path: str = UNIT_LIST,
     file: str | Path | None = None,
     status_quo: bool = False,
+    codes: list[str] | None = None,
 ) -> Any:
     """Merge a delta's unit list onto the base's by unit ``name``.
 
@@ -150,7 +174,9 @@ def merge_units(
     deltas) the list holds *changes to today's organisation*, whose units are added only when the
     scenario's municipalities are known (:func:`_expand_organisation`): ``[]`` then means no
     changes, and ``remove`` of a name not yet in the list is kept as a marker, checked against
-    today's units there."""
+    today's units there. A name that no unit of today has is refused; the error lists today's
+    units with a member among ``codes`` (the scenario's municipalities; all of today's units,
+    of every region, when ``codes`` is None)."""
     if not isinstance(delta, list):
         return copy.deepcopy(delta)  # the schema reports the wrong type
     if not delta:
@@ -192,15 +218,14 @@ def merge_units(
                     key=f"{key}.remove",
                 )
             if name not in out and status_quo:
-                from planning.parameters import load_organisation
-
-                today = [str(t.name) for t in load_organisation().units]
-                if name not in today:
+                if name not in units_touching(None):
+                    here = units_touching(codes)
+                    scope = "" if codes is None else f" of {', '.join(codes)}"
                     raise ScenarioError(
-                        f"no unit '{name}' in today's organisation to remove.{suggest(name, today)}",
+                        f"no unit '{name}' in today's organisation to remove.{suggest(name, here)}",
                         file=file,
                         key=f"{key}.name",
-                        allowed=today,
+                        allowed=f"today's units{scope}: {', '.join(here) or 'none'}",
                     )
                 out[name] = {"name": name, "remove": True}
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 from planning.errors import ScenarioError, suggest
 from planning.scenario.catalogue import _catalogue_raw
 from planning.scenario.files import _field_model, _validate, load_scenario
-from planning.scenario.merge import merge_delta
+from planning.scenario.merge import _codes_of, merge_delta
 from planning.scenario.schema import Scenario
 
 
@@ -98,13 +98,14 @@ def _set_path(raw: dict[str, Any], key: str, value: Any) -> None:
         return
     node: Any = raw
     cls: Any = Scenario
+    codes = _codes_of(raw) if parts[0] == "organisation" else None  # for a unit error's names
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         here = ".".join(parts[: depth + 1])
         if isinstance(node, list):
             idx = _list_index(node, part, here)
             if last:
-                node[idx] = merge_delta(node[idx], value, here, "overrides")
+                node[idx] = merge_delta(node[idx], value, here, "overrides", codes)
                 return
             node = node[idx]
             continue
@@ -120,7 +121,7 @@ def _set_path(raw: dict[str, Any], key: str, value: Any) -> None:
             raise ScenarioError("cannot go below a plain value", file="overrides", key=here)
         if last:
             node[part] = (
-                merge_delta(node[part], value, here, "overrides") if part in node else value
+                merge_delta(node[part], value, here, "overrides", codes) if part in node else value
             )
             return
         if node.get(part) is None:
