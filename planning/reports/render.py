@@ -60,7 +60,7 @@ _HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
   body.jp-Notebook { max-width: 1100px; margin: 0 auto; padding: 1rem 2rem; }
   .jp-RenderedHTMLCommon table.vp-table { font-size: 0.8rem; table-layout: auto; width: 100%; }
   .jp-RenderedHTMLCommon table.vp-table td, .jp-RenderedHTMLCommon table.vp-table th {
-    text-align: left; vertical-align: top; max-width: 28em; overflow-wrap: anywhere; }
+    text-align: left; vertical-align: top; max-width: 28em; overflow-wrap: break-word; }
   .jp-RenderedHTMLCommon table.vp-table td.num { text-align: right; white-space: nowrap; }
   .jp-RenderedHTMLCommon tr.vp-assumption td { background: #fff4e5; }
   .jp-RenderedHTMLCommon table.vp-table td.vp-status { white-space: nowrap; }
