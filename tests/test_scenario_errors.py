@@ -308,3 +308,32 @@ def test_unknown_unit_to_remove_lists_every_unit_when_the_municipalities_are_unk
     with pytest.raises(ScenarioError) as e:
         scenarios.merge_units([], [{"name": "nobody", "remove": True}], status_quo=True)
     assert all(u.name in e.value.allowed for u in load_organisation().units)
+
+
+def test_a_scenario_key_that_fails_only_with_the_overrides_names_the_scenario_file():
+    """shared_dms changes today's Værnes DMS units by name; moved to Agder by an override of its
+    region, those units do not exist there. The error is in the scenario's own key, so it names
+    the scenario's file (and the overrides that made it fail), not a file called 'overrides'."""
+    base = scenarios.load_scenario("shared_dms")
+    with pytest.raises(ScenarioError) as info:
+        scenarios.apply_overrides(base, {"region": "agder"})
+    msg = str(info.value)
+    assert info.value.key.startswith("organisation.units"), msg
+    assert info.value.file is not None and info.value.file.endswith(
+        "shared_dms.yaml (with overrides region)"
+    ), msg
+    assert "Værnesregionen DMS" in msg and "\n" not in msg
+    # a key the overrides set themselves is still theirs
+    with pytest.raises(ScenarioError) as info:
+        scenarios.apply_overrides(base, {"levers.max_refusal": 2})
+    assert info.value.file == "overrides"
+
+
+def test_the_cli_names_the_scenario_file_when_region_makes_its_units_fail(capsys):
+    from planning.cli import main
+
+    code = main(["scenarios", "show", "shared_dms", "--region", "agder"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert "shared_dms.yaml (with overrides region)" in err and "Traceback" not in err

@@ -37,8 +37,15 @@ def apply_overrides(scenario: Scenario | str | Path, overrides: Mapping[str, Any
     for key, value in overrides.items():
         _set_path(raw, str(key), copy.deepcopy(value))
 
+    changed = [str(k) for k in overrides]
+
     def owner(key: str) -> str:
-        return "overrides"
+        # a key the overrides set is theirs; any other key came from the scenario's own file and
+        # fails only together with the overrides (its units on another region's today)
+        ours = (key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in changed)
+        if base._file is None or not key or any(ours):
+            return "overrides"
+        return f"{base._file} (with overrides {', '.join(changed)})"
 
     new = _validate(raw, owner)
     new._file = base._file
