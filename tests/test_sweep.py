@@ -580,16 +580,21 @@ def test_cli_bad_file_prints_one_line_and_exits_2(tmp_path, capsys):
 # ------------------------------------------------------------------------------------------------
 # the real scenario model
 # ------------------------------------------------------------------------------------------------
-REAL_SWEEP = """
-base: alone
-grid:
-  levers.max_refusal: [0.01, 0.1]
+#: The organisation axis of the real-model sweeps below: each municipality alone, or one KAD
+#: unit of the four hosted by Stjørdal.
+ALONE_OR_KAD_FOR_ALL_FOUR = """\
   organisation:
     alone: {units: []}
     dms_all_four:
       units:
         - {name: dms_kad, service: kad, host: "5035", members: ["5035", "5034", "5032", "5033"]}
-output:
+"""
+
+REAL_SWEEP = f"""
+base: alone
+grid:
+  levers.max_refusal: [0.01, 0.1]
+{ALONE_OR_KAD_FOR_ALL_FOUR}output:
   years: [2026, 2050]
   metrics: [population, beds_kad, cost_nok]
 """
@@ -682,15 +687,10 @@ def test_real_axis_errors_name_the_sweep_file_and_allowed_keys(tmp_path):
     assert str(p) in str(e.value) and "key 'base'" in str(e.value)
 
 
-ONE_OFF_SWEEP = """
+ONE_OFF_SWEEP = f"""
 base: alone
 grid:
-  organisation:
-    alone: {units: []}
-    dms_all_four:
-      units:
-        - {name: dms_kad, service: kad, host: "5035", members: ["5035", "5034", "5032", "5033"]}
-output:
+{ALONE_OR_KAD_FOR_ALL_FOUR}output:
   years: all
   metrics: [cost_nok, one_off_cost_nok, one_off_total_nok]
 """

@@ -5,8 +5,8 @@ change needs of the central plan (:class:`planning.capacity.ServicePlan`), the p
 A new set of municipalities needs every chart's data at once; filtering and grouping tidy
 frames of thousands of rows took most of the answer time (issue 17). These functions sum the
 arrays (runs × municipalities or units × years) directly and give the numbers the frame path
-gives (the same values summed in another order: equal to the last bits; tests/test_explore.py
-checks each against the frame it replaces).
+gives (the same values summed in another order: equal to the last bits;
+tests/test_explore_sums.py checks each against the frame it replaces).
 """
 
 from __future__ import annotations
